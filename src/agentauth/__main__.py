@@ -1,0 +1,5 @@
+"""``python -m agentauth``."""
+
+from agentauth.cli import main
+
+raise SystemExit(main())

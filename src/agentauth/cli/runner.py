@@ -1,0 +1,9 @@
+"""The ``run``, ``lock``, ``guard`` and ``doctor`` commands."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of this module to ``app``."""

@@ -1,0 +1,71 @@
+"""One exception root, the exit codes, and the funnel that maps one to the other.
+
+Everything the user must act on is an :class:`AgentAuthError` whose message ends in
+a remedy; anything else is a bug and exits 3 with the redacted traceback in a log file.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The process exit codes documented in the README."""
+
+    OK = 0
+    FINDINGS = 1
+    """Findings at or above the threshold, or a provisioning step failed."""
+    USAGE = 2
+    """Bad flag, bad policy file, unreadable path named by the user."""
+    INTERNAL = 3
+    INTERRUPTED = 130
+
+
+class AgentAuthError(Exception):
+    """Root of every error the user is expected to act on."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class UsageError(AgentAuthError):
+    """Raised for a bad combination of flags or arguments."""
+
+
+class ConfigError(AgentAuthError):
+    """Raised when agentauth.yaml, a baseline or an env file cannot be used as written."""
+
+
+class NonInteractiveError(AgentAuthError):
+    """Raised when a confirmation or a pasted value is needed but there is no terminal."""
+
+
+class StateError(AgentAuthError):
+    """Raised when the ledger or the state directory cannot be read or written."""
+
+
+class ProviderError(AgentAuthError):
+    """Raised by a provider module for a failure of the remote system, already translated.
+
+    SDK exceptions never travel above ``providers/``; they are turned into this with a
+    message that says what failed and what to do.
+    """
+
+    exit_code = ExitCode.FINDINGS
+
+
+class PermissionDenied(ProviderError):
+    """Raised when the admin credential may not do what provisioning needs.
+
+    ``manual`` carries what a more privileged human can run instead (SQL for a DBA).
+    """
+
+    def __init__(self, message: str, manual: str | None = None) -> None:
+        """Keep the manual instructions beside the message."""
+        super().__init__(message)
+        self.manual = manual
+
+
+class Interrupted(AgentAuthError):
+    """Raised when the user interrupted an operation that had to stop cleanly."""
+
+    exit_code = ExitCode.INTERRUPTED

@@ -1,0 +1,326 @@
+"""The domain model: frozen records shared by every layer; imports nothing of ours.
+
+Everything that crosses a module boundary is one of these types, so that the
+renderers, the ledger and the CLI can never see a secret value by accident: a
+credential's value only ever travels inside a :class:`Secret`, whose ``repr`` and
+``str`` are masked.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NewType
+
+RuleId = NewType("RuleId", str)
+Fingerprint = NewType("Fingerprint", str)
+GrantId = NewType("GrantId", str)
+
+
+class Severity(enum.Enum):
+    """How bad it is that an agent can reach a credential; ordered by :attr:`rank`."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Return 4 for critical down to 0 for info, so severities compare numerically."""
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse a user-supplied severity name (case-insensitive); raise ValueError if unknown."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r}; choose one of: {names}") from None
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class Environment(enum.Enum):
+    """Which world a credential acts in: real money and production, a sandbox, or a laptop."""
+
+    LIVE = "live"
+    TEST = "test"
+    DEV = "dev"
+    UNKNOWN = "unknown"
+
+
+class Origin(enum.Enum):
+    """Where a finding was read from; decides how its location is printed."""
+
+    FILE = "file"
+    ENVIRON = "environ"
+    MCP = "mcp"
+
+
+class Secret:
+    """A credential value that masks itself everywhere except :meth:`reveal`.
+
+    Why a class and not a str: a str ends up in f-strings, reprs, tracebacks with
+    locals, and JSON by accident. This one has to be opened on purpose.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        """Wrap ``value``; it is only ever returned by :meth:`reveal`."""
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the plaintext; call sites are the places that must be reviewed."""
+        return self._value
+
+    def __repr__(self) -> str:
+        """Return a mask, never the value."""
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        """Return a mask, never the value."""
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by value, so findings de-duplicate."""
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        """Hash by value, consistent with equality."""
+        return hash(("Secret", self._value))
+
+    def __len__(self) -> int:
+        """Return the length of the value (safe to show)."""
+        return len(self._value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Refuse pickling so a secret cannot be serialised by accident."""
+        raise TypeError("Secret values cannot be pickled")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A raw match from the detector, before classification.
+
+    ``start``/``end`` are character offsets of the secret inside ``text`` passed to
+    the detector; ``line``/``column`` are 1-based.
+    """
+
+    rule_id: RuleId
+    secret: Secret
+    line: int
+    column: int
+    variable: str | None = None
+    """The assignment's name (``STRIPE_SECRET_KEY``) when the secret is a value of one."""
+    extra: Mapping[str, str] = field(default_factory=dict)
+    """Non-secret facts the rule extracted (a URL's host, a JWT's role claim...)."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the provider said about a credential when asked (``audit --verify``)."""
+
+    status: str
+    """``valid``, ``invalid`` or ``unknown`` (network error, rate limit, unsupported)."""
+    summary: str
+    """One line for humans: "superuser; owns 12 tables", "scopes: repo, workflow"."""
+    capabilities: tuple[str, ...] = ()
+    """Capabilities the provider confirmed, in the same vocabulary as the rules."""
+    severity: Severity | None = None
+    """A severity the verification proved (overrides the offline guess when set)."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """Machine-readable facts (never secret values)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One credential occurrence, classified. The JSON contract is built from this."""
+
+    rule_id: RuleId
+    provider: str
+    kind: str
+    file: str
+    """Relative to the scanned root for files; ``<environ>`` or the config path otherwise."""
+    line: int
+    column: int
+    variable: str | None
+    environment: Environment
+    severity: Severity
+    ci_fail: bool
+    capabilities: tuple[str, ...]
+    redacted: str
+    fingerprint: Fingerprint
+    why: str
+    fix: str
+    secret: Secret = field(repr=False, compare=False)
+    origin: Origin = Origin.FILE
+    context: str | None = None
+    """Extra non-secret context, e.g. the MCP server name that receives this credential."""
+    verification: Verification | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A path the scan did not read, and why (binary, too large, unreadable, loop)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """The result of an audit: findings plus what was (not) scanned."""
+
+    root: str
+    findings: tuple[Finding, ...]
+    files_scanned: int
+    bytes_scanned: int = 0
+    skipped: tuple[Skip, ...] = ()
+    notes: tuple[str, ...] = ()
+    suppressed: int = 0
+    """Findings hidden by an inline ignore comment or the baseline."""
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class Action(enum.Enum):
+    """What the policy says to do with one credential of the source env."""
+
+    PROVISION = "provision"
+    """Create a scoped substitute with the named provider."""
+    PASS = "pass"  # noqa: S105
+    """Copy it to the agent as is: an explicit, logged acceptance of the risk."""
+    DROP = "drop"
+    """The agent does not get it (also the fate of every variable the policy does not name)."""
+
+
+@dataclass(frozen=True)
+class CredentialPolicy:
+    """One entry under ``credentials:`` in ``agentauth.yaml``."""
+
+    variable: str
+    """The policy key: an env variable name (``DATABASE_URL``) or a group (``AWS``)."""
+    action: Action
+    provider: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Provider-specific settings as written (``access``, ``tables``, ``actions``...)."""
+    line: int = 0
+    """1-based line of the entry in the policy file, for error messages."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded and validated ``agentauth.yaml``."""
+
+    agent: str
+    source: str
+    output: str
+    ttl_seconds: int
+    credentials: tuple[CredentialPolicy, ...]
+    path: str = "agentauth.yaml"
+    version: int = 1
+    hardening: bool = False
+    """Opt-in changes that affect every role (e.g. revoking PUBLIC's TEMP on a database)."""
+
+
+# --------------------------------------------------------------------------- provisioning
+
+
+class GrantStatus(enum.Enum):
+    """Lifecycle of a ledger entry; ``pending`` is written before anything is created."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    FAILED = "failed"
+    """Revocation was attempted and failed; ``revoke`` retries it."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A ledger record of something issued to an agent. Never holds a secret value."""
+
+    id: GrantId
+    agent: str
+    provider: str
+    variable: str
+    created: datetime
+    expires: datetime | None
+    status: GrantStatus
+    scope: str
+    """One-line scope summary: "read-only on public.orders, public.products (app@db:5432)"."""
+    objects: Mapping[str, Any] = field(default_factory=dict)
+    """Provider object names needed to revoke (role name, databases touched, role ARN...)."""
+    long_lived: bool = False
+    revocable: bool = True
+    """False when revocation is manual (a pasted GitHub/Stripe key: we tell the user where)."""
+    policy_digest: str = ""
+    """Hash of the policy entry that produced it; a changed entry rotates the grant."""
+    error: str | None = None
+    """The last revocation error, if any (already redacted)."""
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One human-readable action in a plan: a SQL statement, an IAM call, a file write."""
+
+    summary: str
+    detail: str = ""
+    """Exact text shown by ``--dry-run`` (SQL with the password masked, policy JSON...)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What provisioning one credential will do. Built without touching anything."""
+
+    variable: str
+    provider: str
+    grant: Grant
+    """The ledger record that will be written (status pending) before applying."""
+    steps: tuple[PlanStep, ...]
+    outputs: tuple[str, ...]
+    """Names of the variables this plan writes to ``.env.ai``."""
+    warnings: tuple[str, ...] = ()
+    keep: bool = False
+    """True when an unexpired grant already matches the policy: nothing to do."""
+    replaces: GrantId | None = None
+    """The grant this one rotates (revoked after the new one is applied)."""
+    manual: str | None = None
+    """Instructions for a human (SQL for a DBA, a dashboard URL) when it cannot be automated."""
+    private: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Provider data for apply (generated passwords as Secret...). Never rendered."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The result of applying a plan: the activated grant and the values for ``.env.ai``."""
+
+    grant: Grant
+    env: Mapping[str, Secret]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RevokeResult:
+    """The outcome of revoking one grant; ``ok`` False means it stays in the ledger to retry."""
+
+    grant_id: GrantId
+    ok: bool
+    message: str
+    manual: str | None = None
+    """What the user must do by hand (delete a pasted token in a dashboard)."""

@@ -1,0 +1,122 @@
+"""The provider protocol: what every provider module implements, and the context it gets.
+
+One module per provider (``providers/postgres.py``...) exposes ``PROVIDER``, an object
+satisfying :class:`Provider`. Heavy SDKs are imported inside the methods, never at
+module import, so ``agentauth audit`` and ``agentauth run`` start fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from agentauth.model import (
+    Applied,
+    CredentialPolicy,
+    Finding,
+    Grant,
+    Plan,
+    Policy,
+    RevokeResult,
+    Secret,
+    Verification,
+)
+
+
+class Prompter(Protocol):
+    """Asks the human; the CLI implements it, tests inject answers.
+
+    Implementations raise :class:`agentauth.errors.NonInteractiveError` when there is
+    no terminal, so a provider never hangs in CI.
+    """
+
+    def secret(self, message: str) -> Secret:
+        """Read a pasted secret without echo (or from stdin when it is not a terminal)."""
+        ...
+
+    def confirm(self, message: str) -> bool:
+        """Ask a yes/no question; default no."""
+        ...
+
+    def info(self, message: str) -> None:
+        """Show a message to the human (on stderr); never a secret."""
+        ...
+
+
+class SecretStore(Protocol):
+    """Where long-lived values live outside the project (the OS keyring)."""
+
+    def get(self, name: str) -> Secret | None:
+        """Return the stored value or None."""
+        ...
+
+    def set(self, name: str, value: Secret) -> None:
+        """Store a value, replacing any previous one."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Delete a value; a missing one is not an error."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """Everything a provider may read while planning, applying, minting or revoking."""
+
+    project_root: Path
+    policy: Policy
+    source_env: Mapping[str, Secret]
+    """The developer's own env file (``policy.source``), every value wrapped."""
+    environ: Mapping[str, str]
+    """The process environment, for endpoint overrides (``AWS_ENDPOINT_URL``)."""
+    now: datetime
+    """Timezone-aware UTC; injected so tests control expiry."""
+    existing: Sequence[Grant] = ()
+    """Live ledger grants of this project, for idempotency and rotation."""
+    prompter: Prompter | None = None
+    store: SecretStore | None = None
+    warn: Callable[[str], None] = field(default=lambda _m: None)
+    """Reports a non-fatal problem to the user (already redacted text only)."""
+
+
+@dataclass(frozen=True)
+class VerifyContext:
+    """What ``audit --verify`` gives a provider besides the finding itself."""
+
+    related: Mapping[str, Secret]
+    """Other variables of the same file or environment (an AWS key id's secret, a session token)."""
+    environ: Mapping[str, str]
+    timeout: float = 10.0
+
+
+class Provider(Protocol):
+    """The contract of a provider module. Every method translates its SDK's exceptions."""
+
+    name: ClassVar[str]
+
+    def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
+        """Check and normalise an entry's options; raise ConfigError naming the key and line."""
+        ...
+
+    def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
+        """Ask the provider, read-only, what the credential can do; never raises for 'unknown'."""
+        ...
+
+    def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
+        """Build the plan without touching anything (may read: connect, describe)."""
+        ...
+
+    def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
+        """Create what the plan says. The plan's grant is already in the ledger as pending."""
+        ...
+
+    def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
+        """Issue a fresh short-lived credential for a run; None if the provider has none."""
+        ...
+
+    def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
+        """Remove what the grant created; idempotent (already gone is success)."""
+        ...

@@ -1,0 +1,99 @@
+"""Shared test fixtures: isolation from the developer's machine, and the local services.
+
+Every test runs with a throwaway HOME and AGENTAUTH_HOME, no provider credentials in
+the environment, and a keyring backend that cannot reach the real one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ADMIN_DSN = os.environ.get("AGENTAUTH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+MYSQL_HOST = os.environ.get("AGENTAUTH_TEST_MYSQL_HOST", "127.0.0.1")
+REDIS_URL = os.environ.get("AGENTAUTH_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+_SCRUB_PREFIXES = (
+    "AWS_", "PG", "DATABASE_URL", "GITHUB_", "GH_", "STRIPE_", "OPENAI_", "ANTHROPIC_",
+    "MYSQL", "REDIS_", "AGENTAUTH_", "PYTHON_KEYRING_BACKEND", "XDG_",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point HOME and AGENTAUTH_HOME at temporary folders and drop provider credentials."""
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith(_SCRUB_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AGENTAUTH_HOME", str(home / "agentauth-state"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> str:
+    """The superuser DSN of the local PostgreSQL; fails (not skips) when it is down."""
+    if not _port_open("127.0.0.1", 5432):
+        pytest.fail("PostgreSQL is not answering on 127.0.0.1:5432 (.ci/run starts it)")
+    return PG_ADMIN_DSN
+
+
+@pytest.fixture
+def pg_database(pg_admin_dsn: str) -> Iterator[str]:
+    """Create a throwaway database, yield its name, drop it (and stray agentauth roles)."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"aa_test_{secrets.token_hex(4)}"
+    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [name],
+            )
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def mysql_available() -> None:
+    """Fail when MariaDB is not answering."""
+    if not _port_open(MYSQL_HOST, 3306):
+        pytest.fail("MariaDB is not answering on 127.0.0.1:3306 (.ci/run starts it)")
+
+
+@pytest.fixture(scope="session")
+def redis_available() -> None:
+    """Fail when Redis is not answering."""
+    if not _port_open("127.0.0.1", 6379):
+        pytest.fail("Redis is not answering on 127.0.0.1:6379 (.ci/run starts it)")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project directory."""
+    root = tmp_path / "project"
+    root.mkdir()
+    return root
