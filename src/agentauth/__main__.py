@@ -1,5 +1,5 @@
 """``python -m agentauth``."""
 
-from agentauth.cli import main
+from agentauth.launch import main
 
 raise SystemExit(main())

@@ -157,6 +157,18 @@ def run_app(app: typer.Typer) -> int:
     except click.ClickException as exc:
         exc.show()
         return int(ExitCode.USAGE)
+    # NOTE: typer >= 0.22 vendors click (typer._click): its usage errors (unknown option,
+    # bad choice, BadParameter) and Abort are not click's classes, so catch typer's too.
+    except typer.Abort:
+        err_console().print("Interrupted.")
+        return int(ExitCode.INTERRUPTED)
+    except typer.TyperException as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console().print(f"[bold red]error:[/] {SCRUBBER(str(exc))}", highlight=False)
+        return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         err_console().print("Interrupted.")
         return int(ExitCode.INTERRUPTED)

@@ -1,9 +1,346 @@
-"""The ``run``, ``lock``, ``guard`` and ``doctor`` commands."""
+"""The ``run``, ``lock``, ``unlock``, ``guard``, ``guard-hook`` and ``doctor`` commands.
+
+``run`` and ``guard-hook`` normally start through the fast path in
+:mod:`agentauth.launch`; the definitions here give them ``--help`` and usage errors
+and serve every invocation the fast path hands over.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from agentauth.cli import console
+
+_RUN_HELP = """Start CMD with only the agent's scoped credentials.
+
+The child gets a small allowlist of your environment (PATH, HOME, USER, SHELL,
+TERM, LANG/LC_*, TMPDIR, SSH_AUTH_SOCK, proxies) minus anything that is a
+credential, the variables of .env.ai, and the short-lived credentials minted for
+this run (AWS sessions, GitHub installation tokens), plus AGENTAUTH_AGENT and
+AGENTAUTH_EXPIRATION. Signals are forwarded; the exit code is CMD's (128+N when a
+signal killed it).
+
+Write CMD after `--` so that its own flags are not read as ours:
+
+  agentauth run -- claude
+  agentauth run --agent codex --allow OPENAI_API_KEY -- codex
+  agentauth run --human -- npm run dev      # your own process, .env resolved from the keyring
+"""
+
+
+class Inherit(StrEnum):
+    """What ``run`` keeps of the parent environment."""
+
+    none = "none"
+    core = "core"
+    all = "all"
+
+
+class Tool(StrEnum):
+    """Agent tools ``guard`` knows how to configure."""
+
+    claude = "claude"
+    cursor = "cursor"
+    codex = "codex"
+    all = "all"
+
+
+class DoctorFormat(StrEnum):
+    """Output formats of ``doctor``."""
+
+    text = "text"
+    json = "json"
+
+
+class _Observer:
+    def warn(self, message: str) -> None:
+        console.err_console().print(f"warning: {message}", markup=False, highlight=False)
+
+    def verbose(self, message: str) -> None:
+        console.err_console().print(message, markup=False, highlight=False)
+
+
+def run_command(
+    ctx: typer.Context,
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Agent name (default: the policy's).")
+    ] = None,
+    inherit: Annotated[
+        Inherit,
+        typer.Option("--inherit", help="Keep none, the core allowlist, or all of your env."),
+    ] = Inherit.core,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow", help="Also keep VAR (glob allowed); an exact name passes even a credential."
+        ),
+    ] = None,
+    env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env", help="VAR=agentauth-keyring:NAME: set VAR from the keyring (MCP wrappers)."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse to start when .env/.env.local hold live credentials."
+        ),
+    ] = False,
+    human: Annotated[
+        bool, typer.Option("--human", help="Your own process: full env, .env references resolved.")
+    ] = False,
+    allow_nested: Annotated[
+        bool,
+        typer.Option(
+            "--allow-nested", help="Allow starting inside another agentauth run (MCP servers)."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="List what was dropped (names, never values).")
+    ] = False,
+    command: Annotated[
+        list[str] | None, typer.Argument(help="The command and its arguments.")
+    ] = None,
+) -> None:
+    """Start CMD with only the agent's scoped credentials."""
+    from agentauth.errors import UsageError
+    from agentauth.service import run
+
+    argv = [*(command or []), *ctx.args]
+    refs = []
+    for item in env or ():
+        variable, eq, reference = item.partition("=")
+        if not eq or not variable:
+            raise UsageError(f"--env expects VAR=agentauth-keyring:NAME, got {variable!r}")
+        refs.append((variable, reference))
+    request = run.RunRequest(
+        command=tuple(argv),
+        cwd=Path(os.getcwd()),
+        agent=agent,
+        inherit=inherit.value,
+        allow=tuple(allow or ()),
+        strict=strict,
+        human=human,
+        allow_nested=allow_nested,
+        verbose=verbose,
+        refs=tuple(refs),
+    )
+    raise typer.Exit(run.execute(request, _Observer()))
+
+
+def _project_root() -> Path:
+    from agentauth.service.run import find_project_root
+
+    return find_project_root(Path(os.getcwd()))
+
+
+def _source_file(root: Path, file: Path | None) -> Path:
+    if file is not None:
+        return file if file.is_absolute() else Path(os.getcwd()) / file
+    from agentauth import paths
+    from agentauth.service.run import RunCache, policy_summary
+
+    summary = policy_summary(root, RunCache(paths.project_dir(root)))
+    return root / summary.source
+
+
+def lock_command(
+    variables: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these variables (default: every secret in the file)."),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", "-f", help="The env file (default: the policy's source, else .env)."
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change and stop.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Move your own secrets out of .env into the OS keyring, leaving references behind."""
+    from agentauth.errors import ConfigError
+    from agentauth.secretstore import KeyringStore
+    from agentauth.service import lock
+
+    root = _project_root()
+    path = _source_file(root, file)
+    if not path.exists():
+        raise ConfigError(f"{path} does not exist; name the env file with --file")
+    lock.require_secure_backend()
+    plan = lock.plan_lock(root, path, only=variables or ())
+    err = console.err_console()
+    if plan.empty:
+        err.print(f"Nothing to lock: {path.name} holds no secret values.", markup=False)
+        raise typer.Exit(0)
+    for line in lock.render_diff(plan):
+        print(line)
+    for note in plan.notes:
+        err.print(f"warning: {note}", markup=False)
+    if dry_run:
+        err.print(f"Dry run: {len(plan.items)} value(s) would move to the keyring.", markup=False)
+        raise typer.Exit(0)
+    if not console.confirm(f"Move {len(plan.items)} value(s) to the OS keyring?", yes=yes):
+        raise typer.Exit(1)
+    locked = lock.apply_lock(plan, KeyringStore(), project_root=root)
+    err.print(
+        f"Locked {len(locked)} value(s) in {path.name}: {', '.join(locked)}.\n"
+        "Your own processes: agentauth run --human -- <command>. "
+        "Undo: agentauth unlock.",
+        markup=False,
+    )
+
+
+def unlock_command(
+    variables: Annotated[list[str] | None, typer.Argument(help="Only these variables.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="The env file.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change and stop.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the keyring entries afterwards.")
+    ] = False,
+) -> None:
+    """Put locked values back into .env (plaintext again) and delete them from the keyring."""
+    from agentauth.errors import ConfigError
+    from agentauth.secretstore import KeyringStore
+    from agentauth.service import lock
+
+    root = _project_root()
+    path = _source_file(root, file)
+    if not path.exists():
+        raise ConfigError(f"{path} does not exist; name the env file with --file")
+    lock.require_secure_backend()
+    store = KeyringStore()
+    plan = lock.plan_unlock(root, path, store, only=variables or ())
+    err = console.err_console()
+    if plan.empty:
+        err.print(f"Nothing to unlock: {path.name} holds no keyring references.", markup=False)
+        raise typer.Exit(0)
+    for line in lock.render_diff(plan, unlock=True):
+        print(line)
+    if dry_run:
+        raise typer.Exit(0)
+    if not console.confirm(
+        f"Write {len(plan.items)} secret value(s) back into {path.name}?", yes=yes
+    ):
+        raise typer.Exit(1)
+    done = lock.apply_unlock(plan, store, project_root=root, forget=not keep)
+    err.print(f"Unlocked {', '.join(done)} in {path.name}.", markup=False)
+
+
+def guard_command(
+    tool: Annotated[
+        list[Tool] | None,
+        typer.Option(
+            "--tool", "-t", help="claude, cursor, codex or all (default: the tools in use)."
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff and stop.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    local: Annotated[
+        bool,
+        typer.Option("--local", help="Claude: write .claude/settings.local.json (not shared)."),
+    ] = False,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Claude: also turn the sandbox on.")
+    ] = False,
+    mcp: Annotated[
+        bool, typer.Option("--mcp/--no-mcp", help="Rewrite MCP servers with secrets.")
+    ] = True,
+) -> None:
+    """Write the agent tools' deny settings and route MCP servers through agentauth run."""
+    from agentauth.errors import UsageError
+    from agentauth.service import guard
+
+    root = _project_root()
+    chosen = [t.value for t in tool or ()]
+    if "all" in chosen:
+        tools = list(guard.TOOLS)
+    elif chosen:
+        tools = list(dict.fromkeys(chosen))
+    else:
+        tools = guard.detect_tools(root)
+        if not tools:
+            raise UsageError(
+                "no agent tool found (.claude/, .cursor/, .codex/ or the binaries); "
+                "name one with --tool claude|cursor|codex|all"
+            )
+    plan = guard.plan(root, tools, local=local, sandbox=sandbox, mcp=mcp)
+    err = console.err_console()
+    for note in plan.notes:
+        err.print(f"note: {note}", markup=False)
+    if plan.empty:
+        err.print(f"Nothing to change: {', '.join(tools)} already guarded.", markup=False)
+        raise typer.Exit(0)
+    sys.stdout.write(guard.render_diff(plan))
+    for change in plan.changes:
+        for line in change.summary:
+            err.print(f"{change.relative}: {line}", markup=False)
+    if dry_run:
+        raise typer.Exit(0)
+    if not console.confirm(f"Write {len(plan.changes)} file(s)?", yes=yes):
+        raise typer.Exit(1)
+    written = guard.apply(plan)
+    err.print(f"Wrote {', '.join(written)}.", markup=False)
+
+
+def guard_hook_command() -> None:
+    """Claude Code PreToolUse hook: exit 2 (block) when a tool call would read credentials."""
+    from agentauth.service.guardhook import check
+
+    try:
+        event = json.loads(sys.stdin.read() or "{}")
+    except ValueError:
+        raise typer.Exit(0) from None
+    reason = check(event) if isinstance(event, dict) else None
+    if reason:
+        sys.stderr.write(reason + "\n")
+        raise typer.Exit(2)
+
+
+def doctor_command(
+    fmt: Annotated[
+        DoctorFormat, typer.Option("--format", help="text or json.")
+    ] = DoctorFormat.text,
+) -> None:
+    """Check the keyring, agent tools, env files at risk and expired grants."""
+    from agentauth.service import doctor
+
+    report = doctor.diagnose(Path(os.getcwd()))
+    if fmt is DoctorFormat.json:
+        console.write_report(json.dumps(report.to_json(), indent=2), None)
+    else:
+        out = console.out_console()
+        marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "info": "info"}
+        out.print(f"agentauth doctor: {report.root}", markup=False)
+        for check in report.checks:
+            out.print(f"  [{marks.get(check.status, check.status)}] {check.summary}", markup=False)
+            if check.fix and check.status in ("warn", "fail"):
+                out.print(f"         fix: {check.fix}", markup=False)
+    raise typer.Exit(1 if report.failed else 0)
 
 
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to ``app``."""
+    app.command(
+        "run",
+        help=_RUN_HELP,
+        context_settings={
+            "allow_extra_args": True,
+            "ignore_unknown_options": True,
+            "allow_interspersed_args": False,
+        },
+    )(run_command)
+    app.command("lock")(lock_command)
+    app.command("unlock")(unlock_command)
+    app.command("guard")(guard_command)
+    app.command("guard-hook", hidden=True)(guard_hook_command)
+    app.command("doctor")(doctor_command)

@@ -1,0 +1,268 @@
+"""Loading and structural validation of ``agentauth.yaml``, with errors that name key and line.
+
+The policy file is reviewed like code, so every message points at the line to fix.
+Provider-specific options are checked later by each provider's ``validate`` (they
+only know their own keys); this module checks the shape every entry shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from agentauth.errors import ConfigError
+from agentauth.model import Action, CredentialPolicy, Policy
+
+POLICY_FILE = "agentauth.yaml"
+DEFAULT_TTL = "8h"
+MAX_TTL_SECONDS = 90 * 24 * 3600
+_TOP_KEYS = {"version", "agent", "source", "output", "ttl", "hardening", "credentials"}
+_AGENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_DURATION_PART = re.compile(r"(\d+)\s*(d|h|m|s)", re.IGNORECASE)
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(value: object, *, key: str = "ttl", line: int = 0, path: str = "") -> int:
+    """Parse ``8h``, ``90m``, ``1h30m``, ``2d`` or a number of seconds; return seconds.
+
+    Why a parser of our own: YAML reads ``8h`` as a string and ``3600`` as an int,
+    and the file should accept both without surprises.
+    """
+    where = _where(path, line)
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}{key}: expected a duration like 8h or 30m, got {value!r}")
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace(" ", "")
+        if text.isdigit():
+            seconds = int(text)
+        else:
+            parts = _DURATION_PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts).lower() != text.lower():
+                raise ConfigError(
+                    f"{where}{key}: cannot read {value!r} as a duration; "
+                    "write it like 8h, 30m, 1h30m or 2d"
+                )
+            seconds = sum(int(n) * _UNIT_SECONDS[u.lower()] for n, u in parts)
+    else:
+        raise ConfigError(f"{where}{key}: expected a duration like 8h or 30m, got {value!r}")
+    if seconds <= 0:
+        raise ConfigError(f"{where}{key}: the duration must be positive; write it like 8h")
+    if seconds > MAX_TTL_SECONDS:
+        raise ConfigError(f"{where}{key}: at most 90d; shorter lifetimes are the point")
+    return seconds
+
+
+def format_duration(seconds: int) -> str:
+    """Return the shortest ``1h30m``-style spelling of ``seconds`` (for messages and init)."""
+    out = []
+    for unit in ("d", "h", "m", "s"):
+        size = _UNIT_SECONDS[unit]
+        if seconds >= size:
+            out.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(out) or "0s"
+
+
+def _where(path: str, line: int) -> str:
+    if path and line:
+        return f"{path}:{line}: "
+    if line:
+        return f"line {line}: "
+    return f"{path}: " if path else ""
+
+
+def _node_value(node: Any) -> Any:
+    """Turn a composed YAML node into plain Python values (safe constructor)."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    loader = _Loader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def _compose(text: str, path: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else 0
+        problem = exc.problem or "invalid YAML"
+        raise ConfigError(f"{_where(path, line)}{problem}; fix the YAML syntax") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc}); fix the YAML syntax") from None
+
+
+def _mapping_items(node: Any, what: str, path: str) -> list[tuple[str, int, Any]]:
+    """Return (key, 1-based line, value node) of a YAML mapping node, refusing duplicates."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        line = node.start_mark.line + 1 if node is not None else 0
+        raise ConfigError(f"{_where(path, line)}{what} must be a mapping of keys to values")
+    seen: dict[str, int] = {}
+    items = []
+    for key_node, value_node in node.value:
+        key = _node_value(key_node)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str):
+            raise ConfigError(f"{_where(path, line)}{what}: key {key!r} must be a string")
+        if key in seen:
+            raise ConfigError(
+                f"{_where(path, line)}{what}: {key} is defined twice (first on line {seen[key]}); "
+                "keep one"
+            )
+        seen[key] = line
+        items.append((key, line, value_node))
+    return items
+
+
+def parse_policy(text: str, path: str = POLICY_FILE) -> Policy:
+    """Parse and validate policy text; ``path`` only labels the messages."""
+    root = _compose(text, path)
+    if root is None:
+        raise ConfigError(f"{path}: the file is empty; run `agentauth init` to write one")
+    top: dict[str, tuple[int, Any]] = {}
+    for key, line, node in _mapping_items(root, "the policy", path):
+        if key not in _TOP_KEYS:
+            known = ", ".join(sorted(_TOP_KEYS))
+            raise ConfigError(f"{_where(path, line)}unknown key {key!r}; known keys: {known}")
+        top[key] = (line, node)
+
+    def value(key: str, default: Any) -> tuple[Any, int]:
+        if key not in top:
+            return default, 0
+        line, node = top[key]
+        return _node_value(node), line
+
+    version, line = value("version", 1)
+    if version != 1:
+        raise ConfigError(f"{_where(path, line)}version: only version 1 is supported")
+    agent, line = value("agent", None)
+    if agent is None:
+        raise ConfigError(f"{path}: agent: missing; name the agent, e.g. agent: claude-code")
+    if not isinstance(agent, str) or not _AGENT.match(agent):
+        raise ConfigError(
+            f"{_where(path, line)}agent: {agent!r} is not a valid agent name; use 1-40 letters, "
+            "digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    source = _relative_file(value("source", ".env"), "source", path)
+    output = _relative_file(value("output", ".env.ai"), "output", path)
+    if source == output:
+        raise ConfigError(f"{path}: output must differ from source; the source is never modified")
+    ttl_raw, line = value("ttl", DEFAULT_TTL)
+    ttl = parse_duration(ttl_raw, key="ttl", line=line, path=path)
+    hardening, line = value("hardening", False)
+    if not isinstance(hardening, bool):
+        raise ConfigError(f"{_where(path, line)}hardening: expected true or false")
+    credentials: list[CredentialPolicy] = []
+    if "credentials" in top:
+        _cline, cnode = top["credentials"]
+        if _node_value(cnode) is not None:
+            for var, vline, vnode in _mapping_items(cnode, "credentials", path):
+                credentials.append(_entry(var, vline, vnode, path))
+    return Policy(
+        agent=agent,
+        source=source,
+        output=output,
+        ttl_seconds=ttl,
+        credentials=tuple(credentials),
+        path=path,
+        version=1,
+        hardening=hardening,
+    )
+
+
+def _relative_file(pair: tuple[Any, int], key: str, path: str) -> str:
+    raw, line = pair
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"{_where(path, line)}{key}: expected a file name like .env")
+    candidate = Path(raw)
+    if candidate.is_absolute() or ".." in candidate.parts:
+        raise ConfigError(
+            f"{_where(path, line)}{key}: {raw!r} must be a path inside the project "
+            "(relative, without '..')"
+        )
+    return raw
+
+
+def _entry(var: str, line: int, node: Any, path: str) -> CredentialPolicy:
+    from agentauth.providers import PROVIDERS
+
+    where = _where(path, line)
+    if not _VARIABLE.match(var):
+        raise ConfigError(
+            f"{where}credentials: {var!r} is not an environment variable name "
+            "(letters, digits and '_', not starting with a digit)"
+        )
+    raw = _node_value(node)
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in ("pass", "drop"):
+            return CredentialPolicy(variable=var, action=Action(word), line=line)
+        raise ConfigError(
+            f"{where}credentials.{var}: {raw!r} is not an action; write pass, drop, "
+            "or a mapping with provider:"
+        )
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"{where}credentials.{var}: expected pass, drop, or a mapping with provider:"
+        )
+    options = dict(raw)
+    provider = options.pop("provider", None)
+    if provider is None:
+        raise ConfigError(
+            f"{where}credentials.{var}: provider: missing; one of {', '.join(sorted(PROVIDERS))}"
+        )
+    if not isinstance(provider, str) or provider not in PROVIDERS:
+        raise ConfigError(
+            f"{where}credentials.{var}.provider: unknown provider {provider!r}; "
+            f"known providers: {', '.join(sorted(PROVIDERS))}"
+        )
+    return CredentialPolicy(
+        variable=var, action=Action.PROVISION, provider=provider, options=options, line=line
+    )
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate ``path``; raise ConfigError naming the key and line of any problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path} does not exist; run `agentauth init` to write a policy, or pass --policy FILE"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}; check the file") from None
+    return parse_policy(text, str(path.name if path.name == POLICY_FILE else path))
+
+
+def entry_digest(entry: CredentialPolicy, policy: Policy) -> str:
+    """Return a stable hash of everything that shapes a grant; a change rotates the grant.
+
+    Covers the entry's provider and options, the agent, and the ttl (a shorter
+    lifetime in the policy must not be satisfied by an older, longer grant).
+    """
+    payload = {
+        "agent": policy.agent,
+        "variable": entry.variable,
+        "action": entry.action.value,
+        "provider": entry.provider,
+        "options": entry.options,
+        "ttl": policy.ttl_seconds,
+    }
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]

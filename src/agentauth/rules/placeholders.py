@@ -1,0 +1,60 @@
+"""Recognise values that are not credentials: placeholders, references, documentation examples.
+
+A match whose value is ``sk_live_xxxx…``, ``<your-key>``, ``${VAR}``, ``changeme`` or an
+AWS documentation key is dropped before it is a finding, so it never fails CI.
+"""
+
+from __future__ import annotations
+
+import re
+
+_REFERENCE = re.compile(
+    r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%\{|@@|^@[A-Za-z_][A-Za-z0-9_]*@$|\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Za-z_]"
+    r"|os\.environ|os\.getenv|process\.env|getenv\(|ENV\[|secrets\.|env\(|"
+    r"^(?:op|vault|keyring|agentauth-keyring|encrypted|se|pass|awssm|gcpsm|azkv|sops):"
+)
+_MARKERS = re.compile(
+    r"your[_\-. ]|<[^>]*>|\[[^\]]*\]|placeholder|change[_\-.]?me|replace[_\-.]?(?:me|with)|"
+    r"redacted|dummy|example|sample|x{6,}|\*\*\*|\.\.\.|…|insert[_\-.]|put[_\-.]?your|"
+    r"enter[_\-.]?your|not[_\-.]?a[_\-.]?real|abcdefgh|12345678|qwertyui|"
+    r"(?<![A-Za-z0-9])(?:todo|fixme|fake|test[_\-.]?key|my[_\-.]?key)(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_RUN = re.compile(r"(.)\1{7,}")
+_AWS_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?$|EXAMPLEKEY")
+
+WEAK_PASSWORDS = frozenset(
+    {
+        "password", "pass", "passwd", "pwd", "postgres", "postgresql", "mysql", "mariadb",
+        "root", "secret", "example", "changeme", "admin", "redis", "mongo", "mongodb", "test",
+        "testing", "dev", "development", "local", "sample", "default", "guest", "user",
+        "1234", "12345", "123456", "qwerty", "letmein",
+    }
+)  # fmt: skip
+"""Passwords that mark a URL as a local or documentation setup, never a production one."""
+
+
+def is_reference(value: str) -> bool:
+    """True when ``value`` points at a secret held elsewhere (``${VAR}``, ``op://``, env reads)."""
+    return bool(_REFERENCE.search(value))
+
+
+def is_placeholder(value: str) -> bool:
+    """True for documentation placeholders and template references instead of real values.
+
+    Recognises references (``${VAR}``, ``$VAR``, ``{{ x }}``, ``process.env.X``),
+    marker words (``your_api_key_here``, ``REPLACE_ME``, ``<token>``, ``...``,
+    ``example``), runs of 8+ identical characters (``sk_live_xxxxxxxx``, ``0000…``),
+    keyboard and alphabet runs, and the AWS ``…EXAMPLE`` convention.
+    """
+    if not value.strip():
+        return True
+    if is_reference(value) or _MARKERS.search(value) or _RUN.search(value):
+        return True
+    return bool(_AWS_EXAMPLE.search(value))
+
+
+def is_masked(value: str) -> bool:
+    """True for a value that is visibly masked or empty (``***``, ``xxx``, ``…``)."""
+    stripped = value.strip()
+    return not stripped or bool(re.fullmatch(r"[*x•.…#-]+|(.)\1{2,}", stripped, re.IGNORECASE))

@@ -1,0 +1,550 @@
+"""The provisioning framework: policy + source env -> plan -> grants in the ledger -> ``.env.ai``.
+
+Every provider plugs in here through :mod:`agentauth.providers.base`. This module owns
+the invariants that no provider should have to remember: the grant is in the ledger
+(status pending) before the provider creates anything; ``.env.ai`` is written only
+after every grant is active; an unexpired grant matching the policy is kept; a changed
+one rotates (new grant first, old one revoked after); every issue, pass, drop and
+revoke is in the audit log under the agent's name. It never prints and never exits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from agentauth import auditlog, envfile, envwrite, providers
+from agentauth.errors import AgentAuthError, ConfigError, ProviderError
+from agentauth.ledger import Ledger
+from agentauth.model import (
+    Action,
+    Applied,
+    CredentialPolicy,
+    Grant,
+    GrantStatus,
+    Plan,
+    PlanStep,
+    Policy,
+    RevokeResult,
+    Secret,
+)
+from agentauth.policy import entry_digest, format_duration
+from agentauth.providers.base import Prompter, ProviderContext, SecretStore
+from agentauth.redact import Scrubber, mask
+from agentauth.service.sourceenv import Classifier, load_source_env
+
+__all__ = [
+    "ENV_OUTPUTS",
+    "ProvisionPlan",
+    "ProvisionResult",
+    "apply",
+    "build_context",
+    "live_grants",
+    "load_source_env",
+    "mint_for_run",
+    "plan",
+    "revoke",
+    "revoke_grants",
+    "select_grants",
+]
+
+ENV_OUTPUTS = "env_outputs"
+"""Key the framework adds to ``Grant.objects``: the ``.env.ai`` variables the grant wrote."""
+_RENEW_MARGIN = timedelta(minutes=5)
+Progress = Callable[[str], None]
+
+
+def _noop(_message: str) -> None:
+    return None
+
+
+def live_grants(grants: Sequence[Grant]) -> list[Grant]:
+    """Return the grants that may still hold access: everything not revoked."""
+    return [g for g in grants if g.status is not GrantStatus.REVOKED]
+
+
+def build_context(
+    project_root: Path,
+    policy: Policy,
+    *,
+    source_env: Mapping[str, Secret] | None = None,
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    prompter: Prompter | None = None,
+    store: SecretStore | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> ProviderContext:
+    """Assemble what providers may read; loads the source env unless given."""
+    if source_env is None:
+        source_env = load_source_env(project_root, policy, store)
+    return ProviderContext(
+        project_root=project_root,
+        policy=policy,
+        source_env=source_env,
+        environ=dict(os.environ) if environ is None else environ,
+        now=now or datetime.now(UTC),
+        existing=tuple(live_grants(Ledger(project_root).grants())),
+        prompter=prompter,
+        store=store,
+        warn=warn or _noop,
+    )
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class ProvisionPlan:
+    """Everything ``provision`` will do, built without changing anything."""
+
+    policy: Policy
+    plans: tuple[Plan, ...]
+    """One per ``provision`` entry, in policy order; ``keep`` plans change nothing."""
+    env_names: tuple[str, ...]
+    """The variables ``.env.ai`` will hold, in order."""
+    passed: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    copied: tuple[str, ...] = ()
+    """Unnamed variables copied because the audit says they are not credentials."""
+    withheld: tuple[str, ...] = ()
+    """Unnamed variables dropped because they are (or look like) credentials."""
+    warnings: tuple[str, ...] = ()
+    current: Mapping[str, Secret] = field(default_factory=dict, repr=False)
+    """The values of the existing ``.env.ai`` (for keep and for the diff)."""
+
+    def env_diff(self) -> list[str]:
+        """Return the ``.env.ai`` diff with every value masked (``+``, ``-``, ``~``, `` ``)."""
+        kept = {n for p in self.plans if p.keep for n in p.outputs}
+        fresh = {n for p in self.plans if not p.keep for n in p.outputs}
+        lines = []
+        for name in self.env_names:
+            if name in fresh:
+                marker = "~" if name in self.current else "+"
+                lines.append(f"{marker} {name}=<new scoped credential>")
+            elif name in kept:
+                lines.append(f"  {name}={mask(self.current[name].reveal())} (kept)")
+            elif name in self.current:
+                lines.append(f"  {name}={mask(self.current[name].reveal())}")
+            else:
+                lines.append(f"+ {name}=***")
+        lines.extend(f"- {name}" for name in self.current if name not in self.env_names)
+        return lines
+
+
+def _read_current(path: Path) -> dict[str, Secret]:
+    if not path.exists():
+        return {}
+    try:
+        entries = envfile.parse(envfile.read_text(path))
+    except ConfigError:
+        return {}
+    return {k: Secret(v) for k, v in envfile.values(entries).items()}
+
+
+def _matching_grant(
+    entry: CredentialPolicy, digest: str, ctx: ProviderContext, current: Mapping[str, Secret]
+) -> Grant | None:
+    for grant in ctx.existing:
+        if grant.agent != ctx.policy.agent or grant.variable != entry.variable:
+            continue
+        if grant.status is not GrantStatus.ACTIVE or grant.policy_digest != digest:
+            continue
+        if grant.expires is not None and grant.expires - _RENEW_MARGIN <= ctx.now:
+            continue
+        outputs = list(grant.objects.get(ENV_OUTPUTS, []))
+        if outputs and all(name in current for name in outputs):
+            return grant
+    return None
+
+
+def _previous(entry: CredentialPolicy, ctx: ProviderContext) -> list[Grant]:
+    return [
+        g
+        for g in ctx.existing
+        if g.agent == ctx.policy.agent
+        and g.variable == entry.variable
+        and g.status is not GrantStatus.REVOKED
+    ]
+
+
+def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
+    """Validate every entry and ask each provider for its plan; changes nothing."""
+    current = _read_current(ctx.project_root / policy.output)
+    named = {e.variable: e for e in policy.credentials}
+    warnings: list[str] = []
+    plans: list[Plan] = []
+    for entry in policy.credentials:
+        if entry.action is not Action.PROVISION or entry.provider is None:
+            if entry.action is Action.PASS and entry.variable not in ctx.source_env:
+                warnings.append(
+                    f"{entry.variable}: the policy says pass, but {policy.source} has no such "
+                    "variable"
+                )
+            continue
+        provider = providers.get(entry.provider)
+        checked = provider.validate(entry)
+        digest = entry_digest(checked, policy)
+        kept = _matching_grant(checked, digest, ctx, current)
+        if kept is not None:
+            plans.append(_keep_plan(kept))
+            continue
+        made = provider.plan(checked, ctx)
+        previous = _previous(checked, ctx)
+        grant = dataclasses.replace(
+            made.grant, agent=policy.agent, status=GrantStatus.PENDING, policy_digest=digest
+        )
+        plans.append(
+            dataclasses.replace(
+                made,
+                grant=grant,
+                replaces=made.replaces or (previous[-1].id if previous else None),
+            )
+        )
+        warnings.extend(f"{entry.variable}: {w}" for w in made.warnings)
+
+    classifier = Classifier(policy.source)
+    order: dict[str, None] = {}
+    passed, dropped, copied, withheld = [], [], [], []
+    outputs_by_var = {p.variable: p.outputs for p in plans}
+    for name, value in ctx.source_env.items():
+        entry_for = named.get(name)
+        if entry_for is None:
+            if classifier.classify(name, value).credential:
+                withheld.append(name)
+            else:
+                copied.append(name)
+                order[name] = None
+        elif entry_for.action is Action.PASS:
+            passed.append(name)
+            order[name] = None
+        elif entry_for.action is Action.DROP:
+            dropped.append(name)
+        else:
+            order.update(dict.fromkeys(outputs_by_var.get(name, ())))
+    for p in plans:
+        order.update(dict.fromkeys(p.outputs))
+    return ProvisionPlan(
+        policy=policy,
+        plans=tuple(plans),
+        env_names=tuple(order),
+        passed=tuple(passed),
+        dropped=tuple(dropped),
+        copied=tuple(copied),
+        withheld=tuple(withheld),
+        warnings=tuple(warnings),
+        current=current,
+    )
+
+
+def _keep_plan(grant: Grant) -> Plan:
+    expires = grant.expires.isoformat(timespec="seconds") if grant.expires else "never"
+    return Plan(
+        variable=grant.variable,
+        provider=grant.provider,
+        grant=grant,
+        steps=(PlanStep(f"keep grant {grant.id}: {grant.scope} (expires {expires})"),),
+        outputs=tuple(grant.objects.get(ENV_OUTPUTS, ())),
+        keep=True,
+    )
+
+
+# --------------------------------------------------------------------------- applying
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    """What ``apply`` did: grants created and kept, rotations, the file written."""
+
+    created: tuple[Grant, ...]
+    kept: tuple[Grant, ...]
+    rotated: tuple[RevokeResult, ...]
+    env_path: Path
+    written: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def _header(policy: Policy, grants: Sequence[Grant], now: datetime) -> str:
+    expiries = [g.expires for g in grants if g.expires is not None]
+    expires = min(expiries).isoformat(timespec="seconds") if expiries else "-"
+    return "\n".join(
+        [
+            f"Scoped credentials for agent {policy.agent!r}, written by agentauth.",
+            "Do not commit or edit this file; it is regenerated by `agentauth provision`.",
+            f"created: {now.isoformat(timespec='seconds')}  expires: {expires}"
+            f"  (ttl {format_duration(policy.ttl_seconds)})",
+            f"source: {policy.source} (never modified)  policy: {policy.path}",
+            f"revoke: agentauth revoke --agent {policy.agent}",
+        ]
+    )
+
+
+def apply(
+    pplan: ProvisionPlan, ctx: ProviderContext, *, progress: Progress | None = None
+) -> ProvisionResult:
+    """Apply every plan, ledger first, then write ``.env.ai``, then revoke what rotated.
+
+    A provider failure leaves its grant in the ledger (pending, with the error) so
+    that ``agentauth revoke`` can remove whatever exists; ``.env.ai`` is then not
+    written and the error is re-raised.
+    """
+    say = progress or _noop
+    policy = pplan.policy
+    root = ctx.project_root
+    ledger = Ledger(root)
+    scrub = Scrubber(ctx.source_env.values())
+    env: dict[str, Secret] = {}
+    created: list[Grant] = []
+    kept: list[Grant] = []
+    for p in pplan.plans:
+        if p.keep:
+            kept.append(p.grant)
+            env.update({n: pplan.current[n] for n in p.outputs})
+            continue
+        provider = providers.get(p.provider)
+        ledger.put(p.grant)
+        say(f"{p.variable}: applying {p.provider} plan (grant {p.grant.id})")
+        try:
+            applied: Applied = provider.apply(p, ctx)
+        except Exception as exc:
+            message = scrub(str(exc))
+            ledger.put(dataclasses.replace(p.grant, error=message))
+            auditlog.append(
+                root,
+                "provision",
+                agent=policy.agent,
+                grant=p.grant.id,
+                provider=p.provider,
+                variable=p.variable,
+                ok=False,
+                error=message,
+            )
+            if isinstance(exc, AgentAuthError):
+                raise
+            raise ProviderError(
+                f"{p.variable}: {p.provider} failed while applying ({type(exc).__name__}: "
+                f"{message}); grant {p.grant.id} is in the ledger: run `agentauth revoke "
+                f"{p.grant.id}` to clean up"
+            ) from exc
+        grant = dataclasses.replace(
+            applied.grant,
+            agent=policy.agent,
+            status=GrantStatus.ACTIVE,
+            policy_digest=p.grant.policy_digest,
+            objects={**applied.grant.objects, ENV_OUTPUTS: list(applied.env)},
+            error=None,
+        )
+        ledger.put(grant)
+        created.append(grant)
+        env.update(applied.env)
+        auditlog.append(
+            root,
+            "provision",
+            agent=policy.agent,
+            grant=grant.id,
+            provider=grant.provider,
+            variable=grant.variable,
+            scope=grant.scope,
+            expires=grant.expires,
+            outputs=list(applied.env),
+            replaces=p.replaces,
+            ok=True,
+        )
+    values: list[tuple[str, str | Secret]] = []
+    for name in pplan.env_names:
+        if name in env:
+            values.append((name, env[name]))
+        elif name in ctx.source_env:
+            values.append((name, ctx.source_env[name]))
+    out = root / policy.output
+    say(f"writing {policy.output} ({len(values)} variables)")
+    envwrite.write_env_ai(
+        out, values, _header(policy, [*created, *kept], ctx.now), project_root=root
+    )
+    for name in pplan.passed:
+        auditlog.append(root, "pass", agent=policy.agent, variable=name, reason="policy: pass")
+    for name in pplan.dropped:
+        auditlog.append(root, "drop", agent=policy.agent, variable=name, reason="policy: drop")
+    for name in pplan.withheld:
+        auditlog.append(
+            root, "drop", agent=policy.agent, variable=name, reason="not in policy; a credential"
+        )
+    rotated: list[RevokeResult] = []
+    new_ids = {g.id for g in created} | {g.id for g in kept}
+    for p in pplan.plans:
+        if p.keep:
+            continue
+        stale = [
+            g
+            for g in live_grants(ledger.grants())
+            if g.agent == policy.agent and g.variable == p.variable and g.id not in new_ids
+        ]
+        if stale:
+            say(f"{p.variable}: revoking {len(stale)} replaced grant(s)")
+            rotated.extend(
+                revoke_grants(ctx, stale, event_reason="rotated", protect=set(pplan.env_names))
+            )
+    return ProvisionResult(
+        created=tuple(created),
+        kept=tuple(kept),
+        rotated=tuple(rotated),
+        env_path=out,
+        written=tuple(name for name, _ in values),
+    )
+
+
+# --------------------------------------------------------------------------- revoking
+
+
+def select_grants(
+    grants: Sequence[Grant],
+    *,
+    grant_ids: Sequence[str] = (),
+    agent: str | None = None,
+    expired: bool = False,
+    everything: bool = False,
+    now: datetime | None = None,
+) -> list[Grant]:
+    """Pick the grants a ``revoke`` invocation names; unknown ids are a ConfigError."""
+    moment = now or datetime.now(UTC)
+    known: dict[str, Grant] = {g.id: g for g in grants}
+    unknown = [i for i in grant_ids if i not in known]
+    if unknown:
+        raise ConfigError(
+            f"no grant with id {', '.join(unknown)} in this project; "
+            "`agentauth status --all` lists them"
+        )
+    chosen: dict[str, Grant] = {i: known[i] for i in grant_ids}
+    for g in live_grants(grants):
+        if (
+            everything
+            or (agent is not None and g.agent == agent)
+            or (expired and g.expires is not None and g.expires <= moment)
+        ):
+            chosen.setdefault(g.id, g)
+    return list(chosen.values())
+
+
+def _strip_env_ai(ctx: ProviderContext, names: Sequence[str]) -> None:
+    """Remove revoked credentials from ``.env.ai`` so the agent does not keep dead values."""
+    path = ctx.project_root / ctx.policy.output
+    current = _read_current(path)
+    if not current or not any(n in current for n in names):
+        return
+    remaining = [(k, v) for k, v in current.items() if k not in names]
+    header = "\n".join(
+        [
+            f"Scoped credentials for agent {ctx.policy.agent!r}, written by agentauth.",
+            f"Revoked {', '.join(n for n in names if n in current)} on "
+            f"{ctx.now.isoformat(timespec='seconds')}.",
+            "Run `agentauth provision` to issue new credentials.",
+        ]
+    )
+    try:
+        envwrite.write_env_ai(path, list(remaining), header, project_root=ctx.project_root)
+    except ConfigError as exc:
+        ctx.warn(f"could not remove revoked values from {ctx.policy.output}: {exc}")
+
+
+def revoke_grants(
+    ctx: ProviderContext,
+    grants: Sequence[Grant],
+    *,
+    event_reason: str = "requested",
+    protect: Collection[str] = (),
+) -> list[RevokeResult]:
+    """Revoke each grant through its provider; one result per grant, failures kept to retry.
+
+    The revoked values are also removed from ``.env.ai``, except the names in
+    ``protect`` (a rotation's new grant wrote the same variable).
+    """
+    ledger = Ledger(ctx.project_root)
+    scrub = Scrubber(ctx.source_env.values())
+    results: list[RevokeResult] = []
+    for grant in grants:
+        if grant.status is GrantStatus.REVOKED:
+            results.append(RevokeResult(grant.id, True, "already revoked"))
+            continue
+        try:
+            result = providers.get(grant.provider).revoke(grant, ctx)
+        except AgentAuthError as exc:
+            result = RevokeResult(grant.id, False, scrub(str(exc)))
+        except Exception as exc:
+            result = RevokeResult(
+                grant.id, False, scrub(f"{type(exc).__name__}: {exc}; try again with --debug")
+            )
+        status = GrantStatus.REVOKED if result.ok else GrantStatus.FAILED
+        ledger.put(
+            dataclasses.replace(grant, status=status, error=None if result.ok else result.message)
+        )
+        auditlog.append(
+            ctx.project_root,
+            "revoke",
+            agent=grant.agent,
+            grant=grant.id,
+            provider=grant.provider,
+            variable=grant.variable,
+            ok=result.ok,
+            reason=event_reason,
+            message=result.message,
+            manual=result.manual,
+        )
+        if result.ok:
+            names = [n for n in grant.objects.get(ENV_OUTPUTS, []) if n not in protect]
+            _strip_env_ai(ctx, names)
+        results.append(result)
+    return results
+
+
+def revoke(
+    ctx: ProviderContext,
+    *,
+    grant_ids: Sequence[str] = (),
+    agent: str | None = None,
+    expired: bool = False,
+    everything: bool = False,
+) -> list[RevokeResult]:
+    """Select grants like :func:`select_grants` and revoke them; idempotent."""
+    chosen = select_grants(
+        Ledger(ctx.project_root).grants(),
+        grant_ids=grant_ids,
+        agent=agent,
+        expired=expired,
+        everything=everything,
+        now=ctx.now,
+    )
+    return revoke_grants(ctx, chosen)
+
+
+# --------------------------------------------------------------------------- minting
+
+
+def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> dict[str, Secret]:
+    """Mint fresh short-lived credentials for one run of the agent (AWS sessions, GitHub tokens).
+
+    Only active, unexpired grants of ``policy.agent`` are asked; providers whose
+    credentials live in ``.env.ai`` return None from ``mint`` and add nothing.
+    """
+    minted: dict[str, Secret] = {}
+    for grant in Ledger(project_root).grants():
+        if grant.agent != policy.agent or grant.status is not GrantStatus.ACTIVE:
+            continue
+        if grant.expires is not None and grant.expires <= ctx.now:
+            continue
+        applied = providers.get(grant.provider).mint(grant, ctx)
+        if applied is None:
+            continue
+        minted.update(applied.env)
+        auditlog.append(
+            project_root,
+            "mint",
+            agent=policy.agent,
+            grant=grant.id,
+            provider=grant.provider,
+            variables=list(applied.env),
+            expires=applied.grant.expires,
+        )
+    return minted

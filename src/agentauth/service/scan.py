@@ -1,0 +1,429 @@
+"""The audit use case: select files, detect and classify credentials, suppress, enrich, report.
+
+Pipeline: :mod:`agentauth.sources` picks the files; each file is decoded and run
+through the detector and the classifier (in-process for small trees so ``audit``
+starts instantly, on a fork pool over file batches for large ones); inline ignore
+comments and the baseline suppress; duplicates are dropped; the process environment
+and the MCP/agent configs add their findings and context; ``verify`` asks the
+providers. Progress goes to an injected :class:`ScanProgress`; nothing is printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agentauth import mcpconfig, sources
+from agentauth.model import Finding, Origin, ScanReport, Secret, Skip
+from agentauth.sources import DEFAULT_MAX_FILE_BYTES, SourceFile
+
+if TYPE_CHECKING:
+    from agentauth.rules import Catalog
+
+PARALLEL_MIN_FILES = 200
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+"""Below both thresholds a pool costs more to start than it saves."""
+ENVIRON_FILE = "<environ>"
+
+
+class ScanProgress(Protocol):
+    """Observer of a scan; the CLI draws a progress bar with it."""
+
+    def start(self, total_files: int) -> None:
+        """Called once the files to read are known."""
+        ...
+
+    def advance(self, path: str, nbytes: int) -> None:
+        """Called after each file is scanned (or skipped while reading)."""
+        ...
+
+    def finish(self) -> None:
+        """Called when file scanning is done, before environ/MCP/verification."""
+        ...
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What to audit and how; built by the CLI from its flags."""
+
+    root: Path
+    paths: tuple[Path, ...] = ()
+    """Explicit files or folders (pre-commit passes them); relative ones are under ``root``."""
+    include_environ: bool = False
+    environ: Mapping[str, str] | None = None
+    """The environment to audit with ``include_environ``; None means ``os.environ``."""
+    git_tracked_only: bool = False
+    staged_only: bool = False
+    exclude_dirs: tuple[str, ...] = ()
+    """Folder names or globs added to the defaults; ``!name`` removes a default."""
+    default_excludes: bool = True
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    baseline: Path | None = None
+    honour_ignore_comments: bool = True
+    verify: bool = False
+    jobs: int = 0
+    """Worker processes; 0 means one per CPU, 1 forces in-process scanning."""
+
+
+@dataclass(frozen=True)
+class _Engine:
+    """The detector and classifier bound to one catalog."""
+
+    catalog: Catalog
+    honour_ignore_comments: bool
+    max_file_bytes: int
+
+
+@dataclass
+class _FileResult:
+    """What scanning one file produced (findings as plain dicts when crossing processes)."""
+
+    rel: str
+    nbytes: int = 0
+    skip: Skip | None = None
+    findings: list[Any] = field(default_factory=list)
+    suppressed: list[tuple[str, str, int]] = field(default_factory=list)
+    """(fingerprint, file, line) of each finding an inline ignore comment hid."""
+
+
+def audit(
+    options: AuditOptions, progress: ScanProgress | None = None, *, catalog: Catalog | None = None
+) -> ScanReport:
+    """Run an audit and return its report; raises ConfigError for a bad path or baseline."""
+    from agentauth.baseline import load_baseline
+
+    accepted = load_baseline(options.baseline) if options.baseline else frozenset()
+    selection = sources.select(
+        options.root,
+        paths=options.paths,
+        git_tracked_only=options.git_tracked_only,
+        staged_only=options.staged_only,
+        exclude_dirs=options.exclude_dirs,
+        default_excludes=options.default_excludes,
+        max_file_bytes=options.max_file_bytes,
+    )
+    if catalog is None:
+        from agentauth.rules import load_catalog
+
+        catalog = load_catalog()
+    engine = _Engine(catalog, options.honour_ignore_comments, options.max_file_bytes)
+    if progress is not None:
+        progress.start(len(selection.files))
+    findings: list[Finding] = []
+    skipped = list(selection.skipped)
+    notes = list(selection.notes)
+    files_scanned = bytes_scanned = 0
+    hidden: set[tuple[str, str, int]] = set()
+    for result in _scan_files(selection, engine, options.jobs):
+        if progress is not None:
+            progress.advance(result.rel, result.nbytes)
+        if result.skip is not None:
+            skipped.append(result.skip)
+            continue
+        files_scanned += 1
+        bytes_scanned += result.nbytes
+        hidden.update(result.suppressed)
+        findings += [f if isinstance(f, Finding) else _from_plain(f) for f in result.findings]
+    if progress is not None:
+        progress.finish()
+    environ = dict(os.environ if options.environ is None else options.environ)
+    if options.include_environ:
+        findings += _environ_findings(environ, engine)
+    mcp_findings, mcp_hidden = _mcp(selection, engine, findings, notes)
+    hidden.update(mcp_hidden)
+    findings = _dedupe(findings + mcp_findings)
+    kept = [f for f in findings if f.fingerprint not in accepted]
+    suppressed = len(hidden) + len(findings) - len(kept)
+    if options.verify:
+        from agentauth.service.verify import verify_findings
+
+        kept = verify_findings(kept, selection, environ, options.max_file_bytes)
+    kept.sort(
+        key=lambda f: (-f.severity.rank, f.file, f.line, f.column, f.rule_id, f.variable or "")
+    )
+    return ScanReport(
+        root=str(options.root),
+        findings=tuple(kept),
+        files_scanned=files_scanned,
+        bytes_scanned=bytes_scanned,
+        skipped=tuple(skipped),
+        notes=tuple(notes),
+        suppressed=suppressed,
+    )
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _scan_files(selection: sources.Selection, engine: _Engine, jobs: int) -> Iterator[_FileResult]:
+    """Yield one result per selected file, in-process or from a pool of workers."""
+    workers = _workers(jobs)
+    files = selection.files
+    big = len(files) > PARALLEL_MIN_FILES or selection.total_bytes > PARALLEL_MIN_BYTES
+    if workers <= 1 or not big:
+        for source in files:
+            yield _scan_one(source, engine)
+        return
+    yield from _scan_pool(files, engine, workers, selection.total_bytes)
+
+
+def _workers(jobs: int) -> int:
+    if jobs > 0:
+        return jobs
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # NOTE: macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+def _scan_one(source: SourceFile, engine: _Engine) -> _FileResult:
+    """Read, detect, classify and filter one file; never raises for bad input."""
+    from agentauth.classify import classify
+    from agentauth.detect import scan_text
+
+    text = sources.read(source, engine.max_file_bytes)
+    if isinstance(text, Skip):
+        return _FileResult(source.rel, skip=text)
+    nbytes = source.size if source.blob is None else len(source.blob)
+    result = _FileResult(source.rel, nbytes)
+    try:
+        scanned = scan_text(
+            text,
+            engine.catalog,
+            path=source.rel,
+            honour_ignore_comments=engine.honour_ignore_comments,
+        )
+        for candidate in scanned.candidates:
+            finding = classify(candidate, file=source.rel, catalog=engine.catalog)
+            if finding is not None:
+                result.findings.append(finding)
+        for candidate in scanned.suppressed:
+            hidden = classify(candidate, file=source.rel, catalog=engine.catalog)
+            if hidden is not None:  # a placeholder under an ignore comment hides nothing
+                result.suppressed.append((hidden.fingerprint, hidden.file, hidden.line))
+    except Exception as exc:  # NOTE: a detector bug must not lose the rest of the audit
+        reason = f"internal error while scanning: {type(exc).__name__}"
+        return _FileResult(source.rel, skip=Skip(source.rel, reason))
+    return result
+
+
+def _ignored(lines: list[str], line: int) -> bool:
+    """True when an inline ignore comment covers ``line`` (same rules as the detector)."""
+    from agentauth.detect import IGNORE_MARKERS, IGNORE_NEXT_LINE_MARKERS
+
+    if not 0 < line <= len(lines):
+        return False
+    here = lines[line - 1].encode("utf-8", "surrogatepass")
+    before = lines[line - 2].encode("utf-8", "surrogatepass") if line > 1 else b""
+    return any(m in here for m in IGNORE_MARKERS) or any(
+        m in before for m in IGNORE_NEXT_LINE_MARKERS
+    )
+
+
+# NOTE: per-process state of pool workers, set once by the initializer in each child;
+# the parent never reads it, so nothing has to reset it between audits.
+_WORKER_ENGINE: list[_Engine] = []
+
+
+def _init_worker(engine: _Engine | None, honour: bool, max_file_bytes: int) -> None:
+    if engine is None:  # spawn start method: the catalog is loaded in the child
+        from agentauth.rules import load_catalog
+
+        engine = _Engine(load_catalog(), honour, max_file_bytes)
+    _WORKER_ENGINE[:] = [engine]
+
+
+def _scan_batch(batch: list[SourceFile]) -> list[_FileResult]:
+    """Pool task: scan a batch; findings cross back as plain dicts (Secret refuses pickling)."""
+    results = []
+    for source in batch:
+        result = _scan_one(source, _WORKER_ENGINE[0])
+        result.findings = [_to_plain(f) for f in result.findings]
+        results.append(result)
+    return results
+
+
+def _scan_pool(
+    files: tuple[SourceFile, ...], engine: _Engine, workers: int, total: int
+) -> Iterator[_FileResult]:
+    import multiprocessing
+
+    fork = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    if fork:
+        from agentauth.detect import scan_text
+
+        # NOTE: build the detector (prefilter database, compiled rules) once, before the
+        # fork, so every worker inherits it instead of compiling its own.
+        scan_text("", engine.catalog)
+    initargs = (engine if fork else None, engine.honour_ignore_comments, engine.max_file_bytes)
+    target = min(4 * 1024 * 1024, max(256 * 1024, total // (workers * 8)))
+    import gc
+
+    # NOTE: move everything allocated so far out of the collector's reach, so the
+    # children's garbage collections do not touch (and copy) the parent's pages.
+    gc.freeze()
+    try:
+        with context.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
+            for batch in pool.imap_unordered(_scan_batch, _batches(files, target)):
+                yield from batch
+    finally:
+        gc.unfreeze()
+
+
+def _batches(files: Iterable[SourceFile], target_bytes: int) -> Iterator[list[SourceFile]]:
+    """Group files into batches of about ``target_bytes`` (at most 256 files each)."""
+    batch: list[SourceFile] = []
+    size = 0
+    for source in files:
+        batch.append(source)
+        size += source.size
+        if size >= target_bytes or len(batch) >= 256:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _to_plain(finding: Finding) -> dict[str, Any]:
+    """Flatten a Finding for the worker->parent channel; the value travels as a plain str."""
+    plain = {f.name: getattr(finding, f.name) for f in dataclasses.fields(Finding)}
+    plain["secret"] = finding.secret.reveal()
+    plain["extra"] = dict(finding.extra)
+    return plain
+
+
+def _from_plain(plain: dict[str, Any]) -> Finding:
+    """Rebuild a Finding in the parent, re-wrapping the value at once."""
+    return Finding(**{**plain, "secret": Secret(plain["secret"])})
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Keep one finding per (fingerprint, file, line); an MCP finding replaces a file one."""
+    mcp_keys = {(f.fingerprint, f.file) for f in findings if f.origin is Origin.MCP}
+    seen: set[tuple[str, str, int]] = set()
+    unique = []
+    for f in findings:
+        if f.origin is Origin.FILE and (f.fingerprint, f.file) in mcp_keys:
+            continue
+        key = (f.fingerprint, f.file, f.line)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+# --------------------------------------------------------------------------- environ and MCP
+
+
+def _environ_findings(environ: Mapping[str, str], engine: _Engine) -> list[Finding]:
+    """Findings for credentials in the process environment: names shown, values masked."""
+    from agentauth.classify import classify
+    from agentauth.detect import detect_value
+
+    found = []
+    for name in sorted(environ):
+        value = environ[name]
+        if not value:
+            continue
+        for candidate in detect_value(name, value, engine.catalog):
+            finding = classify(
+                candidate, file=ENVIRON_FILE, catalog=engine.catalog, origin=Origin.ENVIRON
+            )
+            if finding is not None:
+                found.append(dataclasses.replace(finding, variable=finding.variable or name))
+    return found
+
+
+def _mcp(
+    selection: sources.Selection, engine: _Engine, findings: list[Finding], notes: list[str]
+) -> tuple[list[Finding], list[tuple[str, str, int]]]:
+    """Parse agent configs: literal credentials become MCP findings, references add context.
+
+    ``findings`` is updated in place with context naming the servers that receive a variable.
+    """
+    receivers: dict[str, list[str]] = {}
+    env_files: dict[str, list[str]] = {}
+    found: list[Finding] = []
+    hidden: list[tuple[str, str, int]] = []
+    for source in selection.files:
+        if mcpconfig.client_for(source.rel) is None:
+            continue
+        text = sources.read(source, engine.max_file_bytes)
+        if isinstance(text, Skip):
+            continue
+        config = mcpconfig.parse(source.rel, text)
+        if config is None:
+            continue
+        if config.error:
+            notes.append(f"{config.path}: {config.error}")
+            continue
+        lines = text.split("\n")
+        for server in config.servers:
+            where = f"{server.label} ({config.path})"
+            if server.references:
+                notes.append(
+                    f"{where} receives {', '.join(server.references)} from the environment"
+                )
+            for ref in server.references:
+                receivers.setdefault(ref, []).append(where)
+            if server.env_file:
+                env_files.setdefault(server.env_file, []).append(where)
+            for finding, line in _mcp_literals(server, config.path, text, engine):
+                if engine.honour_ignore_comments and _ignored(lines, line):
+                    hidden.append((finding.fingerprint, finding.file, finding.line))
+                else:
+                    found.append(finding)
+    for index, finding in enumerate(findings):
+        extra = receivers.get(finding.variable or "", []) + env_files.get(finding.file, [])
+        if extra:
+            context = "received by " + "; ".join(dict.fromkeys(extra))
+            if finding.context:
+                context = f"{finding.context}; {context}"
+            findings[index] = dataclasses.replace(finding, context=context)
+    return found, hidden
+
+
+def _mcp_literals(
+    server: mcpconfig.McpServer, rel: str, text: str, engine: _Engine
+) -> Iterator[tuple[Finding, int]]:
+    """Run the detector over each literal value a server is given; locate it in the text."""
+    from agentauth.classify import classify
+    from agentauth.detect import detect_value
+
+    for value in server.values:
+        if value.value is None:
+            continue
+        for candidate in detect_value(value.name, value.value.reveal(), engine.catalog):
+            finding = classify(candidate, file=rel, catalog=engine.catalog, origin=Origin.MCP)
+            if finding is None:
+                continue
+            line, column = _locate(text, candidate.secret.reveal(), value.offset, server.offset)
+            yield (
+                dataclasses.replace(
+                    finding,
+                    line=line or value.line or server.line,
+                    column=column or value.column,
+                    variable=finding.variable or value.name or None,
+                    origin=Origin.MCP,
+                    context=server.label,
+                ),
+                line or value.line,
+            )
+
+
+def _locate(text: str, needle: str, *starts: int) -> tuple[int, int]:
+    """Return the 1-based line and column of ``needle`` at or after the first usable start."""
+    for start in (*starts, 0):
+        if start < 0:
+            continue
+        offset = text.find(needle, start)
+        if offset >= 0:
+            line_start = text.rfind("\n", 0, offset) + 1
+            return text.count("\n", 0, offset) + 1, offset - line_start + 1
+    return 0, 0

@@ -1,0 +1,7 @@
+"""Fixtures of the Postgres tests (defined in pgshop, a uniquely named importable module)."""
+
+from __future__ import annotations
+
+from pgshop import cli, read_env_ai, shop
+
+__all__ = ["cli", "read_env_ai", "shop"]

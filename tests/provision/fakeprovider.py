@@ -1,0 +1,93 @@
+"""A fake provider registered for the framework tests: records calls, fails on request."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import ClassVar
+
+import pytest
+
+from agentauth import providers
+from agentauth.errors import ProviderError
+from agentauth.ledger import Ledger, new_grant_id
+from agentauth.model import (
+    Applied,
+    CredentialPolicy,
+    Finding,
+    Grant,
+    GrantStatus,
+    Plan,
+    PlanStep,
+    RevokeResult,
+    Secret,
+    Verification,
+)
+from agentauth.providers.base import ProviderContext, VerifyContext
+
+
+@dataclass
+class FakeProvider:
+    """Issues ``fake-<n>`` values; can fail in apply; remembers what the ledger held when called."""
+
+    name: ClassVar[str] = "fake"
+    fail_apply: bool = False
+    calls: list[str] = field(default_factory=list)
+    ledger_at_apply: list[GrantStatus] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    counter: int = 0
+
+    def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
+        self.calls.append("validate")
+        return entry
+
+    def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
+        return Verification("unknown", "fake")
+
+    def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
+        self.calls.append("plan")
+        grant = Grant(
+            id=new_grant_id("fake"),
+            agent="",
+            provider="fake",
+            variable=entry.variable,
+            created=ctx.now,
+            expires=ctx.now + timedelta(seconds=ctx.policy.ttl_seconds),
+            status=GrantStatus.PENDING,
+            scope=f"fake scope {dict(entry.options)}",
+            objects={"thing": entry.variable.lower()},
+        )
+        return Plan(
+            entry.variable, "fake", grant, (PlanStep("make a fake thing"),), (entry.variable,)
+        )
+
+    def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
+        self.calls.append("apply")
+        recorded = Ledger(ctx.project_root).get(plan.grant.id)
+        self.ledger_at_apply.append(recorded.status if recorded else GrantStatus.REVOKED)
+        if self.fail_apply:
+            raise ProviderError("fake provider exploded; try again")
+        self.counter += 1
+        value = Secret(f"fake-secret-{self.counter}-0123456789")
+        return Applied(replace(plan.grant, status=GrantStatus.ACTIVE), {plan.variable: value})
+
+    def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
+        return Applied(grant, {"FAKE_SESSION": Secret("minted-session-value-42")})
+
+    def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
+        self.revoked.append(grant.id)
+        return RevokeResult(grant.id, True, "fake removed")
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
+    """Register a FakeProvider as provider ``fake``."""
+    provider = FakeProvider()
+    module = types.ModuleType("agentauth_test_fake_provider")
+    module.PROVIDER = provider  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(providers.PROVIDERS, "fake", module.__name__)
+    yield provider

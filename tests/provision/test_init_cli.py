@@ -1,0 +1,118 @@
+"""agentauth init (round-trips through load_policy, presets) and the CLI's refusals."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agentauth.model import Action
+from agentauth.policy import load_policy
+
+SOURCE = (
+    "DATABASE_URL=postgres://app:pw-123456@db.internal:5432/shop\n"
+    "REDIS_URL=redis://:pw-abcdef@127.0.0.1:6379/0\n"
+    "PORT=3000\n"
+    "STRIPE_SECRET_KEY=sk_live_51Habcdefghijklmnopqrstuvwxyz0123\n"
+    "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLQ\n"
+    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYQ\n"
+    "AWS_REGION=eu-west-1\n"
+    "GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n"
+)
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    from agentauth.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["agentauth", *args])
+        code = main()
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def source(project: Path) -> Path:
+    (project / ".env").write_text(SOURCE)
+    return project
+
+
+def test_default_init_is_least_privilege_and_loads(
+    source: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _out, err = cli("init", "-C", str(source))
+    assert code == 0, err
+    policy = load_policy(source / "agentauth.yaml")
+    entries = {e.variable: e for e in policy.credentials}
+    assert entries["DATABASE_URL"].provider == "postgres"
+    assert entries["DATABASE_URL"].options["access"] == "read-only"
+    assert entries["REDIS_URL"].provider == "redis"
+    for name in ("STRIPE_SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN"):
+        assert entries[name].action is Action.DROP, name
+    assert "PORT" not in entries and "AWS_REGION" not in entries
+    text = (source / "agentauth.yaml").read_text()
+    assert "#     provider: stripe" in text  # commented example of the scoped form
+    assert "pw-123456" not in text and "sk_live" not in text
+
+
+def test_init_refuses_to_overwrite(source: Path, cli: Callable[..., tuple[int, str, str]]) -> None:
+    assert cli("init", "-C", str(source))[0] == 0
+    code, _out, err = cli("init", "-C", str(source))
+    assert code == 2 and "--force" in err
+    assert cli("init", "--force", "--preset", "code-review", "-C", str(source))[0] == 0
+
+
+@pytest.mark.parametrize("preset", ["code-review", "db-query", "support", "deploy-staging"])
+def test_presets_round_trip(
+    source: Path, cli: Callable[..., tuple[int, str, str]], preset: str
+) -> None:
+    code, _out, err = cli("init", "--preset", preset, "-C", str(source))
+    assert code == 0, err
+    policy = load_policy(source / "agentauth.yaml")
+    provisioned = {e.provider for e in policy.credentials if e.action is Action.PROVISION}
+    expected = {
+        "code-review": {"github"},
+        "db-query": {"postgres", "redis"},
+        "support": {"postgres", "stripe"},
+        # AWS only when the AWS provider offers safe starting options for this preset.
+        "deploy-staging": {"github", "aws"},
+    }[preset]
+    if preset == "deploy-staging":
+        assert {"github"} <= provisioned <= expected
+    else:
+        assert provisioned == expected
+
+
+def test_unknown_preset_is_a_usage_error(
+    source: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _out, err = cli("init", "--preset", "yolo", "-C", str(source))
+    assert code == 2 and "code-review" in err
+
+
+def test_revoke_needs_a_selection_and_confirmation(
+    project: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _out, err = cli("revoke", "-C", str(project))
+    assert code == 2 and "--agent" in err
+    code, _out, err = cli("revoke", "nope", "--yes", "-C", str(project))
+    assert code == 2 and "no grant with id nope" in err
+
+
+def test_provision_without_policy_says_init(
+    project: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    code, _out, err = cli("provision", "-C", str(project))
+    assert code == 2 and "agentauth init" in err
+
+
+def test_status_and_log_when_empty(project: Path, cli: Callable[..., tuple[int, str, str]]) -> None:
+    assert cli("status", "-C", str(project))[0] == 0
+    assert cli("log", "--format", "json", "-C", str(project))[1].strip() == "[]"

@@ -1,0 +1,170 @@
+"""The human table: blast radius first, grouped findings, fixes, counts and the next step."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from agentauth.model import Environment, ScanReport
+from agentauth.report import Format, render
+from agentauth.report.table import (
+    WIDE_TABLE_MIN,
+    Options,
+    blast_radius,
+    print_report,
+    render_text,
+)
+
+
+def _text(report: ScanReport, width: int = 160, **options: Any) -> str:
+    return render_text(report, width=width, options=Options(**options))
+
+
+def test_headline_lists_capabilities_most_dangerous_first(sample: Any) -> None:
+    first_line = _text(sample.report).splitlines()[0]
+    assert first_line.startswith("An agent started here can: move money (1), delete production")
+    assert "push code (2)" in first_line  # the .env token and the MCP token
+    order = ["move money", "delete production data", "administer a database", "push code"]
+    positions = [first_line.index(phrase) for phrase in order]
+    assert positions == sorted(positions)
+
+
+def test_test_and_dev_credentials_are_not_in_the_headline(sample: Any) -> None:
+    radius = dict(blast_radius(sample.report.findings))
+    assert radius["move-money"] == 1  # the sk_test_ key does not count
+    assert "read-write-cache" not in radius  # redis on localhost does not count
+    text = _text(sample.report)
+    assert "Also reachable: 2 test-mode or local-dev credentials" in text
+
+
+def test_verified_capabilities_join_the_headline(sample: Any) -> None:
+    radius = dict(blast_radius(sample.report.findings))
+    assert radius["admin-database"] == 1
+
+
+def test_root_is_named_in_the_headline(sample: Any) -> None:
+    text = _text(replace(sample.report, root="examples/demo-app"))
+    assert text.startswith("An agent started in examples/demo-app can:")
+
+
+@pytest.mark.parametrize("width", [160, 90])  # wide: one table per file; narrow: one block each
+def test_findings_are_grouped_by_file_with_fixes(sample: Any, width: int) -> None:
+    text = _text(sample.report, width=width)
+    titles = [
+        ".env",
+        "config/prod.env",
+        ".mcp.json (MCP config)",
+        "process environment (--environ)",
+    ]
+    lines = text.splitlines()
+    positions = [lines.index(title) for title in titles]
+    assert positions == sorted(positions)
+    env_block = "\n".join(lines[positions[0] : positions[1]])
+    assert "STRIPE_SECRET_KEY" in env_block and "GITHUB_TOKEN" in env_block
+    assert "DATABASE_URL" not in env_block
+    assert env_block.count("fix: Give the agent a scoped stripe credential") == 1  # deduplicated
+    for finding in sample.report.findings:
+        assert finding.redacted[:28] in text  # long masked URLs fold at the column width
+        assert finding.rule_id in text
+    assert "MCP server 'github'" in text
+    assert "verified: valid — owner of 12 tables" in text
+    assert ("Severity" in text) is (width >= WIDE_TABLE_MIN)
+
+
+def test_narrow_layout_keeps_each_reason_whole(sample: Any) -> None:
+    text = _text(sample.report, width=80)
+    assert "line 3  STRIPE_SECRET_KEY  " in text
+    assert "line -  OPENAI_API_KEY" in text  # environment: no line
+    assert "stripe secret-key in live mode." in text
+
+
+def test_footer_counts_and_next_step(sample: Any) -> None:
+    text = _text(sample.report)
+    assert (
+        "7 findings (2 critical, 2 high, 1 medium, 1 low, 1 info) in 12 files scanned; "
+        "2 files skipped; 1 suppressed" in text
+    )
+    assert "(--verbose lists the skipped files)" in text
+    assert "Next: agentauth init" in text
+    with_policy = _text(sample.report, has_policy=True)
+    assert "Next: agentauth provision --dry-run" in with_policy
+    assert "Next: agentauth init" not in with_policy
+
+
+def test_verbose_lists_skipped_files(sample: Any) -> None:
+    text = _text(sample.report, verbose=True)
+    assert "assets/logo.png: binary" in text
+    assert "dump.sql: larger than 10 MiB" in text
+    assert "assets/logo.png" not in _text(sample.report)
+
+
+def test_quiet_prints_only_findings(sample: Any) -> None:
+    text = _text(sample.report, quiet=True)
+    assert "An agent started" not in text
+    assert "Next:" not in text
+    assert "7 findings" not in text
+    assert "STRIPE_SECRET_KEY" in text
+
+
+def test_no_next_step_without_live_findings(sample: Any) -> None:
+    safe = replace(
+        sample.report, findings=tuple(f for f in sample.report.findings if not f.ci_fail)
+    )
+    text = _text(safe)
+    assert "Next:" not in text
+    assert "none of them with known production powers" not in text or "An agent" in text
+
+
+def test_clean_report() -> None:
+    text = _text(ScanReport(root=".", findings=(), files_scanned=4))
+    assert text.splitlines()[0] == "No credentials found that an agent started here could use."
+    assert "0 findings in 4 files scanned." in text
+    assert "Next:" not in text
+
+
+def test_file_names_are_not_markup(sample: Any) -> None:
+    odd = replace(sample.report.findings[0], file="[bold]weird[/bold].env", variable="[red]X")
+    text = _text(replace(sample.report, findings=(odd,)))
+    assert "[bold]weird[/bold].env" in text
+    assert "[red]X" in text
+
+
+def test_colour_on_a_terminal_console(sample: Any) -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, color_system="standard", width=160)
+    print_report(sample.report, console)
+    out = buffer.getvalue()
+    assert "\x1b[" in out  # severity colours
+    assert "critical" in out
+
+
+def test_render_table_format_is_plain(sample: Any) -> None:
+    text = render(sample.report, Format.TABLE, width=160)
+    assert "\x1b[" not in text
+    assert "An agent started here can:" in text
+
+
+def test_unknown_environment_counts_in_the_headline(sample: Any) -> None:
+    unknown = replace(sample.report.findings[0], environment=Environment.UNKNOWN)
+    assert dict(blast_radius([unknown]))["move-money"] == 1
+
+
+@pytest.mark.parametrize("width", [200, 80])
+def test_no_secret_in_table(
+    sample: Any, no_leak: Callable[[str, tuple[str, ...]], None], width: int
+) -> None:
+    no_leak(_text(sample.report, width=width, verbose=True), sample.values)
+
+
+def test_key_id_and_secret_count_as_one_credential(sample: Any) -> None:
+    base = replace(sample.report.findings[0], provider="aws", capabilities=("cloud-admin",))
+    key_id = replace(base, kind="access-key-id", fingerprint="a" * 32)
+    secret = replace(base, kind="secret-access-key", fingerprint="b" * 32, line=base.line + 1)
+    other_file = replace(secret, file="deploy/.env", fingerprint="c" * 32)
+    assert dict(blast_radius([key_id, secret]))["cloud-admin"] == 1
+    assert dict(blast_radius([key_id, secret, other_file]))["cloud-admin"] == 2

@@ -1,0 +1,195 @@
+"""`agentauth guard`: valid, idempotent settings per tool; MCP secrets move to the keyring."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from agentauth.service import guard, guardhook
+from conftest import PRINT_ENV, Runner, cli_env, keyring_entries
+
+GITHUB = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+
+
+def _tools(project: Path) -> None:
+    (project / ".claude").mkdir()
+    (project / ".claude" / "settings.json").write_text(
+        json.dumps({"model": "opus", "permissions": {"allow": ["Bash(npm test)"],
+                    "deny": ["Read(./secrets/**)"]}, "env": {"FOO": "1"}}, indent=4),
+        encoding="utf-8",
+    )  # fmt: skip
+    (project / ".cursor").mkdir()
+    (project / ".cursorignore").write_text("node_modules/\n.env\n", encoding="utf-8")
+    (project / ".codex").mkdir()
+    (project / ".codex" / "config.toml").write_text(
+        '# my codex settings\nmodel = "o4"\n\n[shell_environment_policy]\ninherit = "all"\n',
+        encoding="utf-8",
+    )
+
+
+def test_guard_writes_valid_settings_and_is_idempotent(cli: Runner, project: Path) -> None:
+    _tools(project)
+    first = cli("guard", "--tool", "all", "--yes", cwd=project)
+    assert first.returncode == 0, first.stderr
+    assert "+++ b/.claude/settings.json" in first.stdout
+
+    settings = json.loads((project / ".claude" / "settings.json").read_text())
+    assert settings["model"] == "opus" and settings["env"] == {"FOO": "1"}
+    assert list(settings)[:3] == ["model", "permissions", "env"]  # order kept, new keys after
+    deny = settings["permissions"]["deny"]
+    assert deny[0] == "Read(./secrets/**)"
+    wanted = ("Read(./.env)", "Read(./.env.*)", "Read(./**/.env)", "Read(~/.aws/**)",
+              "Read(~/.ssh/**)", "Read(~/.config/gcloud/**)", "Bash(cat .env*)")  # fmt: skip
+    for rule in wanted:
+        assert rule in deny
+    assert settings["permissions"]["allow"] == ["Bash(npm test)"]
+    hooks = settings["hooks"]["PreToolUse"]
+    hook = {"type": "command", "command": "agentauth guard-hook"}
+    assert hooks == [{"matcher": "Bash|Read|Grep|Glob", "hooks": [hook]}]
+    assert "~/.aws" in settings["sandbox"]["filesystem"]["denyRead"]
+
+    ignore = (project / ".cursorignore").read_text().splitlines()
+    assert ignore[:2] == ["node_modules/", ".env"]
+    assert ignore.count(".env") == 1 and ".env.*" in ignore and "!.env.example" in ignore
+
+    codex_text = (project / ".codex" / "config.toml").read_text()
+    assert codex_text.startswith('# my codex settings\nmodel = "o4"')
+    policy = tomllib.loads(codex_text)["shell_environment_policy"]
+    assert policy["inherit"] == "core"
+    assert policy["ignore_default_excludes"] is False
+    assert "AWS_*" in policy["exclude"]
+
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    second = cli("guard", "--tool", "all", "--yes", cwd=project)
+    assert second.returncode == 0, second.stderr
+    assert "Nothing to change" in second.stderr
+    assert second.stdout == ""
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
+def test_dry_run_changes_nothing_and_detects_tools(cli: Runner, project: Path) -> None:
+    (project / ".claude").mkdir()
+    result = cli("guard", "--dry-run", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "+++ b/.claude/settings.json" in result.stdout
+    assert not (project / ".claude" / "settings.json").exists()
+
+
+def test_guard_without_yes_and_without_terminal_refuses(cli: Runner, project: Path) -> None:
+    result = cli("guard", "--tool", "claude", cwd=project, input="")
+    assert result.returncode == 2
+    assert not (project / ".claude" / "settings.json").exists()
+
+
+def test_invalid_settings_json_is_reported_not_overwritten(cli: Runner, project: Path) -> None:
+    (project / ".claude").mkdir()
+    broken = '{"permissions": {"deny": [}\n'
+    (project / ".claude" / "settings.json").write_text(broken, encoding="utf-8")
+    result = cli("guard", "--tool", "claude", "--yes", cwd=project)
+    assert result.returncode == 2
+    assert ".claude/settings.json:1" in result.stderr
+    assert (project / ".claude" / "settings.json").read_text() == broken
+
+
+def test_mcp_literal_secret_moves_to_the_keyring_and_the_wrapper_works(
+    cli: Runner, project: Path, test_keyring: Path
+) -> None:
+    mcp = {
+        "mcpServers": {
+            "github": {
+                "command": sys.executable,
+                "args": ["-c", PRINT_ENV],
+                "env": {"GITHUB_TOKEN": GITHUB, "LOG_LEVEL": "debug"},
+            },
+            "docs": {"command": "docs-server", "env": {"API_KEY": "${DOCS_KEY}"}},
+        }
+    }
+    (project / ".mcp.json").write_text(json.dumps(mcp, indent=2), encoding="utf-8")
+    result = cli("guard", "--tool", "claude", "--yes", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert GITHUB not in result.stdout + result.stderr
+    assert "ghp_…" in result.stdout  # the diff shows it masked
+
+    rewritten = json.loads((project / ".mcp.json").read_text())
+    assert GITHUB not in (project / ".mcp.json").read_text()
+    server = rewritten["mcpServers"]["github"]
+    assert server["command"] == "agentauth"
+    args = server["args"]
+    assert args[:4] == ["run", "--agent", "github", "--allow-nested"]
+    assert args[args.index("--") + 1 :] == [sys.executable, "-c", PRINT_ENV]
+    assert server["env"] == {"LOG_LEVEL": "debug"}
+    assert rewritten["mcpServers"]["docs"] == mcp["mcpServers"]["docs"]  # no literal: untouched
+    assert list(keyring_entries(test_keyring).values()) == [GITHUB]
+
+    # Start the server the way the MCP client would: its command, its args, its env.
+    started = subprocess.run(
+        [sys.executable, "-m", "agentauth", *args], cwd=project,
+        env=cli_env({**server["env"], "AGENTAUTH_AGENT": "claude-code"}),
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    env = json.loads(started.stdout)
+    assert env["GITHUB_TOKEN"] == GITHUB
+    assert env["LOG_LEVEL"] == "debug"
+    assert env["AGENTAUTH_AGENT"] == "github"
+
+    again = cli("guard", "--tool", "claude", "--yes", cwd=project)
+    assert "Nothing to change" in again.stderr
+
+
+def test_mcp_secrets_stay_when_no_secure_keyring(cli: Runner, project: Path) -> None:
+    mcp = {"mcpServers": {"gh": {"command": "gh-mcp", "env": {"GITHUB_TOKEN": GITHUB}}}}
+    (project / ".mcp.json").write_text(json.dumps(mcp), encoding="utf-8")
+    result = cli("guard", "--tool", "claude", "--yes", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "no secure keyring" in result.stderr
+    assert json.loads((project / ".mcp.json").read_text()) == mcp
+    assert GITHUB not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("event", "blocked"),
+    [
+        ({"tool_name": "Bash", "tool_input": {"command": "cat .env"}}, True),
+        ({"tool_name": "Bash", "tool_input": {"command": "grep KEY ./.env.local | head"}}, True),
+        ({"tool_name": "Bash", "tool_input": {"command": "less ~/.aws/credentials"}}, True),
+        ({"tool_name": "Bash", "tool_input": {"command": "cat /proc/$PPID/environ"}}, True),
+        ({"tool_name": "Bash", "tool_input": {"command": "keyring get agentauth x"}}, True),
+        ({"tool_name": "Bash", "tool_input": {"command": "agentauth run --human -- env"}}, True),
+        ({"tool_name": "Read", "tool_input": {"file_path": "/home/u/app/.env.production"}}, True),
+        ({"tool_name": "Grep", "tool_input": {"pattern": "KEY", "path": ".env"}}, True),
+        ({"tool_name": "Bash", "tool_input": {"command": "cat .env.example"}}, False),
+        ({"tool_name": "Bash", "tool_input": {"command": 'grep -r "process.env" src/'}}, False),
+        ({"tool_name": "Bash", "tool_input": {"command": "npm test && ls -la"}}, False),
+        ({"tool_name": "Read", "tool_input": {"file_path": "/home/u/app/src/env.ts"}}, False),
+        ({"tool_name": "Grep", "tool_input": {"pattern": "\\.env", "path": "src"}}, False),
+    ],
+)
+def test_hook_decisions(event: dict[str, object], blocked: bool) -> None:
+    assert (guardhook.check(event) is not None) is blocked
+
+
+def test_guard_hook_process_contract(cli: Runner, project: Path) -> None:
+    block = cli("guard-hook", cwd=project, input=json.dumps(
+        {"hook_event_name": "PreToolUse", "tool_name": "Bash",
+         "tool_input": {"command": "cat .env"}}))  # fmt: skip
+    assert block.returncode == 2
+    assert "agentauth guard" in block.stderr and ".env" in block.stderr
+    allow = cli("guard-hook", cwd=project, input=json.dumps(
+        {"tool_name": "Bash", "tool_input": {"command": "ls"}}))  # fmt: skip
+    assert (allow.returncode, allow.stderr) == (0, "")
+    garbage = cli("guard-hook", cwd=project, input="not json")
+    assert garbage.returncode == 0
+
+
+def test_guarded_reports_each_tool(project: Path) -> None:
+    _tools(project)
+    assert not guard.guarded(project, "claude")
+    plan = guard.plan(project, ["claude", "cursor", "codex"], mcp=False)
+    guard.apply(plan)
+    assert all(guard.guarded(project, t) for t in ("claude", "cursor", "codex"))

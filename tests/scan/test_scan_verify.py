@@ -1,0 +1,165 @@
+"""``verify=True``: providers are asked, failures become ``unknown``, values never leak."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentauth import providers
+from agentauth.errors import ProviderError
+from agentauth.model import Finding, Severity, Verification
+from agentauth.providers.base import VerifyContext
+from agentauth.service.scan import AuditOptions, audit
+
+Write = Callable[[Path, str, str | bytes], Path]
+
+
+class _FakeProvider:
+    name = "fake"
+
+    def __init__(self, behaviour: Callable[[Finding, VerifyContext], Verification]) -> None:
+        self.behaviour = behaviour
+        self.calls: list[tuple[str, dict[str, str]]] = []
+
+    def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
+        self.calls.append((finding.rule_id, {k: v.reveal() for k, v in ctx.related.items()}))
+        return self.behaviour(finding, ctx)
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, provider_name: str, provider: object) -> None:
+    module = types.ModuleType(f"fake_provider_{provider_name}")
+    module.PROVIDER = provider  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(providers.PROVIDERS, provider_name, module.__name__)
+
+
+def test_verification_is_attached_and_overrides_severity(
+    project: Path, keys: Any, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, ".env", f"STRIPE_SECRET_KEY={keys.stripe}\nSTRIPE_ACCOUNT=acct_1\n")
+    fake = _FakeProvider(
+        lambda f, ctx: Verification(
+            "valid", "restricted key", ("read-customer-data",), Severity.LOW
+        )
+    )
+    _install(monkeypatch, "stripe", fake)
+    offline = audit(AuditOptions(root=project))
+    report = audit(AuditOptions(root=project, verify=True))
+    (finding,) = report.findings
+    assert finding.verification is not None and finding.verification.status == "valid"
+    assert finding.severity is Severity.LOW
+    assert offline.findings[0].verification is None
+    # the provider saw the other variables of the same env file
+    ((rule, related),) = fake.calls
+    assert rule == "stripe-secret-key"
+    assert related["STRIPE_ACCOUNT"] == "acct_1" and related["STRIPE_SECRET_KEY"] == keys.stripe
+
+
+def test_no_severity_keeps_the_offline_one(
+    project: Path, keys: Any, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, ".env", f"STRIPE_SECRET_KEY={keys.stripe}\n")
+    _install(monkeypatch, "stripe", _FakeProvider(lambda f, c: Verification("valid", "ok")))
+    offline = audit(AuditOptions(root=project)).findings[0]
+    verified = audit(AuditOptions(root=project, verify=True)).findings[0]
+    assert verified.severity is offline.severity
+
+
+@pytest.mark.parametrize(
+    ("error", "summary"),
+    [
+        (NotImplementedError(), "not supported"),
+        (ImportError("no sdk"), "not available"),
+        (KeyError("boom"), "internal error (KeyError)"),
+    ],
+)
+def test_failures_become_unknown(
+    project: Path,
+    keys: Any,
+    write: Write,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    summary: str,
+) -> None:
+    write(project, ".env", f"STRIPE_SECRET_KEY={keys.stripe}\n")
+
+    def fail(finding: Finding, ctx: VerifyContext) -> Verification:
+        raise error
+
+    _install(monkeypatch, "stripe", _FakeProvider(fail))
+    (finding,) = audit(AuditOptions(root=project, verify=True)).findings
+    assert finding.verification is not None
+    assert finding.verification.status == "unknown"
+    assert summary in finding.verification.summary
+
+
+def test_provider_error_message_is_scrubbed(
+    project: Path, keys: Any, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, ".env", f"STRIPE_SECRET_KEY={keys.stripe}\n")
+
+    def leak(finding: Finding, ctx: VerifyContext) -> Verification:
+        raise ProviderError(f"Invalid API Key provided: {finding.secret.reveal()}; check it")
+
+    _install(monkeypatch, "stripe", _FakeProvider(leak))
+    (finding,) = audit(AuditOptions(root=project, verify=True)).findings
+    assert finding.verification is not None
+    assert keys.stripe not in finding.verification.summary
+    assert finding.verification.summary.startswith("Invalid API Key provided: sk_live_")
+
+
+def test_environ_findings_get_the_environment_as_related(
+    project: Path, keys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _FakeProvider(lambda f, c: Verification("invalid", "revoked"))
+    _install(monkeypatch, "stripe", fake)
+    environ = {"STRIPE_SECRET_KEY": keys.stripe, "STRIPE_API_BASE": "http://127.0.0.1:1"}
+    report = audit(AuditOptions(root=project, include_environ=True, environ=environ, verify=True))
+    (finding,) = report.findings
+    assert finding.verification is not None and finding.verification.status == "invalid"
+    assert fake.calls[0][1]["STRIPE_API_BASE"] == "http://127.0.0.1:1"
+
+
+def test_unregistered_provider_is_not_asked(
+    project: Path, keys: Any, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, "a.py", f'K = "{keys.stripe}"\n')
+    monkeypatch.delitem(providers.PROVIDERS, "stripe")
+    (finding,) = audit(AuditOptions(root=project, verify=True)).findings
+    assert finding.provider == "stripe" and finding.verification is None
+
+
+@pytest.mark.postgres
+def test_verify_against_the_real_postgres(
+    project: Path, write: Write, pg_admin_dsn: str, pg_database: str
+) -> None:
+    """End to end through the postgres provider: a superuser URL on localhost is proven critical."""
+    import secrets
+
+    password = secrets.token_urlsafe(16)
+    missing_role = f"aa_scan_missing_{secrets.token_hex(4)}"
+    write(
+        project,
+        ".env",
+        f"DATABASE_URL=postgresql://postgres:{password}@127.0.0.1:5432/{pg_database}\n"
+        f"OTHER_DATABASE_URL=postgresql://{missing_role}:{password}@127.0.0.1:5432/{pg_database}\n",
+    )
+    offline = {f.variable: f for f in audit(AuditOptions(root=project)).findings}
+    report = audit(AuditOptions(root=project, verify=True))
+    verified = {f.variable: f for f in report.findings}
+    admin = verified["DATABASE_URL"]
+    assert admin.verification is not None and admin.verification.status == "valid"
+    assert admin.verification.details["superuser"] is True
+    assert admin.severity.rank > offline["DATABASE_URL"].severity.rank
+    assert report.findings[0].variable == "DATABASE_URL"  # re-sorted by the proven severity
+    other = verified["OTHER_DATABASE_URL"]
+    # NOTE: the postgres provider reports a login refused for a missing role as "unknown"
+    # (D's choice); what matters here is that it is not taken for a working credential.
+    assert other.verification is not None and other.verification.status in {"invalid", "unknown"}
+    for f in report.findings:
+        assert f.verification is not None and password not in f.verification.summary
