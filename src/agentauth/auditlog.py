@@ -16,7 +16,7 @@ from pathlib import Path
 
 from agentauth import paths
 from agentauth.errors import StateError
-from agentauth.model import Secret
+from agentauth.secret import Secret
 
 LOG_FILE = "audit.log"
 EVENTS = frozenset(

@@ -20,6 +20,7 @@ from dotenv.parser import parse_stream
 from agentauth.errors import ConfigError
 
 _BOM = "\ufeff"
+_LEADING_BLANK = re.compile(r"^(?:[ \t]*\r?\n)+")
 _COLON_LINE = re.compile(
     r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:[ \t]*(.*?)[ \t]*(?:#.*)?\r?\n?$"
 )
@@ -84,6 +85,13 @@ def parse(text: str) -> list[EnvEntry]:
     for binding in parse_stream(io.StringIO(text)):
         original = binding.original.string
         line = binding.original.line
+        # NOTE: python-dotenv folds blank lines that precede a binding into that
+        # binding's text; split them off so the binding's line is its own.
+        blank = _LEADING_BLANK.match(original)
+        if blank and binding.key is not None:
+            entries.append(EnvEntry(None, None, blank.group(0), line))
+            line += blank.group(0).count("\n")
+            original = original[blank.end() :]
         if binding.error:
             colon = _COLON_LINE.match(original)
             if colon:

@@ -13,7 +13,7 @@ from fakeprovider import FakeProvider
 from agentauth import auditlog, envwrite, paths
 from agentauth.errors import ConfigError, ProviderError
 from agentauth.ledger import Ledger
-from agentauth.model import GrantStatus, Secret
+from agentauth.model import Applied, Grant, GrantStatus, Secret
 from agentauth.policy import parse_policy
 from agentauth.service import provision as svc
 
@@ -235,3 +235,18 @@ def test_env_values_round_trip(project: Path) -> None:
         assert values(parse(text)) == {"K": value}
 
     check()
+
+
+def test_kept_grant_of_a_minting_provider_gets_fresh_values(
+    project: Path, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _run(project).created[0]
+
+    def mint_same_name(grant: Grant, ctx: object) -> Applied:
+        return Applied(grant, {"API_TOKEN": Secret("fresh-short-lived-value-77")})
+
+    monkeypatch.setattr(fake, "mint", mint_same_name)
+    again = _run(project)
+    assert [g.id for g in again.kept] == [first.id] and fake.calls.count("apply") == 1
+    assert _env_ai(project)["API_TOKEN"] == "fresh-short-lived-value-77"
+    assert any(e["event"] == "mint" and e.get("grant") == first.id for e in auditlog.read(project))

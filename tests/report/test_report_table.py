@@ -168,3 +168,11 @@ def test_key_id_and_secret_count_as_one_credential(sample: Any) -> None:
     other_file = replace(secret, file="deploy/.env", fingerprint="c" * 32)
     assert dict(blast_radius([key_id, secret]))["cloud-admin"] == 1
     assert dict(blast_radius([key_id, secret, other_file]))["cloud-admin"] == 2
+
+
+def test_implied_capabilities_are_not_repeated(sample: Any) -> None:
+    base = sample.report.findings[0]
+    pusher = replace(base, capabilities=("push-code", "read-code"), fingerprint="d" * 32)
+    reader = replace(base, capabilities=("read-code",), fingerprint="e" * 32)
+    assert dict(blast_radius([pusher])) == {"push-code": 1}
+    assert dict(blast_radius([pusher, reader])) == {"push-code": 1, "read-code": 1}

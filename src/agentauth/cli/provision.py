@@ -19,6 +19,7 @@ from agentauth.ledger import Ledger, grant_to_dict
 from agentauth.model import Grant, GrantStatus, Policy, RevokeResult, Secret
 from agentauth.policy import POLICY_FILE, load_policy
 from agentauth.providers.base import ProviderContext
+from agentauth.secretstore import KeyringStore
 
 
 class Format(StrEnum):
@@ -90,7 +91,9 @@ def _relative(moment: datetime | None, now: datetime) -> str:
 def _context(root: Path, policy: Policy) -> ProviderContext:
     from agentauth.service.provision import build_context
 
-    ctx = build_context(root, policy, prompter=console.TerminalPrompter(), warn=_warn)
+    ctx = build_context(
+        root, policy, prompter=console.TerminalPrompter(), store=KeyringStore(), warn=_warn
+    )
     _learn(ctx)
     return ctx
 
@@ -109,7 +112,7 @@ def _revoke_context(root: Path, policy_file: Path | None) -> ProviderContext:
     source_env: dict[str, Secret] | None = None
     if not (root / policy.source).exists():
         source_env = {}
-    ctx = build_context(root, policy, source_env=source_env, warn=_warn)
+    ctx = build_context(root, policy, source_env=source_env, store=KeyringStore(), warn=_warn)
     _learn(ctx)
     return ctx
 

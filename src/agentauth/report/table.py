@@ -33,6 +33,16 @@ SEVERITY_STYLE = {
 }
 
 
+IMPLIED: dict[str, frozenset[str]] = {
+    "cloud-admin": frozenset({"delete-cloud-resources", "write-cloud-data", "read-cloud-data"}),
+    "write-cloud-data": frozenset({"read-cloud-data"}),
+    "admin-database": frozenset({"read-production-data"}),
+    "write-production-data": frozenset({"read-production-data"}),
+    "admin-repository": frozenset({"push-code", "read-code"}),
+    "push-code": frozenset({"read-code"}),
+}
+"""Capabilities a stronger one already covers; the headline names only the stronger one."""
+
 WIDE_TABLE_MIN = 140
 """Below this console width each finding is printed as a block instead of a table row."""
 
@@ -58,7 +68,8 @@ def blast_radius(findings: Iterable[Finding]) -> list[tuple[str, int]]:
     """Return (capability, number of distinct credentials) for live or unknown findings.
 
     Test-mode keys and local dev services are left out: they cannot touch production, and
-    counting them would make the headline cry wolf.
+    counting them would make the headline cry wolf. A capability implied by a stronger one
+    of the same credential (read code, given push code) is not repeated.
     """
     holders: dict[str, set[str]] = {}
     for finding in findings:
@@ -67,6 +78,8 @@ def blast_radius(findings: Iterable[Finding]) -> list[tuple[str, int]]:
         capabilities = set(finding.capabilities)
         if finding.verification is not None:
             capabilities.update(finding.verification.capabilities)
+        for strong in list(capabilities):
+            capabilities -= IMPLIED.get(strong, frozenset())
         key = (
             f"pair:{finding.provider}:{finding.origin.value}:{finding.file}"
             if finding.kind in _PAIRED_KINDS

@@ -135,9 +135,8 @@ def resolve_env_file(path: Path, store: SecretStore | None = None) -> dict[str, 
 
 def _value_span(original: str, key: str) -> tuple[int, int, str] | None:
     """Return (start, end, quote) of the value text inside one binding's original text."""
-    # NOTE: python-dotenv folds blank lines before a binding into its original text.
     head = re.match(
-        r"^[ \t\r\n]*(?:export[ \t]+)?" + re.escape(key) + r"[ \t]*[=:][ \t]*", original
+        r"^[ \t]*(?:export[ \t]+)?" + re.escape(key) + r"[ \t]*[=:][ \t]*", original
     )
     if head is None:
         return None
@@ -160,12 +159,6 @@ def _value_span(original: str, key: str) -> tuple[int, int, str] | None:
     comment = re.search(r"[ \t]+#", first)
     value = first[: comment.start()] if comment else first.rstrip(" \t")
     return start, start + len(value), ""
-
-
-def _line_of(entry: envfile.EnvEntry) -> int:
-    """Return the line of the assignment itself (not of blank lines folded before it)."""
-    stripped = entry.original.lstrip(" \t\r\n")
-    return entry.line + entry.original[: len(entry.original) - len(stripped)].count("\n")
 
 
 def _replace_value(original: str, key: str, new_value: str) -> str:
@@ -263,7 +256,7 @@ def plan_lock(
             kept.append(entry.key)
             continue
         last[entry.key] = entry
-        lines.setdefault(entry.key, []).append(_line_of(entry))
+        lines.setdefault(entry.key, []).append(entry.line)
     missing = sorted(wanted - set(last) - set(kept))
     if missing:
         raise ConfigError(f"{path.name} does not assign {', '.join(missing)}; check the names")
@@ -389,7 +382,7 @@ def plan_unlock(
         start, end, _quote = span
         pieces.append(entry.original[:start] + quote_value(secret.reveal()) + entry.original[end:])
         changed[entry.key] = secret.reveal()
-        lines.setdefault(entry.key, []).append(_line_of(entry))
+        lines.setdefault(entry.key, []).append(entry.line)
         items[entry.key] = LockItem(
             entry.key, tuple(lines[entry.key]), name, mask(secret.reveal()), secret
         )

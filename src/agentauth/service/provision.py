@@ -300,11 +300,27 @@ def apply(
     created: list[Grant] = []
     kept: list[Grant] = []
     for p in pplan.plans:
+        provider = providers.get(p.provider)
         if p.keep:
             kept.append(p.grant)
             env.update({n: pplan.current[n] for n in p.outputs})
+            # NOTE: a kept grant of a provider that mints (AWS sessions, GitHub App tokens)
+            # may have short-lived values in .env.ai that expired long ago: refresh them.
+            refreshed = provider.mint(p.grant, ctx)
+            if refreshed is not None:
+                env.update(refreshed.env)
+                say(f"{p.variable}: minted fresh short-lived credentials (grant {p.grant.id})")
+                auditlog.append(
+                    root,
+                    "mint",
+                    agent=policy.agent,
+                    grant=p.grant.id,
+                    provider=p.provider,
+                    variable=p.variable,
+                    outputs=list(refreshed.env),
+                    reason="provision: kept grant",
+                )
             continue
-        provider = providers.get(p.provider)
         ledger.put(p.grant)
         say(f"{p.variable}: applying {p.provider} plan (grant {p.grant.id})")
         try:
