@@ -280,6 +280,23 @@ def detect_only(paths: list[Path], engine: str) -> Run:
     return Run(f"detect_text [{engine}]", seconds, total / 1024 / 1024, rss, count, "in-process")
 
 
+HEADER = f"{'tool':34} {'wall s':>8} {'MB/s':>8} {'peak RSS MB':>12}  findings"
+
+
+def _row(run: Run) -> str:
+    rate = run.mbytes / run.seconds if run.seconds else 0.0
+    return f"{run.name:34} {run.seconds:8.2f} {rate:8.1f} {run.peak_rss_mb:12.0f}  {run.findings}"
+
+
+class _Runs(list[Run]):
+    """The results so far; each is printed to stderr as soon as it is in (long runs)."""
+
+    def append(self, run: Run) -> None:
+        """Record and show one result."""
+        print(_row(run), file=sys.stderr, flush=True)
+        super().append(run)
+
+
 def main() -> int:
     """Parse flags, generate the tree if needed, run every tool, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -309,7 +326,7 @@ def main() -> int:
         file=sys.stderr,
     )
 
-    runs: list[Run] = []
+    runs = _Runs()
     agentauth = (args.agentauth or f"{sys.executable} -m agentauth").split()
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "agentauth.json"

@@ -35,14 +35,20 @@ class Result:
         return self.out + self.err
 
 
-def demo_secret_values() -> tuple[str, ...]:
-    """Every credential value of the demo app: its .env values and the MCP literal token."""
+def require_demo_env() -> Path:
+    """Return examples/demo-app/.env, failing with the remedy when a checkout lacks it."""
     env_path = DEMO / ".env"
     if not env_path.is_file():
         pytest.fail(
-            f"{env_path} is missing: the demo's own .gitignore ignores it, so it must be "
-            "committed with `git add -f examples/demo-app/.env`"
+            f"{env_path} is missing: the demo's own .gitignore ignores it (as a real app's "
+            "would), so it must be committed once with `git add -f examples/demo-app/.env`"
         )
+    return env_path
+
+
+def demo_secret_values() -> tuple[str, ...]:
+    """Every credential value of the demo app: its .env values and the MCP literal token."""
+    env_path = require_demo_env()
     entries = envfile.parse(env_path.read_text(encoding="utf-8"))
     values = [v for v in envfile.values(entries).values() if len(v) >= 16]
     database_url = envfile.values(entries)["DATABASE_URL"]
@@ -72,6 +78,8 @@ def git(cwd: Path, *args: str) -> str:
 
 def copy_app(source: Path, dest: Path, *, repo: bool = False) -> Path:
     """Copy an example app to ``dest``; with ``repo``, ``git init`` it and stage every file."""
+    if source == DEMO:
+        require_demo_env()
     shutil.copytree(source, dest)
     if repo:
         git(dest, "init", "-q")

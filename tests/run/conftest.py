@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-BASE_ENV = ("PATH", "HOME", "AGENTAUTH_HOME", "PYTHON_KEYRING_BACKEND", "NO_COLOR", "COLUMNS")
-
-
-def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A small, fully known environment for the CLI process (plus ``extra``)."""
-    env = {name: os.environ[name] for name in BASE_ENV if name in os.environ}
-    env["LANG"] = "C.UTF-8"
-    env["PYTHONPATH"] = str(HERE)
-    if "AGENTAUTH_TEST_KEYRING_FILE" in os.environ:
-        env["AGENTAUTH_TEST_KEYRING_FILE"] = os.environ["AGENTAUTH_TEST_KEYRING_FILE"]
-    env.update(extra or {})
-    return env
-
-
-Runner = Callable[..., subprocess.CompletedProcess[str]]
+from runkit import HERE, Runner, cli_env
 
 
 @pytest.fixture
@@ -67,15 +49,3 @@ def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     keyring.core._keyring_backend = None  # type: ignore[attr-defined]
     yield path
     keyring.core._keyring_backend = None  # type: ignore[attr-defined]
-
-
-def keyring_entries(path: Path) -> dict[str, str]:
-    """Return the entries of the test keyring file (service agentauth)."""
-    if not path.exists():
-        return {}
-    data: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
-    return data.get("agentauth", {})
-
-
-PRINT_ENV = "import json, os; print(json.dumps(dict(os.environ)))"
-"""A child that prints its whole environment as JSON."""

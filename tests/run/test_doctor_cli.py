@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from runkit import Runner
 
 from agentauth import launch
 from agentauth.ledger import Ledger
 from agentauth.model import Grant, GrantId, GrantStatus
 from agentauth.service.run import RunRequest
-from conftest import Runner
 
 STRIPE = "sk_live_" + "51HxYzAbCdEfGhIjKlMnOpQr5"
 

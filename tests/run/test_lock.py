@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from runkit import PRINT_ENV, Runner, keyring_entries
 
 from agentauth import envfile
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
 from agentauth.service import lock
-from conftest import PRINT_ENV, Runner, keyring_entries
 
 STRIPE = "sk_live_" + "51HxYzAbCdEfGhIjKlMnOpQr9"
 GITHUB = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"

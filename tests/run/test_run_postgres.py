@@ -9,8 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-
-from conftest import Runner
+from runkit import Runner
 
 pytestmark = pytest.mark.postgres
 

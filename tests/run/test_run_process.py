@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from runkit import PRINT_ENV, Runner, cli_env
+
 from agentauth import auditlog
-from conftest import PRINT_ENV, Runner, cli_env
 
 STRIPE = "sk_live_" + "51HxYzAbCdEfGhIjKlMnOpQr7"
 OWNER_URL = "postgresql://owner:0wner-Secret-pw@db.prod.internal:5432/app"

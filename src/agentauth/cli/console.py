@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-import click
 import typer
 from rich.console import Console
 
@@ -149,16 +148,10 @@ def run_app(app: typer.Typer) -> int:
     """Run ``app`` and map every outcome to an exit code; no traceback reaches the user."""
     try:
         result = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err_console().print("Interrupted.")
-        return int(ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        return int(ExitCode.USAGE)
-    # NOTE: typer >= 0.22 vendors click (typer._click): its usage errors (unknown option,
-    # bad choice, BadParameter) and Abort are not click's classes, so catch typer's too.
+    # NOTE: typer >= 0.26 vendors click: its Exit, Abort and usage errors (unknown option,
+    # bad choice, BadParameter) are typer's classes, not the click package's.
+    except typer.Exit as exc:
+        return int(exc.exit_code)
     except typer.Abort:
         err_console().print("Interrupted.")
         return int(ExitCode.INTERRUPTED)

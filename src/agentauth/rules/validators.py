@@ -20,7 +20,7 @@ _NAME_NOT_SECRET = re.compile(
     r"count|ttl|timeout|expiry|expires|expires_at|expiration|header|field|prefix|format|"
     r"policy|provider|env|var|version|mode|hint|label|algorithm|alg|store|manager|ref|arn|"
     r"kind|class|param|key_id|secret_name|regex|pattern|placeholder|description|help)$"
-    r"|public|tokeniz|max_tokens|csrf|xsrf|keyboard|monkey|author",
+    r"|public|tokeniz|max_tokens|csrf|xsrf|keyboard|monkey|author|secrets?manager",
     re.IGNORECASE,
 )
 _PASSWORD_NAME = re.compile(r"pass(?:word|wd|phrase)?|pwd", re.IGNORECASE)
@@ -40,6 +40,11 @@ _FILE_LIKE = re.compile(
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HAS_DIGIT_OR_SYMBOL = re.compile(r"[0-9!#%&*+/=?@^~|\\-]")
 _LETTERS_ONLY = re.compile(r"^[A-Za-z_.\-]+$")
+# Words a random value never spells but type names, labels and templates do.
+_WORDY = re.compile(
+    r"key|token|secret|passw|private|public|type|string|example|test|dummy|credential|value",
+    re.IGNORECASE,
+)
 
 
 def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
@@ -47,8 +52,9 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
 
     Low false positives over recall: the value must not be a word, a number, a path,
     a URL, a file name, an identifier path (``settings.SECRET``), a UUID or a
-    reference, and must have enough entropy (3.0 bits/char for passwords of 8+
-    characters, 3.5 for tokens of 12+).
+    reference, nor contain ``:``, ``*``, three ``/`` or a word such as ``Key``/``Token``,
+    and must have enough entropy (3.0 bits/char for passwords of 8+ characters, 3.5 for
+    tokens of 12+).
     """
     name = match.group("name").decode("utf-8", "replace")
     if _NAME_NOT_SECRET.search(name):
@@ -62,6 +68,12 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
     if value.isdigit() or _LETTERS_ONLY.match(value) or _UUID.match(value):
         return False
     if _IDENTIFIER_PATH.match(value) or _FILE_LIKE.search(value):
+        return False
+    # URNs and ARNs, paths and scopes, globs, type names (``Ed25519PrivateKey``)
+    slashes = value.count("/")
+    if ":" in value or "*" in value or slashes >= 3:
+        return False
+    if (slashes and not any(c.isdigit() for c in value)) or _WORDY.search(value):
         return False
     if _PASSWORD_NAME.search(name):
         return (
