@@ -307,7 +307,11 @@ def main() -> int:
     parser.add_argument("--detect-secrets", default=shutil.which("detect-secrets"))
     parser.add_argument("--gitleaks", default=shutil.which("gitleaks"))
     parser.add_argument("--agentauth", default=None, help="agentauth command (default: this repo)")
-    parser.add_argument("--skip-external", action="store_true")
+    parser.add_argument("--skip-external", action="store_true", help="only agentauth")
+    parser.add_argument(
+        "--skip", action="append", default=[], metavar="TOOL",
+        help="skip one tool: agentauth, gitleaks, detect-secrets, detect (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args()
 
@@ -334,15 +338,16 @@ def main() -> int:
         def count_agentauth(_: bytes, code: int) -> int:
             return len(json.loads(report.read_text())["findings"])
 
-        runs.append(
-            run_tool(
-                "agentauth audit --format json",
-                [*agentauth, "audit", str(tree), "--format", "json", "-o", str(report)],
-                mbytes,
-                count_agentauth,
+        if "agentauth" not in args.skip:
+            runs.append(
+                run_tool(
+                    "agentauth audit --format json",
+                    [*agentauth, "audit", str(tree), "--format", "json", "-o", str(report)],
+                    mbytes,
+                    count_agentauth,
+                )
             )
-        )
-        if args.gitleaks and not args.skip_external:
+        if args.gitleaks and not args.skip_external and "gitleaks" not in args.skip:
             out = Path(scratch) / "gitleaks.json"
 
             def count_gitleaks(_: bytes, code: int) -> int:
@@ -350,7 +355,8 @@ def main() -> int:
 
             argv = [args.gitleaks, "dir", str(tree), "--no-banner", "-f", "json", "-r", str(out)]
             runs.append(run_tool("gitleaks dir", argv, mbytes, count_gitleaks))
-        if args.detect_secrets and not args.skip_external:
+        skip_ds = args.skip_external or "detect-secrets" in args.skip
+        if args.detect_secrets and not skip_ds:
 
             def count_ds(stdout: bytes, code: int) -> int:
                 return sum(len(v) for v in json.loads(stdout)["results"].values())
@@ -360,7 +366,7 @@ def main() -> int:
 
     from agentauth.detect import ENGINES, build_prefilter
 
-    for engine in ENGINES:
+    for engine in () if "detect" in args.skip else ENGINES:
         try:
             build_prefilter(["x"], engine)
         except ImportError:

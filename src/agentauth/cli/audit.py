@@ -36,6 +36,21 @@ PROGRESS_MIN_FILES = 2000
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
+# Options that `audit` and `check` share, declared once.
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout."
+    ),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", metavar="DIR", help="Also skip folders with this name (repeatable)."),
+]
+
 AUDIT_HELP = """\
 Find the credentials an AI agent started in PATH could read, and what each can do.
 
@@ -243,15 +258,8 @@ def audit_command(
     path: Annotated[
         Path, typer.Argument(metavar="PATH", help="Folder (or file) to audit.", show_default=True)
     ] = Path("."),
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
-    ] = Format.TABLE,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout."
-        ),
-    ] = None,
+    fmt: FormatOption = Format.TABLE,
+    output: OutputOption = None,
     fail_on: Annotated[
         str | None,
         typer.Option(
@@ -282,12 +290,7 @@ def audit_command(
             "--write-baseline", metavar="FILE", help="Record every current finding in FILE."
         ),
     ] = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude", metavar="DIR", help="Also skip folders with this name (repeatable)."
-        ),
-    ] = None,
+    exclude: ExcludeOption = None,
     no_default_excludes: Annotated[
         bool,
         typer.Option(
@@ -383,15 +386,8 @@ def check_command(
         bool,
         typer.Option("--staged", help="Scan the staged content (what the next commit will hold)."),
     ] = False,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
-    ] = Format.TABLE,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout."
-        ),
-    ] = None,
+    fmt: FormatOption = Format.TABLE,
+    output: OutputOption = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -401,12 +397,7 @@ def check_command(
             help=f"Accept the findings listed in FILE (default: {DEFAULT_BASELINE} if present).",
         ),
     ] = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude", metavar="DIR", help="Also skip folders with this name (repeatable)."
-        ),
-    ] = None,
+    exclude: ExcludeOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only failing findings.")
     ] = False,
@@ -495,5 +486,5 @@ def _check_options() -> table_report.Options:
 
 def register(app: typer.Typer) -> None:
     """Add ``audit`` and ``check`` to ``app``."""
-    app.command("audit", help=AUDIT_HELP, epilog=AUDIT_EPILOG)(audit_command)
-    app.command("check", help=CHECK_HELP, epilog=CHECK_EPILOG)(check_command)
+    app.command("audit", help=console.prose(AUDIT_HELP), epilog=AUDIT_EPILOG)(audit_command)
+    app.command("check", help=console.prose(CHECK_HELP), epilog=CHECK_EPILOG)(check_command)

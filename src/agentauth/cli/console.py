@@ -39,6 +39,22 @@ def configure(*, debug: bool, no_color: bool) -> None:
     _state["no_color"] = no_color or bool(os.environ.get("NO_COLOR"))
 
 
+def prose(text: str) -> str:
+    """Re-flow help text: join the lines of each paragraph, keep indented (example) blocks.
+
+    Why: typer's rich help keeps hard line breaks, so text wrapped at 80 columns in the
+    source comes out ragged on any other terminal width.
+    """
+    paragraphs = []
+    for block in text.strip("\n").split("\n\n"):
+        lines = block.split("\n")
+        if all(line.startswith(" ") for line in lines):
+            paragraphs.append(block)
+        else:
+            paragraphs.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(paragraphs)
+
+
 def err_console() -> Console:
     """Return a console on stderr honouring --no-color, NO_COLOR and TERM=dumb."""
     return Console(stderr=True, no_color=_state["no_color"], highlight=False, soft_wrap=False)

@@ -426,10 +426,57 @@ def log(
     _out().print(table)
 
 
+_INIT_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth init --agent claude-code         [dim]# databases read-only, the rest drop[/]
+
+  agentauth init --preset db-query --force   [dim]# see docs/policy.md for the presets[/]
+"""
+
+_PROVISION_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth provision --dry-run   [dim]# exact SQL / IAM JSON / permissions, .env.ai diff[/]
+
+  agentauth provision             [dim]# asks for confirmation on a terminal[/]
+
+  agentauth provision --yes       [dim]# in scripts, no prompt[/]
+"""
+
+_STATUS_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth status                    [dim]# live grants of this project[/]
+
+  agentauth status --all --format json   [dim]# revoked ones too, machine-readable[/]
+"""
+
+_REVOKE_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth revoke --agent claude-code --yes   [dim]# everything issued to one agent[/]
+
+  agentauth revoke pg-3f9c2a1b                 [dim]# one grant, by the id `status` shows[/]
+
+  agentauth revoke --expired --yes             [dim]# from cron (MySQL/Redis never expire)[/]
+
+  agentauth revoke --all --dry-run             [dim]# what would be removed[/]
+"""
+
+_LOG_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth log --agent claude-code --limit 20
+
+  agentauth log --format json | jq '.[] | select(.event == "revoke")'
+"""
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to ``app``."""
-    app.command("init")(init)
-    app.command("provision")(provision)
-    app.command("status")(status)
-    app.command("revoke")(revoke)
-    app.command("log")(log)
+    app.command("init", epilog=_INIT_EPILOG)(init)
+    app.command("provision", epilog=_PROVISION_EPILOG)(provision)
+    app.command("status", epilog=_STATUS_EPILOG)(status)
+    app.command("revoke", epilog=_REVOKE_EPILOG)(revoke)
+    app.command("log", epilog=_LOG_EPILOG)(log)

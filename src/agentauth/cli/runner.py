@@ -35,6 +35,33 @@ Write CMD after `--` so that its own flags are not read as ours:
 """
 
 
+_LOCK_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth lock --dry-run        [dim]# show which values would move to the keyring[/]
+
+  agentauth lock --yes            [dim]# move them; .env keeps agentauth-keyring: references[/]
+
+  agentauth run --human -- npm run dev   [dim]# your own processes get the real values[/]
+"""
+
+_GUARD_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth guard --dry-run               [dim]# the diff for every agent tool found here[/]
+
+  agentauth guard --tool claude --yes     [dim]# only Claude Code's .claude/settings.json[/]
+"""
+
+_DOCTOR_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth doctor                  [dim]# keyring, guarded tools, files at risk, expiry[/]
+
+  agentauth doctor --format json    [dim]# for scripts[/]
+"""
+
+
 class Inherit(StrEnum):
     """What ``run`` keeps of the parent environment."""
 
@@ -332,15 +359,15 @@ def register(app: typer.Typer) -> None:
     """Add the commands of this module to ``app``."""
     app.command(
         "run",
-        help=_RUN_HELP,
+        help=console.prose(_RUN_HELP),
         context_settings={
             "allow_extra_args": True,
             "ignore_unknown_options": True,
             "allow_interspersed_args": False,
         },
     )(run_command)
-    app.command("lock")(lock_command)
+    app.command("lock", epilog=_LOCK_EPILOG)(lock_command)
     app.command("unlock")(unlock_command)
-    app.command("guard")(guard_command)
+    app.command("guard", epilog=_GUARD_EPILOG)(guard_command)
     app.command("guard-hook", hidden=True)(guard_hook_command)
-    app.command("doctor")(doctor_command)
+    app.command("doctor", epilog=_DOCTOR_EPILOG)(doctor_command)

@@ -66,7 +66,8 @@ DEFAULT_MAX_STATEMENT_TIME = 30
 # MySQL 8 allows 32 characters in a user name, MariaDB 80; stay within both.
 USER_NAME_LIMIT = 32
 # PyMySQL raises these codes when the admin lacks a privilege it needs.
-_DENIED = {1044, 1045, 1142, 1143, 1227, 1410}
+# 1698: MariaDB refusing a login it has no user for (seen after DROP USER).
+_DENIED = {1044, 1045, 1142, 1143, 1227, 1410, 1698}
 _NO_SUCH_THREAD = 1094
 
 
