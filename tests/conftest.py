@@ -19,8 +19,19 @@ MYSQL_HOST = os.environ.get("AGENTAUTH_TEST_MYSQL_HOST", "127.0.0.1")
 REDIS_URL = os.environ.get("AGENTAUTH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 _SCRUB_PREFIXES = (
-    "AWS_", "PG", "DATABASE_URL", "GITHUB_", "GH_", "STRIPE_", "OPENAI_", "ANTHROPIC_",
-    "MYSQL", "REDIS_", "AGENTAUTH_", "PYTHON_KEYRING_BACKEND", "XDG_",
+    "AWS_",
+    "PG",
+    "DATABASE_URL",
+    "GITHUB_",
+    "GH_",
+    "STRIPE_",
+    "OPENAI_",
+    "ANTHROPIC_",
+    "MYSQL",
+    "REDIS_",
+    "AGENTAUTH_",
+    "PYTHON_KEYRING_BACKEND",
+    "XDG_",
 )
 
 

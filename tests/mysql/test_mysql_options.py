@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agentauth.errors import ConfigError
-from agentauth.model import Environment, Severity
+from agentauth.model import Severity
 from agentauth.providers.mysql import (
     PROVIDER,
     create_statements,
@@ -82,7 +82,7 @@ def test_grant_parsing_never_keeps_the_password_hash() -> None:
         "'*F601E599195F0AF57BE9DD93DA412F4AF21383D5'",
         "GRANT SELECT, INSERT, UPDATE, DELETE ON `shop`.* TO `app`@`%`",
     ]
-    result = describe_grants(lines, Environment.LIVE)
+    result = describe_grants(lines)
     assert "F601E599" not in repr(result)
     assert result.severity is Severity.HIGH
     assert set(result.capabilities) == {
@@ -94,13 +94,11 @@ def test_grant_parsing_never_keeps_the_password_hash() -> None:
 
 
 def test_all_privileges_on_one_database_is_high_and_global_is_critical() -> None:
-    one = describe_grants(["GRANT ALL PRIVILEGES ON `shop`.* TO `a`@`%`"], Environment.LIVE)
+    one = describe_grants(["GRANT ALL PRIVILEGES ON `shop`.* TO `a`@`%`"])
     assert one.severity is Severity.HIGH
-    every = describe_grants(
-        ["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION"], Environment.LIVE
-    )
+    every = describe_grants(["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION"])
     assert every.severity is Severity.CRITICAL
     assert "admin-database" in every.capabilities
-    usage = describe_grants(["GRANT USAGE ON *.* TO `a`@`%`"], Environment.LIVE)
+    usage = describe_grants(["GRANT USAGE ON *.* TO `a`@`%`"])
     assert usage.capabilities == ()
     assert usage.summary == "no privileges beyond USAGE"

@@ -203,7 +203,7 @@ def test_unreachable_server_is_a_clear_error(shop: Shop, cli: Cli) -> None:
     assert OWNER_PASSWORD not in out + err
 
 
-def test_status_and_log_json(shop: Shop, cli: Cli) -> None:
+def test_status_and_log_json(shop: Shop, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     shop.write_policy(SCHEMA_WIDE)
     assert cli("provision", "--yes", "-C", str(shop.project))[0] == 0
     code, out, _err = cli("status", "--format", "json", "-C", str(shop.project))
@@ -214,6 +214,11 @@ def test_status_and_log_json(shop: Shop, cli: Cli) -> None:
     assert 0 < item["expires_in_seconds"] <= 7200
     code, out, _err = cli("status", "-C", str(shop.project))
     assert item["id"] in out and "active" in out and "in 1h59m" in out
+    monkeypatch.setenv("COLUMNS", "80")  # a normal terminal: one block per grant, no folding
+    code, out, _err = cli("status", "-C", str(shop.project))
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{item['id']}  active  {shop.agent}  postgres  DATABASE_URL")
+    assert lines[1].startswith("  scope:   read-only") and "expires: in 1h59m" in lines[2]
     assert cli("revoke", "--agent", shop.agent, "--yes", "-C", str(shop.project))[0] == 0
     code, out, _err = cli("log", "--format", "json", "--agent", shop.agent, "-C", str(shop.project))
     events = [e["event"] for e in json.loads(out)]

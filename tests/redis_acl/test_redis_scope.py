@@ -197,7 +197,7 @@ def test_verify_the_default_user_is_critical_and_the_scoped_one_is_low(
     assert set(admin.capabilities) == {"read-write-cache", "flush-cache"}
     assert "no password" in admin.summary
     dev = PROVIDER.verify(_finding("redis://127.0.0.1:6379/0", Environment.DEV), ctx)
-    assert dev.severity is None
+    assert dev.severity is Severity.CRITICAL  # the audit keeps a dev finding's own severity
     entry = mk_entry(keys=[f"{redis_env.prefix}:cache:*"])
     _plan, applied, agent = _provision(make_ctx(project, entry), entry)
     agent.close()
@@ -217,14 +217,12 @@ def test_describe_acl_maps_rules_to_capabilities() -> None:
     rw = describe_acl(
         "app",
         {"flags": ["on"], "categories": ["-@all", "+@read", "+@write"], "keys": ["~a:*"]},
-        Environment.LIVE,
     )
     assert rw.severity is Severity.HIGH
     assert rw.capabilities == ("read-write-cache",)
     ro = describe_acl(
         "ro",
         {"flags": ["on"], "categories": ["-@all", "+@read"], "keys": ["%R~a:*"]},
-        Environment.LIVE,
     )
     assert ro.severity is Severity.LOW
     assert ro.capabilities == ()

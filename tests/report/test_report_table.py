@@ -176,3 +176,14 @@ def test_implied_capabilities_are_not_repeated(sample: Any) -> None:
     reader = replace(base, capabilities=("read-code",), fingerprint="e" * 32)
     assert dict(blast_radius([pusher])) == {"push-code": 1}
     assert dict(blast_radius([pusher, reader])) == {"push-code": 1, "read-code": 1}
+
+
+def test_only_sandbox_credentials_are_said_once(sample: Any) -> None:
+    sandbox = tuple(
+        f for f in sample.report.findings if f.environment in (Environment.TEST, Environment.DEV)
+    )
+    assert sandbox
+    lines = _text(replace(sample.report, findings=sandbox)).splitlines()
+    assert lines[0].startswith(f"An agent started here can reach {len(sandbox)} test-mode or")
+    assert "only (sandboxes and services on this machine)" in lines[0]
+    assert not any(line.startswith("Also reachable") for line in lines)

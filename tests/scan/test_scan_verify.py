@@ -138,7 +138,10 @@ def test_unregistered_provider_is_not_asked(
 def test_verify_against_the_real_postgres(
     project: Path, write: Write, pg_admin_dsn: str, pg_database: str
 ) -> None:
-    """End to end through the postgres provider: a superuser URL on localhost is proven critical."""
+    """End to end through the postgres provider: a superuser URL on localhost is proven so.
+
+    It stays a low ``dev`` finding (a laptop database), with the proof in its verification.
+    """
     import secrets
 
     password = secrets.token_urlsafe(16)
@@ -155,11 +158,24 @@ def test_verify_against_the_real_postgres(
     admin = verified["DATABASE_URL"]
     assert admin.verification is not None and admin.verification.status == "valid"
     assert admin.verification.details["superuser"] is True
-    assert admin.severity.rank > offline["DATABASE_URL"].severity.rank
-    assert report.findings[0].variable == "DATABASE_URL"  # re-sorted by the proven severity
+    assert admin.verification.severity is not None and admin.verification.severity.rank == 4
+    assert admin.severity is offline["DATABASE_URL"].severity  # dev keeps its own severity
     other = verified["OTHER_DATABASE_URL"]
     # NOTE: the postgres provider reports a login refused for a missing role as "unknown"
     # (D's choice); what matters here is that it is not taken for a working credential.
     assert other.verification is not None and other.verification.status in {"invalid", "unknown"}
     for f in report.findings:
         assert f.verification is not None and password not in f.verification.summary
+
+
+def test_a_dev_finding_keeps_its_severity_whatever_is_proven(
+    project: Path, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, ".env", "DATABASE_URL=postgresql://app:s3cr3t-Pa55w0rd@127.0.0.1:5432/app\n")
+    fake = _FakeProvider(lambda f, ctx: Verification("valid", "superuser", (), Severity.CRITICAL))
+    _install(monkeypatch, "postgres", fake)
+    offline = audit(AuditOptions(root=project)).findings[0]
+    (finding,) = audit(AuditOptions(root=project, verify=True)).findings
+    assert offline.environment.value == "dev"
+    assert finding.verification is not None and finding.verification.summary == "superuser"
+    assert finding.severity is offline.severity

@@ -75,6 +75,8 @@ def _relative(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "never"
     seconds = int((moment - now).total_seconds())
+    if seconds == 0:
+        return "now"
     past = seconds < 0
     seconds = abs(seconds)
     if seconds < 60:
@@ -310,6 +312,19 @@ def status(
     if not grants:
         _info("No grants. `agentauth provision` issues some; `--all` shows revoked ones.")
         return
+    out = _out()
+    if out.width < 140:
+        # NOTE: eight columns do not fit a normal terminal; a block per grant stays readable.
+        for g in grants:
+            label = _status_label(g, now) + ("" if g.revocable else " (manual revoke)")
+            out.print(f"{g.id}  {label}  {g.agent}  {g.provider}  {g.variable}", markup=False)
+            out.print(f"  scope:   {g.scope}", markup=False)
+            out.print(
+                f"  created: {_relative(g.created, now)}   "
+                f"expires: {_relative(g.expires, now)} ({_iso(g.expires)})",
+                markup=False,
+            )
+        return
     table = Table(box=None, pad_edge=False)
     for column in ("ID", "AGENT", "PROVIDER", "VARIABLE", "SCOPE", "CREATED", "EXPIRES", "STATUS"):
         table.add_column(column, overflow="fold", no_wrap=column in ("ID", "PROVIDER", "STATUS"))
@@ -326,7 +341,7 @@ def status(
             expires,
             label,
         )
-    _out().print(table)
+    out.print(table)
 
 
 # --------------------------------------------------------------------------- revoke
@@ -407,23 +422,18 @@ def log(
     if not events:
         _info("The audit log is empty.")
         return
-    table = Table(box=None, pad_edge=False)
-    for column in ("TIME", "EVENT", "AGENT", "GRANT", "VARIABLE", "DETAIL"):
-        table.add_column(column, overflow="fold")
+    # NOTE: one line per event, like `git log --oneline`: greppable, and no column
+    # squeezing on a narrow terminal (the console soft-wraps long lines).
+    out = _out()
     skip = {"ts", "event", "agent", "grant", "variable"}
     for e in events:
         detail = ", ".join(
             f"{k}={v}" for k, v in e.items() if k not in skip and v not in (None, [], "")
         )
-        table.add_row(
-            str(e.get("ts", "")),
-            str(e.get("event", "")),
-            str(e.get("agent", "")),
-            str(e.get("grant", "") or ""),
-            str(e.get("variable", "") or ""),
-            console.SCRUBBER(detail),
+        head = "  ".join(
+            str(e.get(k) or "-") for k in ("ts", "event", "agent", "grant", "variable")
         )
-    _out().print(table)
+        out.print(f"{head}  {console.SCRUBBER(detail)}".rstrip(), markup=False)
 
 
 _INIT_EPILOG = """\

@@ -407,7 +407,7 @@ class MySQLProvider:
             return Verification("unknown", str(exc))
         except Exception as exc:  # any driver error: unknown, never a crash of the audit
             return Verification("unknown", f"could not read grants: {type(exc).__name__}")
-        return describe_grants(lines, finding.environment)
+        return describe_grants(lines)
 
 
 def _drop_quietly(conn: Connection[Any], user: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agentauth.errors import ConfigError
-from agentauth.model import CredentialPolicy, Environment, Severity, Verification
+from agentauth.model import CredentialPolicy, Severity, Verification
 from agentauth.providers import grantkit
 
 MASK = "***"
@@ -175,7 +175,7 @@ def privileges(lines: Sequence[str]) -> dict[str, set[str]]:
     return found
 
 
-def describe_grants(lines: Sequence[str], environment: Environment) -> Verification:
+def describe_grants(lines: Sequence[str]) -> Verification:
     """Map parsed grants to capabilities and a severity (kept offline's for local dev URLs).
 
     ``ALL`` or an administrative privilege on ``*.*`` is critical (it can create users
@@ -210,6 +210,6 @@ def describe_grants(lines: Sequence[str], environment: Environment) -> Verificat
         "valid",
         summary,
         capabilities=tuple(dict.fromkeys(caps)),
-        severity=None if environment is Environment.DEV else severity,
+        severity=severity,
         details={"grants": {t: sorted(p) for t, p in grants.items()}},
     )

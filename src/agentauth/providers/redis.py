@@ -18,7 +18,6 @@ from agentauth.errors import ConfigError, PermissionDenied, ProviderError
 from agentauth.model import (
     Applied,
     CredentialPolicy,
-    Environment,
     Finding,
     Grant,
     GrantStatus,
@@ -334,16 +333,14 @@ class RedisProvider:
             return Verification("unknown", str(exc))
         try:
             with connect(url, timeout=min(ctx.timeout, 10.0)) as client:
-                return _describe_user(client, url, finding.environment)
+                return _describe_user(client, url)
         except Exception as exc:
             error = _translate(exc, url, "verifying")
             status = "invalid" if isinstance(error, PermissionDenied) else "unknown"
             return Verification(status, str(error))
 
 
-def _describe_user(
-    client: Redis[bytes], url: grantkit.ServerURL, environment: Environment
-) -> Verification:
+def _describe_user(client: Redis[bytes], url: grantkit.ServerURL) -> Verification:
     import redis
 
     try:
@@ -362,10 +359,10 @@ def _describe_user(
         # Redis before 6 has no ACL: whoever logs in can run everything.
         info = {"categories": ["+@all"], "keys": ["~*"], "flags": ["on"]}
         name = "default"
-    return describe_acl(name, info, environment)
+    return describe_acl(name, info)
 
 
-def describe_acl(name: str, info: Mapping[str, Any], environment: Environment) -> Verification:
+def describe_acl(name: str, info: Mapping[str, Any]) -> Verification:
     """Map an ``ACL GETUSER`` reply to capabilities and a severity (offline's kept for dev)."""
 
     def words(key: str) -> list[str]:
@@ -409,7 +406,7 @@ def describe_acl(name: str, info: Mapping[str, Any], environment: Environment) -
         "valid",
         summary,
         capabilities=tuple(caps),
-        severity=None if environment is Environment.DEV else severity,
+        severity=severity,
         details={"user": name, "keys": keys, "rules": rules, "flags": flags},
     )
 

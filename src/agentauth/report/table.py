@@ -91,6 +91,9 @@ def blast_radius(findings: Iterable[Finding]) -> list[tuple[str, int]]:
     return [(capability, len(prints)) for capability, prints in ranked]
 
 
+_SANDBOX = (Environment.TEST, Environment.DEV)
+
+
 def headline(report: ScanReport) -> Text:
     """Return the one-sentence blast radius: what an agent started here could do."""
     where = "here" if report.root in {"", "."} else f"in {report.root}"
@@ -100,8 +103,13 @@ def headline(report: ScanReport) -> Text:
         text.append(f"No credentials found that an agent started {where} could use.", "green")
         return text
     if not radius:
+        others = [f for f in report.findings if f.environment not in _SANDBOX]
         text.append(f"An agent started {where} can reach ")
-        text.append(f"{_plural(len(report.findings), 'credential')}", "bold")
+        if not others:
+            text.append(_plural(len(report.findings), "test-mode or local-dev credential"), "bold")
+            text.append(" only (sandboxes and services on this machine).")
+            return text
+        text.append(f"{_plural(len(others), 'credential')}", "bold")
         text.append(", none of them with known production powers.")
         return text
     text.append(f"An agent started {where} can: ", "bold")
@@ -115,13 +123,9 @@ def headline(report: ScanReport) -> Text:
 
 
 def _sandbox_line(report: ScanReport) -> Text | None:
-    sandbox = {
-        f.fingerprint
-        for f in report.findings
-        if f.environment in (Environment.TEST, Environment.DEV)
-    }
-    if not sandbox:
-        return None
+    sandbox = {f.fingerprint for f in report.findings if f.environment in _SANDBOX}
+    if not sandbox or len(sandbox) == len({f.fingerprint for f in report.findings}):
+        return None  # the headline already says it is all sandboxes
     return Text(
         f"Also reachable: {_plural(len(sandbox), 'test-mode or local-dev credential')} "
         "(sandboxes and services on this machine).",

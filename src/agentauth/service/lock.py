@@ -135,9 +135,7 @@ def resolve_env_file(path: Path, store: SecretStore | None = None) -> dict[str, 
 
 def _value_span(original: str, key: str) -> tuple[int, int, str] | None:
     """Return (start, end, quote) of the value text inside one binding's original text."""
-    head = re.match(
-        r"^[ \t]*(?:export[ \t]+)?" + re.escape(key) + r"[ \t]*[=:][ \t]*", original
-    )
+    head = re.match(r"^[ \t]*(?:export[ \t]+)?" + re.escape(key) + r"[ \t]*[=:][ \t]*", original)
     if head is None:
         return None
     start = head.end()

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from agentauth import envfile, sources
 from agentauth.errors import AgentAuthError
-from agentauth.model import Finding, Origin, Secret, Skip, Verification
+from agentauth.model import Environment, Finding, Origin, Secret, Severity, Skip, Verification
 from agentauth.redact import Scrubber
 
 MAX_PARALLEL = 8
@@ -30,7 +30,9 @@ def verify_findings(
 ) -> list[Finding]:
     """Return ``findings`` with a Verification attached to each one a provider knows.
 
-    A proven severity (``Verification.severity``) replaces the offline one.
+    A proven severity (``Verification.severity``) replaces the offline one, except for
+    ``dev`` credentials: a laptop database that turns out to be a superuser is still a
+    laptop database, so its severity stays low and only the summary tells.
     """
     from agentauth.providers import PROVIDERS
 
@@ -51,9 +53,15 @@ def verify_findings(
             result[index] = dataclasses.replace(
                 finding,
                 verification=verification,
-                severity=verification.severity or finding.severity,
+                severity=_verified_severity(finding, verification),
             )
     return result
+
+
+def _verified_severity(finding: Finding, verification: Verification) -> Severity:
+    if finding.environment is Environment.DEV or verification.severity is None:
+        return finding.severity
+    return verification.severity
 
 
 def verify_one(
