@@ -122,13 +122,20 @@ def detect_tools(root: Path, home: Path | None = None) -> list[str]:
 # --------------------------------------------------------------------------- claude
 
 
-def _load_json(path: Path, relative: str) -> tuple[str | None, Any]:
+def _read_optional(path: Path, relative: str) -> str | None:
+    """Return the file's text, None when it does not exist; ConfigError when unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None, {}
+        return None
     except OSError as exc:
         raise ConfigError(f"cannot read {relative}: {exc.strerror}") from None
+
+
+def _load_json(path: Path, relative: str) -> tuple[str | None, Any]:
+    text = _read_optional(path, relative)
+    if text is None:
+        return None, {}
     try:
         return text, json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:
@@ -220,12 +227,7 @@ def plan_cursor(root: Path) -> FileChange | None:
     """Compute ``.cursorignore`` with the env-file lines appended (existing lines untouched)."""
     relative = ".cursorignore"
     path = root / relative
-    try:
-        old: str | None = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        old = None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {relative}: {exc.strerror}") from None
+    old = _read_optional(path, relative)
     present = {line.strip() for line in (old or "").splitlines()}
     missing = [line for line in CURSOR_LINES if line not in present]
     if not missing:
@@ -249,12 +251,7 @@ def plan_codex(root: Path) -> FileChange | None:
 
     relative = ".codex/config.toml"
     path = root / relative
-    try:
-        old: str | None = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        old = None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {relative}: {exc.strerror}") from None
+    old = _read_optional(path, relative)
     try:
         doc = tomlkit.parse(old or "")
     except TOMLKitError as exc:
