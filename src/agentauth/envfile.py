@@ -125,7 +125,10 @@ def read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist") from None
+        raise ConfigError(
+            f"{path} does not exist; name your env file with --source, or with `source:` "
+            "in agentauth.yaml"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     if b"\0" in data[:8192]:
