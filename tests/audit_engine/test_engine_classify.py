@@ -246,3 +246,33 @@ def test_environ_origin_ignores_the_file_label(catalog: Catalog) -> None:
         Environment.UNKNOWN,
         True,
     )
+
+
+def _jwt(payload: dict[str, object]) -> str:
+    import base64
+    import json
+
+    def part(data: object) -> str:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    signature = expand("@@url64:43@@", 7)
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(payload)}.{signature}"
+
+
+def test_jwt_bearer_tokens_by_expiry(findings: Findings) -> None:
+    live = _jwt({"iss": "https://auth.acme.io", "sub": "svc-ci", "exp": 4102444800})
+    (found,) = findings(f"    token: {live}")
+    assert (found.rule_id, found.severity, found.ci_fail) == (
+        "jwt-bearer-token",
+        Severity.MEDIUM,
+        True,
+    )
+    assert found.extra["iss"] == "https://auth.acme.io" and found.extra["expires"].startswith(
+        "2100"
+    )
+    (expired,) = findings(f"Authorization: Bearer {_jwt({'sub': 'x', 'exp': 1500000000})}")
+    assert (expired.severity, expired.ci_fail) == (Severity.INFO, False)
+    assert expired.why.startswith("Expired JWT (expired 2017-07-14)")
+    (forever,) = findings(f"API_TOKEN={_jwt({'sub': 'bot'})}")
+    assert forever.why.endswith("This one never expires.")

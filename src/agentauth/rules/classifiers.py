@@ -12,6 +12,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from agentauth.model import Candidate, Environment, Severity
 from agentauth.rules import Rule
@@ -239,6 +240,36 @@ def supabase_jwt(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Asse
     return a.with_extra(**facts)
 
 
+def jwt_token(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment | None:
+    """Judge a bearer JWT by its claims: who issued it, and whether it has already expired.
+
+    A string that only looks like a JWT (its payload is not JSON) is not a finding; an
+    expired one is reported as info, since a server that checks ``exp`` refuses it.
+    """
+    claims = jwt_claims(value)
+    if not claims:
+        return None
+    facts = {k: str(claims[k])[:80] for k in ("iss", "aud") if isinstance(claims.get(k), str)}
+    exp = claims.get("exp")
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        try:
+            expires = datetime.fromtimestamp(exp, UTC)
+        except (OverflowError, OSError, ValueError):
+            return a.with_extra(**facts)
+        facts["expires"] = expires.isoformat(timespec="seconds")
+        if expires < datetime.now(UTC):
+            return dataclasses.replace(
+                a,
+                final_severity=Severity.INFO,
+                ci_fail=False,
+                capabilities=(),
+                why=f"Expired JWT (expired {expires:%Y-%m-%d}): refused by any server that "
+                "checks its expiry.",
+            ).with_extra(**facts)
+        return a.with_extra(**facts)
+    return dataclasses.replace(a, why=f"{a.why} This one never expires.").with_extra(**facts)
+
+
 _PEM_TYPE = re.compile(r"-----BEGIN ([A-Z0-9 ]*?) ?PRIVATE KEY")
 _PEM_MARKERS = re.compile(
     r"\.\.\.|…|<[^>]*>|your[_\- ]|placeholder|redacted|example", re.IGNORECASE
@@ -294,6 +325,7 @@ CLASSIFIERS: dict[str, Classifier] = {
     "checksummed_token": checksummed_token,
     "connection_url": connection_url,
     "supabase_jwt": supabase_jwt,
+    "jwt_token": jwt_token,
     "private_key": private_key,
     "openai": openai,
 }
