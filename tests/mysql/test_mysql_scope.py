@@ -123,7 +123,7 @@ def test_revoke_kills_open_connections_drops_the_user_and_is_idempotent(
     conn.close()
     with pytest.raises(pymysql.err.OperationalError) as info:
         mysql_env.connect_as(user, password)
-    assert info.value.args[0] == 1045
+    assert info.value.args[0] in (1045, 1698)  # MariaDB answers either for a dropped user
     again = PROVIDER.revoke(applied.grant, ctx)
     assert again.ok, again.message
 
