@@ -14,10 +14,10 @@ from agentauth.service.run import (
     EXPIRATION,
     MARKER,
     EnvOptions,
-    InterruptPolicy,
     build_child_env,
     read_env_ai,
 )
+from agentauth.service.supervisor import InterruptPolicy
 
 STRIPE = "sk_live_" + "51HxYzAbCdEfGhIjKlMnOpQr"
 PARENT = {
