@@ -27,6 +27,7 @@ _PREFIX = re.compile(
     r"|SG\.|AKIA|ASIA|ABIA|ACCA|AIza|shp(?:at|ca|pa|ss)_|key-|eyJ"
     r")"
 )
+_PEM_HEADER = re.compile(r"^-----BEGIN [A-Z0-9 ]{1,40}-----")
 _URL_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)([^:/@\s]*):([^@\s]*)@(.*)$", re.IGNORECASE)
 
 
@@ -36,6 +37,9 @@ def mask(value: str) -> str:
     URLs keep their scheme, user and host, with the password replaced; values
     too short to keep four characters safely are fully masked.
     """
+    pem = _PEM_HEADER.match(value)
+    if pem:  # the armour names the key type and is not secret; the body is
+        return f"{pem.group(0)}…"
     url = _URL_USERINFO.match(value)
     if url:
         scheme, user, _password, rest = url.groups()
