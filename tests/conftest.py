@@ -6,6 +6,7 @@ the environment, and a keyring backend that cannot reach the real one.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import socket
@@ -50,6 +51,39 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _loopback_only(address: object) -> None:
+    """Refuse a connection to anything but this machine: tests never reach the internet."""
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        try:
+            loopback = ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise OSError(f"test tried to reach {host}: only loopback is allowed in tests")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _loopback_only(address)
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _loopback_only(address)
+    return _real_connect_ex(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make an in-process connection to a non-loopback address fail loudly."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
 
 
 def _port_open(host: str, port: int) -> bool:
