@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from agentauth.errors import ConfigError
-from agentauth.model import CredentialPolicy, Grant, GrantId, GrantStatus, Secret
+from agentauth.model import Applied, CredentialPolicy, Grant, GrantId, GrantStatus, Plan, Secret
 from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
 
@@ -113,6 +113,18 @@ def pending_grant(
         long_lived=long_lived,
         revocable=revocable,
         policy_digest=entry_digest(entry, ctx.policy),
+    )
+
+
+def applied_without_expiry(plan: Plan, scoped: Secret, what: str) -> Applied:
+    """Activate ``plan``'s grant for a server with no login expiry, and say who enforces it."""
+    return Applied(
+        grant=replace(plan.grant, status=GrantStatus.ACTIVE),
+        env={plan.variable: scoped},
+        notes=(
+            f"{what} never expire by themselves: run `agentauth revoke --expired` "
+            "(e.g. from cron) to enforce the ledger's expiry",
+        ),
     )
 
 

@@ -20,7 +20,6 @@ from agentauth.model import (
     CredentialPolicy,
     Finding,
     Grant,
-    GrantStatus,
     Plan,
     PlanStep,
     RevokeResult,
@@ -323,14 +322,7 @@ class MySQLProvider:
                     f"creating the MySQL user on {url.address} failed: {text}; nothing was kept"
                 ) from None
         scoped = url.with_credentials(user, password, path=f"/{plan.private['database']}")
-        return Applied(
-            grant=replace(plan.grant, status=GrantStatus.ACTIVE),
-            env={plan.variable: Secret(scoped)},
-            notes=(
-                "MySQL has no login expiry: run `agentauth revoke --expired` (e.g. from cron) "
-                "to enforce the ledger's expiry",
-            ),
-        )
+        return grantkit.applied_without_expiry(plan, Secret(scoped), "MySQL users")
 
     def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
         """MySQL users are long-lived; nothing is minted per run."""

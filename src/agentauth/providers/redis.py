@@ -20,7 +20,6 @@ from agentauth.model import (
     CredentialPolicy,
     Finding,
     Grant,
-    GrantStatus,
     Plan,
     PlanStep,
     RevokeResult,
@@ -274,14 +273,7 @@ class RedisProvider:
                 )
             raise error from None
         scoped = url.with_credentials(user, password)
-        return Applied(
-            grant=replace(plan.grant, status=GrantStatus.ACTIVE),
-            env={plan.variable: Secret(scoped)},
-            notes=(
-                "Redis ACL users do not expire: run `agentauth revoke --expired` (e.g. from cron) "
-                "to enforce the ledger's expiry",
-            ),
-        )
+        return grantkit.applied_without_expiry(plan, Secret(scoped), "Redis ACL users")
 
     def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
         """ACL users are long-lived; nothing is minted per run."""
