@@ -23,8 +23,9 @@ _PREFIX = re.compile(
     r"^(?:"
     r"[a-z]{2,4}_(?:live|test|prod)_"  # sk_live_, rk_test_, pk_live_
     r"|github_pat_|gh[pousr]_|glpat-|npm_|pypi-|hf_|api_org_|xox[a-z]-|xapp-|whsec_"
-    r"|sk-ant-(?:api|admin)\d\d-|sk-(?:proj|svcacct|admin)-|sk-|sb_secret_|sb_publishable_|sbp_"
+    r"|sk-or-v1-|sk-ant-(?:api|admin)\d\d-|sk-(?:proj|svcacct|admin)-|sk-|sb_secret_|sb_publishable_|sbp_"
     r"|SG\.|AKIA|ASIA|ABIA|ACCA|AIza|shp(?:at|ca|pa|ss)_|key-|eyJ"
+    r"|gsk_|xai-|pplx-|r8_|lin_api_|dp\.[a-z]{2,5}\.|glsa_"
     r")"
 )
 _PEM_HEADER = re.compile(r"^-----BEGIN [A-Z0-9 ]{1,40}-----")

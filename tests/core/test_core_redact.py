@@ -66,3 +66,16 @@ def test_secret_never_shows_its_value() -> None:
     assert secret == Secret(STRIPE) and len(secret) == len(STRIPE)
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+
+
+@pytest.mark.parametrize(
+    ("value", "prefix"),
+    [
+        ("sk-or-v1-" + "ab12" * 16, "sk-or-v1-"),
+        ("gsk_" + "Ab1" * 17 + "c", "gsk_"),
+        ("dp.pt." + "Zz9" * 14 + "a", "dp.pt."),
+        ("lin_api_" + "q1" * 20, "lin_api_"),
+    ],
+)
+def test_mask_keeps_the_provider_prefix(value: str, prefix: str) -> None:
+    assert mask(value) == f"{prefix}…{value[-4:]}"
