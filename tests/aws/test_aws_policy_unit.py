@@ -16,6 +16,7 @@ from agentauth.providers.aws import PRESETS, PROVIDER
 from agentauth.providers.aws_client import endpoint_for, region_for, with_retry
 from agentauth.providers.aws_verify import PolicyFacts, analyse, pair
 from agentauth.providers.base import Provider
+from findingkit import verify_finding
 
 GOOD = {
     "actions": ["s3:GetObject", "s3:ListBucket"],
@@ -223,27 +224,10 @@ def test_policy_rating_reads_url_encoded_json() -> None:
 
 
 def test_pairing_prefers_the_same_prefix() -> None:
-    from agentauth.model import Environment, Finding, Fingerprint, RuleId
+    from agentauth.model import Finding
 
     def f(value: str, variable: str) -> Finding:
-        return Finding(
-            RuleId("r"),
-            "aws",
-            "k",
-            ".env",
-            1,
-            1,
-            variable,
-            Environment.LIVE,
-            Severity.HIGH,
-            True,
-            (),
-            "",
-            Fingerprint(""),
-            "",
-            "",
-            secret=Secret(value),
-        )
+        return verify_finding("aws", "r", variable, value)
 
     related = {
         "AWS_SECRET_ACCESS_KEY": Secret("A" * 40),

@@ -9,10 +9,11 @@ import pytest
 from awskit import AwsWorld, Recorder, make_ctx, make_policy
 from botocore.exceptions import ClientError
 
-from agentauth.model import Environment, Finding, Fingerprint, RuleId, Secret, Severity
+from agentauth.model import Finding, Secret, Severity
 from agentauth.providers import aws_policy as ap
 from agentauth.providers.aws import AwsProvider
 from agentauth.providers.base import VerifyContext
+from findingkit import verify_finding
 
 READ = {"actions": ["s3:GetObject", "s3:ListBucket"]}
 
@@ -61,24 +62,7 @@ def test_user_mode_is_long_lived_and_fully_revoked(
 
 def finding(value: str, variable: str) -> Finding:
     """A minimal classified AWS finding (as the audit engine would produce)."""
-    return Finding(
-        rule_id=RuleId("aws-access-key-id"),
-        provider="aws",
-        kind="access-key",
-        file=".env",
-        line=1,
-        column=19,
-        variable=variable,
-        environment=Environment.LIVE,
-        severity=Severity.CRITICAL,
-        ci_fail=True,
-        capabilities=("cloud-admin",),
-        redacted="AKIA…",
-        fingerprint=Fingerprint("f"),
-        why="",
-        fix="",
-        secret=Secret(value),
-    )
+    return verify_finding("aws", "aws-access-key-id", variable, value)
 
 
 def verify_ctx(aws: AwsWorld, **values: str) -> VerifyContext:

@@ -8,30 +8,14 @@ from typing import Any
 
 import pytest
 
-from agentauth.model import Environment, Finding, Fingerprint, RuleId, Secret, Severity
+from agentauth.model import Finding, Severity
 from agentauth.providers.base import VerifyContext
 from agentauth.providers.github import PROVIDER
+from findingkit import verify_finding
 
 
 def _finding(value: str) -> Finding:
-    return Finding(
-        rule_id=RuleId("github-token"),
-        provider="github",
-        kind="token",
-        file=".env",
-        line=1,
-        column=14,
-        variable="GITHUB_TOKEN",
-        environment=Environment.LIVE,
-        severity=Severity.HIGH,
-        ci_fail=True,
-        capabilities=(),
-        redacted="ghp_…xxxx",
-        fingerprint=Fingerprint("f" * 32),
-        why="",
-        fix="",
-        secret=Secret(value),
-    )
+    return verify_finding("github", "github-token", "GITHUB_TOKEN", value)
 
 
 def _ctx(stub: Any) -> VerifyContext:

@@ -14,6 +14,7 @@ import pytest
 
 from agentauth.model import Action, CredentialPolicy, Policy, Secret
 from agentauth.providers.base import ProviderContext
+from findingkit import verify_finding
 
 HOST = "127.0.0.1"
 
@@ -156,26 +157,9 @@ def _entry_fixture() -> Any:
 @pytest.fixture
 def mysql_finding() -> Any:
     """Build a Finding for a MySQL URL, as the audit would hand it to ``verify``."""
-    from agentauth.model import Environment, Finding, Fingerprint, RuleId, Severity
+    from agentauth.model import Environment, Finding
 
     def build(url: str, environment: Environment) -> Finding:
-        return Finding(
-            rule_id=RuleId("mysql-url"),
-            provider="mysql",
-            kind="database-url",
-            file=".env",
-            line=1,
-            column=1,
-            variable="MYSQL_URL",
-            environment=environment,
-            severity=Severity.HIGH,
-            ci_fail=environment is Environment.LIVE,
-            capabilities=(),
-            redacted="mysql://…",
-            fingerprint=Fingerprint("0" * 32),
-            why="",
-            fix="",
-            secret=Secret(url),
-        )
+        return verify_finding("mysql", "mysql-url", "MYSQL_URL", url, environment)
 
     return build

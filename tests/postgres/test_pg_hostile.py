@@ -12,6 +12,7 @@ from pgshop import OWNER_PASSWORD, Shop, make_url
 from agentauth import auditlog, paths
 from agentauth.ledger import Ledger
 from agentauth.providers import postgres_sql as pgsql
+from findingkit import verify_finding
 
 pytestmark = pytest.mark.postgres
 Cli = Callable[..., tuple[int, str, str]]
@@ -143,29 +144,12 @@ def test_generated_password_never_printed(
 def test_verify_reports_the_owner_and_the_agent(
     shop: Shop, cli: Cli, read_env_ai: Callable[[Path], dict[str, str]]
 ) -> None:
-    from agentauth.model import Environment, Finding, Fingerprint, RuleId, Secret, Severity
+    from agentauth.model import Environment, Finding, Severity
     from agentauth.providers.base import VerifyContext
     from agentauth.providers.postgres import PROVIDER
 
     def finding(url: str) -> Finding:
-        return Finding(
-            RuleId("postgres-url"),
-            "postgres",
-            "url",
-            ".env",
-            1,
-            14,
-            "DATABASE_URL",
-            Environment.DEV,
-            Severity.MEDIUM,
-            False,
-            (),
-            "postgres://…",
-            Fingerprint("x"),
-            "",
-            "",
-            Secret(url),
-        )
+        return verify_finding("postgres", "postgres-url", "DATABASE_URL", url, Environment.DEV)
 
     ctx = VerifyContext(related={}, environ={})
     owner = PROVIDER.verify(finding(shop.admin_url), ctx)

@@ -13,15 +13,13 @@ from agentauth.errors import ConfigError, PermissionDenied
 from agentauth.model import (
     Environment,
     Finding,
-    Fingerprint,
     GrantStatus,
-    RuleId,
-    Secret,
     Severity,
 )
 from agentauth.providers import get
 from agentauth.providers.base import VerifyContext
 from agentauth.providers.redis import PROVIDER, describe_acl
+from findingkit import verify_finding
 
 pytestmark = pytest.mark.redis
 
@@ -39,24 +37,7 @@ def _refused(client: redis.Redis, *command: str) -> None:
 
 
 def _finding(url: str, environment: Environment = Environment.LIVE) -> Finding:
-    return Finding(
-        rule_id=RuleId("redis-url"),
-        provider="redis",
-        kind="cache-url",
-        file=".env",
-        line=1,
-        column=1,
-        variable="REDIS_URL",
-        environment=environment,
-        severity=Severity.HIGH,
-        ci_fail=False,
-        capabilities=(),
-        redacted="redis://…",
-        fingerprint=Fingerprint("0" * 32),
-        why="",
-        fix="",
-        secret=Secret(url),
-    )
+    return verify_finding("redis", "redis-url", "REDIS_URL", url, environment)
 
 
 def test_registry_returns_the_redis_provider() -> None:

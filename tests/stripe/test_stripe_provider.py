@@ -11,9 +11,7 @@ from agentauth.errors import ConfigError, NonInteractiveError, ProviderError
 from agentauth.model import (
     Environment,
     Finding,
-    Fingerprint,
     GrantStatus,
-    RuleId,
     Secret,
     Severity,
 )
@@ -21,6 +19,7 @@ from agentauth.providers import get
 from agentauth.providers.base import VerifyContext
 from agentauth.providers.stripe import PROVIDER
 from agentauth.providers.stripe_probe import RESOURCES, dashboard_url
+from findingkit import verify_finding
 
 LIVE_SK = "sk_live_51Hx" + "Q" * 90 + "9f2a"
 TEST_SK = "sk_test_51Hx" + "T" * 90 + "7b1c"
@@ -38,24 +37,7 @@ def _restricted(stripe_entry: Any, stripe_stub: Any, **extra: Any) -> Any:
 
 
 def _finding(value: str, environment: Environment = Environment.LIVE) -> Finding:
-    return Finding(
-        rule_id=RuleId("stripe-key"),
-        provider="stripe",
-        kind="secret-key",
-        file=".env",
-        line=1,
-        column=1,
-        variable="STRIPE_SECRET_KEY",
-        environment=environment,
-        severity=Severity.HIGH,
-        ci_fail=True,
-        capabilities=(),
-        redacted="sk_…",
-        fingerprint=Fingerprint("0" * 32),
-        why="",
-        fix="",
-        secret=Secret(value),
-    )
+    return verify_finding("stripe", "stripe-key", "STRIPE_SECRET_KEY", value, environment)
 
 
 def test_registry_returns_the_stripe_provider() -> None:
