@@ -36,8 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from agentauth.rules import load_catalog  # noqa: E402
-from agentauth.rules.samples import expand  # noqa: E402
+from agentauth.engine.rules import load_catalog  # noqa: E402
+from agentauth.engine.rules.samples import expand  # noqa: E402
 
 WORDS = (  # noqa: SIM905 - a word list reads better as prose
     "account order customer invoice payment request response handler service client server "
@@ -262,7 +262,7 @@ def run_tool(name: str, argv: list[str], mbytes: float, count: Counter) -> Run:
 
 def detect_only(paths: list[Path], engine: str) -> Run:
     """Time detect_text alone (one process, files already in memory) with one engine."""
-    from agentauth.detect import Detector
+    from agentauth.engine.detect import Detector
 
     catalog = load_catalog()
     texts, total = [], 0
@@ -364,7 +364,7 @@ def main() -> int:
             argv = [args.detect_secrets, "scan", "--all-files", "-n", str(tree)]
             runs.append(run_tool("detect-secrets scan", argv, mbytes, count_ds))
 
-    from agentauth.detect import ENGINES, build_prefilter
+    from agentauth.engine.detect import ENGINES, build_prefilter
 
     for engine in () if "detect" in args.skip else ENGINES:
         try:

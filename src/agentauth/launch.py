@@ -118,7 +118,7 @@ def _run(request: object) -> int:
 def _guard_hook() -> int:
     import json
 
-    from agentauth.service.guardhook import check
+    from agentauth.agents.claude_hook import check
 
     try:
         event = json.loads(sys.stdin.read() or "{}")

@@ -6,8 +6,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from agentauth.engine.rules import Catalog, Rule, load_catalog
 from agentauth.model import Finding
-from agentauth.rules import Catalog, Rule, load_catalog
 
 Findings = Callable[..., list[Finding]]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from audit_engine_helpers import Findings
 
-from agentauth.classify import classify
-from agentauth.detect import detect_text
+from agentauth.engine.classify import classify
+from agentauth.engine.detect import detect_text
+from agentauth.engine.rules import Catalog, load_catalog
 from agentauth.model import Finding
-from agentauth.rules import Catalog, load_catalog
 
 
 @pytest.fixture(scope="session")

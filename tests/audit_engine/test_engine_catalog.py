@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from audit_engine_helpers import ALL_RULES, Findings, example_id, render_rules_doc
 
+from agentauth.engine.rules import CAPABILITIES, Catalog, Rule, load_catalog, parse_catalog
+from agentauth.engine.rules.samples import expand
 from agentauth.errors import ConfigError
-from agentauth.rules import CAPABILITIES, Catalog, Rule, load_catalog, parse_catalog
-from agentauth.rules.samples import expand
 
 REQUIRED_PROVIDERS = {
     "postgres", "mysql", "mongodb", "redis", "stripe", "aws", "github", "slack", "openai",
@@ -67,14 +67,14 @@ def test_negative_example_is_not_a_finding(rule: Rule, index: int, findings: Fin
 
 def test_positive_examples_hold_no_token_shaped_literals(catalog: Catalog) -> None:
     """The catalog's examples are templates, so the repository itself stays clean."""
-    source = Path(__file__).parents[2] / "src" / "agentauth" / "rules" / "catalog.toml"
+    source = Path(__file__).parents[2] / "src" / "agentauth" / "engine" / "rules" / "catalog.toml"
     report = [f for f in _findings_in(source.read_text(), catalog) if f.ci_fail]
     assert report == []
 
 
 def _findings_in(text: str, catalog: Catalog) -> list[object]:
-    from agentauth.classify import classify
-    from agentauth.detect import detect_text
+    from agentauth.engine.classify import classify
+    from agentauth.engine.detect import detect_text
 
     out = []
     for candidate in detect_text(text, catalog):

@@ -7,13 +7,13 @@ import random
 import pytest
 from audit_engine_helpers import Findings
 
-from agentauth.classify import classify, environment_hint
+from agentauth.engine.classify import classify, environment_hint
+from agentauth.engine.rules import Catalog
+from agentauth.engine.rules.checks import base62_checksum, token_checksum_valid
+from agentauth.engine.rules.classifiers import CHECKSUM_INVALID
+from agentauth.engine.rules.samples import expand, github_token
 from agentauth.model import Candidate, Environment, Origin, RuleId, Secret, Severity
 from agentauth.redact import fingerprint
-from agentauth.rules import Catalog
-from agentauth.rules.checks import base62_checksum, token_checksum_valid
-from agentauth.rules.classifiers import CHECKSUM_INVALID
-from agentauth.rules.samples import expand, github_token
 
 # Published test vectors (DataDog/dd-sensitive-data-scanner); split so no scanner sees a token.
 VALID_GHP = "ghp_M7H4jxUDDWHP4kZ6A4dxlQY" + "sQIWJuq11T4V4"

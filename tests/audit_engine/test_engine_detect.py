@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from agentauth.detect import (
+from agentauth.engine.detect import (
     ENGINES,
     Detector,
     build_prefilter,
@@ -14,8 +14,8 @@ from agentauth.detect import (
     detect_value,
     scan_text,
 )
-from agentauth.rules import Catalog
-from agentauth.rules.samples import expand, github_token, pem
+from agentauth.engine.rules import Catalog
+from agentauth.engine.rules.samples import expand, github_token, pem
 
 RNG = random.Random(7)
 STRIPE = expand("sk_live_@@b62:32@@", "detect-stripe")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agentauth.classify import classify
-from agentauth.detect import detect_text
-from agentauth.rules import Catalog
-from agentauth.rules.samples import expand
+from agentauth.engine.classify import classify
+from agentauth.engine.detect import detect_text
+from agentauth.engine.rules import Catalog
+from agentauth.engine.rules.samples import expand
 
 
 def _corpus(catalog: Catalog) -> dict[str, str]:

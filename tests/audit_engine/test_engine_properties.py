@@ -7,9 +7,9 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentauth.detect import detect_text, scan_text
-from agentauth.rules import load_catalog
-from agentauth.rules.checks import BASE62, base62_checksum
+from agentauth.engine.detect import detect_text, scan_text
+from agentauth.engine.rules import load_catalog
+from agentauth.engine.rules.checks import BASE62, base62_checksum
 
 CATALOG = load_catalog()
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from awskit import ADMIN_POLICY, AwsWorld, Recorder, client, post
 
-from agentauth.providers.aws import AwsProvider
+from agentauth.providers.aws.provider import AwsProvider
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 from awskit import ACCOUNT, AwsWorld
 from botocore.exceptions import ClientError
 
-from agentauth.providers import aws_policy as ap
+from agentauth.providers.aws import policy as ap
 
 
 def cli(project: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

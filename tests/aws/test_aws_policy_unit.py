@@ -11,10 +11,10 @@ from botocore.exceptions import ClientError
 
 from agentauth.errors import ConfigError
 from agentauth.model import Action, CredentialPolicy, Secret, Severity
-from agentauth.providers import aws_policy as ap
-from agentauth.providers.aws import PRESETS, PROVIDER
-from agentauth.providers.aws_client import endpoint_for, region_for, with_retry
-from agentauth.providers.aws_verify import PolicyFacts, analyse, pair
+from agentauth.providers.aws import policy as ap
+from agentauth.providers.aws.client import endpoint_for, region_for, with_retry
+from agentauth.providers.aws.provider import PRESETS, PROVIDER
+from agentauth.providers.aws.verify import PolicyFacts, analyse, pair
 from agentauth.providers.base import Provider
 from findingkit import verify_finding
 

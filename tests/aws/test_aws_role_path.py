@@ -12,8 +12,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from agentauth.errors import ConfigError, PermissionDenied, ProviderError
 from agentauth.model import GrantStatus
-from agentauth.providers import aws_policy as ap
-from agentauth.providers.aws import AwsProvider
+from agentauth.providers.aws import policy as ap
+from agentauth.providers.aws.provider import AwsProvider
 
 
 def read_bucket(bucket: str, **extra: object) -> dict[str, object]:

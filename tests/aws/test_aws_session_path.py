@@ -17,8 +17,8 @@ from botocore.stub import Stubber
 
 from agentauth.errors import ConfigError, PermissionDenied
 from agentauth.model import Secret
-from agentauth.providers import aws_policy as ap
-from agentauth.providers.aws import AwsProvider
+from agentauth.providers.aws import policy as ap
+from agentauth.providers.aws.provider import AwsProvider
 
 OPTIONS = {
     "actions": ["s3:GetObject", "s3:ListBucket"],

@@ -10,8 +10,8 @@ from awskit import AwsWorld, Recorder, make_ctx, make_policy
 from botocore.exceptions import ClientError
 
 from agentauth.model import Finding, Secret, Severity
-from agentauth.providers import aws_policy as ap
-from agentauth.providers.aws import AwsProvider
+from agentauth.providers.aws import policy as ap
+from agentauth.providers.aws.provider import AwsProvider
 from agentauth.providers.base import VerifyContext
 from findingkit import verify_finding
 

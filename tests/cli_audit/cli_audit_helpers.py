@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agentauth import envfile
+from agentauth.config import envfile
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

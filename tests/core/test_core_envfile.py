@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentauth import envfile
+from agentauth.config import envfile
 
 TEXT = (
     "# comment\n"

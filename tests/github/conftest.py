@@ -28,7 +28,7 @@ from werkzeug import Request, Response
 from agentauth.errors import NonInteractiveError
 from agentauth.model import CredentialPolicy, Policy, Secret
 from agentauth.providers.base import ProviderContext
-from agentauth.providers.github_token import make_classic_token
+from agentauth.providers.github.token import make_classic_token
 
 APP_ID = 4242
 INSTALLATION_ID = 777

@@ -15,7 +15,7 @@ from github import Auth, Github, GithubException
 from agentauth.errors import ConfigError, ProviderError
 from agentauth.model import GrantStatus
 from agentauth.providers import get
-from agentauth.providers.github import PROVIDER
+from agentauth.providers.github.provider import PROVIDER
 
 
 def _app_entry(gh_entry: Any, stub: Any, key_file: Path, **extra: Any) -> Any:
@@ -201,7 +201,7 @@ def test_mint_reuses_the_slot_of_an_expired_token(
 def test_more_live_tokens_than_slots_reuses_the_oldest_with_a_warning(
     gh_entry, stub, key_file, make_ctx, memory_store
 ) -> None:
-    from agentauth.providers.github_tokens_kept import SLOTS
+    from agentauth.providers.github.kept import SLOTS
 
     warnings: list[str] = []
     entry = _app_entry(gh_entry, stub, key_file)

@@ -17,7 +17,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from agentauth.cli import main
-from agentauth.envfile import parse, read_text, values
+from agentauth.config.envfile import parse, read_text, values
 
 
 class MemoryKeyring(KeyringBackend):

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from agentauth.errors import ConfigError
 from agentauth.model import Severity
-from agentauth.providers.github import PRESETS, PROVIDER
-from agentauth.providers.github_options import PERMISSIONS, parse, prefill_url, web_url
-from agentauth.providers.github_token import (
+from agentauth.providers.github.options import PERMISSIONS, parse, prefill_url, web_url
+from agentauth.providers.github.provider import PRESETS, PROVIDER
+from agentauth.providers.github.token import (
     TokenKind,
     checksum_valid,
     is_stateless_installation_token,

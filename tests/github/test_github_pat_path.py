@@ -12,7 +12,7 @@ import pytest
 
 from agentauth.errors import NonInteractiveError, ProviderError
 from agentauth.model import GrantStatus
-from agentauth.providers.github import PROVIDER
+from agentauth.providers.github.provider import PROVIDER
 
 
 def _pat_entry(gh_entry: Any, stub: Any, **extra: Any) -> Any:

@@ -10,7 +10,7 @@ import pytest
 
 from agentauth.model import Finding, Severity
 from agentauth.providers.base import VerifyContext
-from agentauth.providers.github import PROVIDER
+from agentauth.providers.github.provider import PROVIDER
 from findingkit import verify_finding
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from agentauth.errors import ConfigError
 from agentauth.model import Severity
-from agentauth.providers.mysql import (
+from agentauth.providers.mysql.provider import (
     PROVIDER,
     create_statements,
     describe_grants,

@@ -14,7 +14,7 @@ import pytest
 from agentauth.errors import ConfigError, PermissionDenied
 from agentauth.model import Environment, GrantStatus
 from agentauth.providers import get
-from agentauth.providers.mysql import PROVIDER
+from agentauth.providers.mysql.provider import PROVIDER
 
 pytestmark = pytest.mark.mysql
 

@@ -141,7 +141,7 @@ def _cleanup(shop: Shop) -> None:
 @pytest.fixture
 def read_env_ai() -> Callable[[Path], dict[str, str]]:
     """Parse a project's .env.ai the way python-dotenv would."""
-    from agentauth.envfile import parse, values
+    from agentauth.config.envfile import parse, values
 
     def read(project: Path) -> dict[str, str]:
         return values(parse((project / ".env.ai").read_text(encoding="utf-8")))

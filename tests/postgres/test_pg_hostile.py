@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from pgshop import OWNER_PASSWORD, Shop, make_url
 
-from agentauth import auditlog, paths
-from agentauth.ledger import Ledger
-from agentauth.providers import postgres_sql as pgsql
+from agentauth.providers.postgres import sql as pgsql
+from agentauth.state import auditlog, paths
+from agentauth.state.ledger import Ledger
 from findingkit import verify_finding
 
 pytestmark = pytest.mark.postgres
@@ -146,7 +146,7 @@ def test_verify_reports_the_owner_and_the_agent(
 ) -> None:
     from agentauth.model import Environment, Finding, Severity
     from agentauth.providers.base import VerifyContext
-    from agentauth.providers.postgres import PROVIDER
+    from agentauth.providers.postgres.provider import PROVIDER
 
     def finding(url: str) -> Finding:
         return verify_finding("postgres", "postgres-url", "DATABASE_URL", url, Environment.DEV)

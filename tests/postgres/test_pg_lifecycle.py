@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from pgshop import OWNER_PASSWORD, Shop, make_url
 
-from agentauth.ledger import Ledger
 from agentauth.model import GrantStatus
+from agentauth.state.ledger import Ledger
 
 pytestmark = pytest.mark.postgres
 
@@ -128,7 +128,7 @@ def test_second_provision_keeps_and_changed_policy_rotates(
 def test_failure_after_role_before_env_ai_is_cleaned_by_revoke(
     shop: Shop, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentauth import envwrite
+    from agentauth.config import envwrite
     from agentauth.errors import StateError
 
     def broken(*_args: object, **_kwargs: object) -> None:
@@ -155,7 +155,7 @@ def test_failure_inside_the_transaction_creates_nothing(
 ) -> None:
     from psycopg import sql
 
-    from agentauth.providers import postgres_sql
+    from agentauth.providers.postgres import sql as postgres_sql
 
     real = postgres_sql.provision_statements
 

@@ -129,7 +129,7 @@ def test_hardening_revokes_public_temp(
 
 
 def test_role_attributes_and_settings(agent_url: str, shop: Shop) -> None:
-    from agentauth.providers.postgres_sql import scram_verifier
+    from agentauth.providers.postgres.sql import scram_verifier
 
     password = psycopg.conninfo.conninfo_to_dict(agent_url)["password"]
     role = psycopg.conninfo.conninfo_to_dict(agent_url)["user"]

@@ -13,7 +13,6 @@ import pytest
 
 from agentauth import providers
 from agentauth.errors import ProviderError
-from agentauth.ledger import Ledger, new_grant_id
 from agentauth.model import (
     Applied,
     CredentialPolicy,
@@ -27,6 +26,7 @@ from agentauth.model import (
     Verification,
 )
 from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.state.ledger import Ledger, new_grant_id
 
 
 @dataclass

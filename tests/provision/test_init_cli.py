@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from agentauth.config.policy import load_policy
 from agentauth.model import Action
-from agentauth.policy import load_policy
 
 SOURCE = (
     "DATABASE_URL=postgres://app:pw-123456@db.internal:5432/shop\n"

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from agentauth.errors import ConfigError
-from agentauth.model import Action
-from agentauth.policy import (
+from agentauth.config.policy import (
     entry_digest,
     format_duration,
     load_policy,
     parse_duration,
     parse_policy,
 )
+from agentauth.errors import ConfigError
+from agentauth.model import Action
 
 DESIGN_EXAMPLE = """version: 1
 agent: claude-code

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from fakeprovider import FakeProvider
 
-from agentauth import auditlog, envwrite, paths
+from agentauth.config import envwrite
+from agentauth.config.policy import parse_policy
 from agentauth.errors import ConfigError, ProviderError
-from agentauth.ledger import Ledger
 from agentauth.model import Applied, Grant, GrantStatus, Secret
-from agentauth.policy import parse_policy
 from agentauth.service import provision as svc
+from agentauth.state import auditlog, paths
+from agentauth.state.ledger import Ledger
 
 SOURCE = (
     "# my own credentials\n"
@@ -50,7 +51,7 @@ def _run(project: Path, level: str = "low") -> svc.ProvisionResult:
 
 
 def _env_ai(project: Path) -> dict[str, str]:
-    from agentauth.envfile import parse, values
+    from agentauth.config.envfile import parse, values
 
     return values(parse((project / ".env.ai").read_text()))
 
@@ -177,7 +178,7 @@ def test_env_ai_already_ignored_is_not_added_twice(project: Path) -> None:
 def test_ledger_survives_concurrent_writers(project: Path) -> None:
     code = (
         "import sys; from datetime import UTC, datetime; from pathlib import Path\n"
-        "from agentauth.ledger import Ledger, new_grant_id\n"
+        "from agentauth.state.ledger import Ledger, new_grant_id\n"
         "from agentauth.model import Grant, GrantStatus\n"
         "for i in range(15):\n"
         "    Ledger(Path(sys.argv[1])).put(Grant(new_grant_id('x'), 'a', 'x', 'V',"
@@ -219,7 +220,7 @@ def test_env_values_round_trip(project: Path) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from agentauth.envfile import parse, values
+    from agentauth.config.envfile import parse, values
 
     @settings(max_examples=200, deadline=None)
     @given(

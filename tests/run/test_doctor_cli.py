@@ -11,9 +11,9 @@ import pytest
 from runkit import Runner
 
 from agentauth import launch
-from agentauth.ledger import Ledger
 from agentauth.model import Grant, GrantId, GrantStatus
 from agentauth.service.run import RunRequest
+from agentauth.state.ledger import Ledger
 
 STRIPE = "sk_live_" + "51HxYzAbCdEfGhIjKlMnOpQr5"
 

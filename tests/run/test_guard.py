@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from runkit import PRINT_ENV, Runner, cli_env, keyring_entries
 
-from agentauth.service import guard, guardhook
+from agentauth.agents import claude_hook as guardhook
+from agentauth.service import guard
 
 GITHUB = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
 

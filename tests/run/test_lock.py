@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from runkit import PRINT_ENV, Runner, keyring_entries
 
-from agentauth import envfile
+from agentauth.config import envfile
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
 from agentauth.service import lock
@@ -167,7 +167,7 @@ def test_only_named_variables_and_unknown_names(project: Path) -> None:
 
 
 def test_provisioning_reads_locked_values(project: Path) -> None:
-    from agentauth.policy import parse_policy
+    from agentauth.config.policy import parse_policy
     from agentauth.service.sourceenv import load_source_env
 
     path = project / ".env"

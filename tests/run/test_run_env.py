@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentauth import envfile, envwrite
+from agentauth.config import envfile, envwrite
 from agentauth.errors import UsageError
 from agentauth.model import Secret
 from agentauth.service import envrisk

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runkit import PRINT_ENV, Runner, cli_env
 
-from agentauth import auditlog
+from agentauth.state import auditlog
 
 STRIPE = "sk_live_" + "51HxYzAbCdEfGhIjKlMnOpQr7"
 OWNER_URL = "postgresql://owner:0wner-Secret-pw@db.prod.internal:5432/app"
@@ -213,8 +213,8 @@ def test_live_credentials_in_env_files_warn_and_strict_refuses(cli: Runner, proj
 def test_expiry_is_exported_from_the_ledger(cli: Runner, project: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from agentauth.ledger import Ledger
     from agentauth.model import Grant, GrantId, GrantStatus
+    from agentauth.state.ledger import Ledger
 
     _project(project)
     expires = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)

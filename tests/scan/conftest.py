@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentauth.rules.checks import BASE62, base62_checksum
+from agentauth.engine.rules.checks import BASE62, base62_checksum
 
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 

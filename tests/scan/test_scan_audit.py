@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from agentauth import sources
-from agentauth.baseline import load_baseline, write_baseline
+from agentauth.engine import sources
+from agentauth.engine.baseline import load_baseline, write_baseline
 from agentauth.errors import ConfigError
 from agentauth.model import Finding, Origin, ScanReport
 from agentauth.service.scan import AuditOptions, audit

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentauth import mcpconfig
+from agentauth.engine import mcpconfig
 
 
 def _values(config: mcpconfig.McpConfig | None) -> dict[tuple[str, str], str | None]:

@@ -1,4 +1,4 @@
-"""File selection: what the audit reads, what it skips, and why (agentauth.sources)."""
+"""File selection: what the audit reads, what it skips, and why (agentauth.engine.sources)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentauth import sources
+from agentauth.engine import sources
 from agentauth.errors import ConfigError
 from agentauth.model import Skip
 

@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 
 from agentauth.model import Action, CredentialPolicy, Policy, Secret
 from agentauth.providers.base import ProviderContext
-from agentauth.providers.stripe_probe import RESOURCES
+from agentauth.providers.stripe.probe import RESOURCES
 
 PATH_TO_RESOURCE = {r.path: name for name, r in RESOURCES.items()}
 

@@ -17,8 +17,8 @@ from agentauth.model import (
 )
 from agentauth.providers import get
 from agentauth.providers.base import VerifyContext
-from agentauth.providers.stripe import PROVIDER
-from agentauth.providers.stripe_probe import RESOURCES, dashboard_url
+from agentauth.providers.stripe.probe import RESOURCES, dashboard_url
+from agentauth.providers.stripe.provider import PROVIDER
 from findingkit import verify_finding
 
 LIVE_SK = "sk_live_51Hx" + "Q" * 90 + "9f2a"

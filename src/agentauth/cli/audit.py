@@ -345,7 +345,7 @@ def audit_command(
     report = dataclasses.replace(report, root=_display_root(path))
 
     if write_baseline is not None:
-        from agentauth.baseline import write_baseline as write
+        from agentauth.engine.baseline import write_baseline as write
 
         count = write(report, write_baseline)
         console.err_console().print(

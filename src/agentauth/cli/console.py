@@ -17,7 +17,7 @@ from typing import IO
 import typer
 from rich.console import Console
 
-from agentauth import __version__, paths
+from agentauth import __version__
 from agentauth.errors import (
     AgentAuthError,
     ExitCode,
@@ -26,6 +26,7 @@ from agentauth.errors import (
 )
 from agentauth.model import Secret
 from agentauth.redact import Scrubber, scrub_urls
+from agentauth.state import paths
 
 _state: dict[str, bool] = {"debug": False, "no_color": False}
 

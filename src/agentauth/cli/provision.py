@@ -12,14 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentauth import auditlog
 from agentauth.cli import console
+from agentauth.config.policy import POLICY_FILE, load_policy
 from agentauth.errors import ExitCode, UsageError
-from agentauth.ledger import Ledger, grant_to_dict
 from agentauth.model import Grant, GrantStatus, Policy, RevokeResult, Secret
-from agentauth.policy import POLICY_FILE, load_policy
 from agentauth.providers.base import ProviderContext
-from agentauth.secretstore import KeyringStore
+from agentauth.state import auditlog
+from agentauth.state.ledger import Ledger, grant_to_dict
+from agentauth.state.secretstore import KeyringStore
 
 
 class Format(StrEnum):

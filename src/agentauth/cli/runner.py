@@ -172,8 +172,8 @@ def _project_root() -> Path:
 def _source_file(root: Path, file: Path | None) -> Path:
     if file is not None:
         return file if file.is_absolute() else Path(os.getcwd()) / file
-    from agentauth import paths
     from agentauth.service.run import RunCache, policy_summary
+    from agentauth.state import paths
 
     summary = policy_summary(root, RunCache(paths.project_dir(root)))
     return root / summary.source
@@ -195,8 +195,8 @@ def lock_command(
 ) -> None:
     """Move your own secrets out of .env into the OS keyring, leaving references behind."""
     from agentauth.errors import ConfigError
-    from agentauth.secretstore import KeyringStore
     from agentauth.service import lock
+    from agentauth.state.secretstore import KeyringStore
 
     root = _project_root()
     path = _source_file(root, file)
@@ -237,8 +237,8 @@ def unlock_command(
 ) -> None:
     """Put locked values back into .env (plaintext again) and delete them from the keyring."""
     from agentauth.errors import ConfigError
-    from agentauth.secretstore import KeyringStore
     from agentauth.service import lock
+    from agentauth.state.secretstore import KeyringStore
 
     root = _project_root()
     path = _source_file(root, file)
@@ -321,7 +321,7 @@ def guard_command(
 
 def guard_hook_command() -> None:
     """Claude Code PreToolUse hook: exit 2 (block) when a tool call would read credentials."""
-    from agentauth.service.guardhook import check
+    from agentauth.agents.claude_hook import check
 
     try:
         event = json.loads(sys.stdin.read() or "{}")

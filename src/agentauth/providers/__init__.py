@@ -9,12 +9,12 @@ from agentauth.providers.base import Provider
 
 # NOTE: module paths, not objects, so that importing the registry imports no SDK.
 PROVIDERS: dict[str, str] = {
-    "postgres": "agentauth.providers.postgres",
-    "mysql": "agentauth.providers.mysql",
+    "postgres": "agentauth.providers.postgres.provider",
+    "mysql": "agentauth.providers.mysql.provider",
     "redis": "agentauth.providers.redis",
-    "aws": "agentauth.providers.aws",
-    "github": "agentauth.providers.github",
-    "stripe": "agentauth.providers.stripe",
+    "aws": "agentauth.providers.aws.provider",
+    "github": "agentauth.providers.github.provider",
+    "stripe": "agentauth.providers.stripe.provider",
 }
 
 

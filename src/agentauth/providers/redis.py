@@ -27,7 +27,7 @@ from agentauth.model import (
     Severity,
     Verification,
 )
-from agentauth.providers import grantkit
+from agentauth.providers import kit as grantkit
 from agentauth.providers.base import ProviderContext, VerifyContext
 
 if TYPE_CHECKING:

@@ -36,7 +36,7 @@ def render(
     """Return ``report`` rendered as ``fmt``.
 
     ``rules`` is the rule catalog for SARIF's ``tool.driver.rules`` (loaded from
-    :mod:`agentauth.rules` when omitted); ``uri_prefix`` turns root-relative paths into
+    :mod:`agentauth.engine.rules` when omitted); ``uri_prefix`` turns root-relative paths into
     repository-relative SARIF URIs. ``verbose`` and ``width`` shape the plain-text table;
     the CLI prints the table through :func:`agentauth.report.table.print_report` instead,
     to keep colour on a terminal.

@@ -12,7 +12,7 @@ from agentauth.model import Finding, Severity
 
 
 class RuleInfo(Protocol):
-    """The fields of a catalog rule that a report shows (``agentauth.rules.Rule`` has them)."""
+    """The fields of a catalog rule that a report shows (``engine.rules.Rule`` has them)."""
 
     @property
     def id(self) -> str:

@@ -78,7 +78,7 @@ def sarif_log(
 ) -> dict[str, Any]:
     """Build the SARIF log object.
 
-    ``rules`` defaults to the whole catalog of :mod:`agentauth.rules`, so code scanning
+    ``rules`` defaults to the whole catalog of :mod:`agentauth.engine.rules`, so code scanning
     knows every rule (and can close alerts of rules that stop matching); rules of findings
     missing from it are added from the findings themselves. ``uri_prefix`` is prepended to
     root-relative paths so that URIs are relative to the repository root.
@@ -138,7 +138,7 @@ def sarif_log(
 
 
 def _load_catalog_rules() -> list[RuleInfo]:
-    from agentauth.rules import load_catalog
+    from agentauth.engine.rules import load_catalog
 
     return list(load_catalog().rules)
 

@@ -61,7 +61,7 @@ class DoctorReport:
 
 
 def _keyring() -> Check:
-    from agentauth.secretstore import backend_name, is_secure
+    from agentauth.state.secretstore import backend_name, is_secure
 
     try:
         name = backend_name()
@@ -87,7 +87,7 @@ def _policy(root: Path) -> tuple[Check, str, str]:
             ".env.ai",
             "agent",
         )
-    from agentauth.policy import load_policy
+    from agentauth.config.policy import load_policy
 
     try:
         policy = load_policy(path)
@@ -195,8 +195,8 @@ def _tools(root: Path, engine: envrisk.Engine) -> list[Check]:
 
 
 def _grants(root: Path, now: datetime) -> list[Check]:
-    from agentauth.ledger import Ledger
     from agentauth.model import GrantStatus
+    from agentauth.state.ledger import Ledger
 
     try:
         grants = Ledger(root).grants()

@@ -156,9 +156,9 @@ class Engine:
         """Load the rule catalog once (the expensive part)."""
         self._parts: tuple[Any, Any, Any, Any] | None
         try:
-            detect = importlib.import_module("agentauth.detect")
-            classify = importlib.import_module("agentauth.classify")
-            rules = importlib.import_module("agentauth.rules")
+            detect = importlib.import_module("agentauth.engine.detect")
+            classify = importlib.import_module("agentauth.engine.classify")
+            rules = importlib.import_module("agentauth.engine.rules")
             model = importlib.import_module("agentauth.model")
             self._parts = (detect.detect_value, classify.classify, rules.load_catalog(), model)
         except (ImportError, AttributeError):
@@ -217,7 +217,7 @@ class Engine:
 
 def scan_env_file(path: Path, engine: Engine, *, file: str | None = None) -> list[Risk]:
     """Return the credentials held in one env file (references and empty values skipped)."""
-    from agentauth import envfile
+    from agentauth.config import envfile
 
     try:
         entries = envfile.parse(envfile.read_text(path))

@@ -391,7 +391,7 @@ def _load_json_tolerant(path: Path, relative: str, notes: list[str]) -> tuple[st
         return text, json.loads(text)
     except json.JSONDecodeError:
         pass
-    from agentauth.mcpconfig import strip_jsonc
+    from agentauth.engine.mcpconfig import strip_jsonc
 
     try:
         json.loads(strip_jsonc(text))
@@ -442,7 +442,7 @@ def plan(
             changes.append(change)
         notes.append("Codex reads .codex/config.toml only in projects you marked as trusted")
     if mcp:
-        from agentauth.secretstore import backend_name, is_secure
+        from agentauth.state.secretstore import backend_name, is_secure
 
         mcp_changes, store, mcp_notes = plan_mcp(
             root, engine or envrisk.Engine(), secure_store=is_secure(backend_name())
@@ -493,7 +493,7 @@ def apply(plan: GuardPlan, store: SecretStore | None = None) -> list[str]:
     """
     if plan.store:
         if store is None:
-            from agentauth.secretstore import KeyringStore
+            from agentauth.state.secretstore import KeyringStore
 
             store = KeyringStore()
         for name, secret in plan.store:

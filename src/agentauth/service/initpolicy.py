@@ -3,7 +3,7 @@
 Each credential the audit finds becomes an entry: databases read-only on their
 schemas (by default), everything else ``drop`` with a commented example of the
 scoped form, so the human decides in review. The text is checked with
-:func:`agentauth.policy.parse_policy` before it is written: init's output always loads.
+:func:`agentauth.config.policy.parse_policy` before it is written: init's output always loads.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentauth import envfile, presets
+from agentauth.config import envfile
+from agentauth.config.policy import parse_duration, parse_policy
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
-from agentauth.policy import parse_duration, parse_policy
+from agentauth.service import presets
 from agentauth.service.sourceenv import Classifier, VariableClass
 
 _NAME_HINTS = (("POSTGRES", "postgres"), ("PG", "postgres"), ("MYSQL", "mysql"), ("REDIS", "redis"))

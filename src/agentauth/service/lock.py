@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentauth import envfile, paths
+from agentauth.config import envfile
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
 from agentauth.providers.base import SecretStore
 from agentauth.redact import mask
-from agentauth.secretstore import NO_BACKEND_HELP, backend_name, is_secure
 from agentauth.service import envrisk
+from agentauth.state import paths
+from agentauth.state.secretstore import NO_BACKEND_HELP, backend_name, is_secure
 
 PREFIX = "agentauth-keyring:"
 """The reference scheme; the rest of the value is the keyring entry's name."""
@@ -93,7 +94,7 @@ def require_secure_backend() -> None:
 def _default_store(store: SecretStore | None) -> SecretStore:
     if store is not None:
         return store
-    from agentauth.secretstore import KeyringStore
+    from agentauth.state.secretstore import KeyringStore
 
     return KeyringStore()
 
@@ -284,7 +285,7 @@ def plan_lock(
     if items:
         _check_rewrite(text, new_text, changed, path)
     notes: list[str] = []
-    from agentauth.envwrite import git_tracks
+    from agentauth.config.envwrite import git_tracks
 
     if items and git_tracks(path, project_root):
         notes.append(
@@ -339,7 +340,7 @@ def apply_lock(plan: LockPlan, store: SecretStore, *, project_root: Path) -> lis
             with contextlib.suppress(Exception):
                 store.delete(name)
         raise
-    from agentauth import auditlog
+    from agentauth.state import auditlog
 
     variables = [item.variable for item in plan.items]
     auditlog.append(
@@ -355,7 +356,7 @@ def plan_unlock(
     project_root: Path, path: Path, store: SecretStore, *, only: Sequence[str] = ()
 ) -> LockPlan:
     """Build the text with every ``agentauth-keyring:`` reference replaced by its value."""
-    from agentauth.envwrite import quote_value
+    from agentauth.config.envwrite import quote_value
 
     bom, text = _read(path)
     entries = envfile.parse(text)
@@ -400,7 +401,7 @@ def apply_unlock(
     if forget:
         for item in plan.items:
             store.delete(item.keyring_name)
-    from agentauth import auditlog
+    from agentauth.state import auditlog
 
     variables = [item.variable for item in plan.items]
     auditlog.append(

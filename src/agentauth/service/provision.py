@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agentauth import auditlog, envfile, envwrite, providers
+from agentauth import providers
+from agentauth.config import envfile, envwrite
+from agentauth.config.policy import entry_digest, format_duration
 from agentauth.errors import AgentAuthError, ConfigError, ProviderError
-from agentauth.ledger import Ledger
 from agentauth.model import (
     Action,
     Applied,
@@ -32,10 +33,11 @@ from agentauth.model import (
     RevokeResult,
     Secret,
 )
-from agentauth.policy import entry_digest, format_duration
 from agentauth.providers.base import Prompter, ProviderContext, SecretStore
 from agentauth.redact import Scrubber, mask
 from agentauth.service.sourceenv import Classifier, load_source_env
+from agentauth.state import auditlog
+from agentauth.state.ledger import Ledger
 
 __all__ = [
     "ENV_OUTPUTS",

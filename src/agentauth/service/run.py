@@ -209,7 +209,7 @@ def read_env_ai(path: Path) -> list[tuple[str, str]]:
     The file is written by ``envwrite`` in a strict subset of the dotenv syntax
     (bare or single-quoted values); that subset is read here without importing
     python-dotenv. Anything outside it (a hand edit) goes through the full parser
-    in :mod:`agentauth.envfile`, so both always agree.
+    in :mod:`agentauth.config.envfile`, so both always agree.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -236,7 +236,7 @@ def read_env_ai(path: Path) -> list[tuple[str, str]]:
 
 
 def _read_env_ai_full(text: str) -> list[tuple[str, str]]:
-    from agentauth import envfile
+    from agentauth.config import envfile
 
     return [
         (e.key, e.value) for e in envfile.parse(text) if e.key is not None and e.value is not None
@@ -349,7 +349,7 @@ def policy_summary(root: Path, cache: RunCache) -> PolicySummary:
     hit = cache.get("policy", stat)
     if hit is not None:
         return PolicySummary(str(hit["agent"]), str(hit["output"]), str(hit["source"]), True)
-    from agentauth.policy import load_policy
+    from agentauth.config.policy import load_policy
 
     policy = load_policy(path)
     summary = PolicySummary(policy.agent, policy.output, policy.source, True)
@@ -504,7 +504,7 @@ Minter = Callable[[Path, str], Mapping[str, "Secret"]]
 
 def default_minter(root: Path, policy_file: str) -> Mapping[str, Secret]:
     """Mint through the provisioning service (imports the policy, the ledger, the SDKs)."""
-    from agentauth.policy import load_policy
+    from agentauth.config.policy import load_policy
     from agentauth.service.provision import build_context, mint_for_run
 
     policy = load_policy(root / policy_file)
@@ -513,7 +513,7 @@ def default_minter(root: Path, policy_file: str) -> Mapping[str, Secret]:
 
 
 def _audit(root: Path, event: str, agent: str, **fields: object) -> None:
-    from agentauth import auditlog
+    from agentauth.state import auditlog
 
     auditlog.append(root, event, agent=agent, **fields)
 
@@ -558,7 +558,7 @@ def execute(
     executable = which(request.command[0], parent.get("PATH"))
     if executable is None:
         raise UsageError(f"command not found: {request.command[0]}; check the name and PATH")
-    from agentauth import paths
+    from agentauth.state import paths
 
     root = find_project_root(request.cwd)
     state = paths.project_dir(root)

@@ -1,6 +1,6 @@
 """The audit use case: select files, detect and classify credentials, suppress, enrich, report.
 
-Pipeline: :mod:`agentauth.sources` picks the files; each file is decoded and run
+Pipeline: :mod:`agentauth.engine.sources` picks the files; each file is decoded and run
 through the detector and the classifier (in-process for small trees so ``audit``
 starts instantly, on a fork pool over file batches for large ones); inline ignore
 comments and the baseline suppress; duplicates are dropped; the process environment
@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agentauth import mcpconfig, sources
+from agentauth.engine import mcpconfig, sources
+from agentauth.engine.sources import DEFAULT_MAX_FILE_BYTES, SourceFile
 from agentauth.model import Finding, Origin, ScanReport, Secret, Skip
-from agentauth.sources import DEFAULT_MAX_FILE_BYTES, SourceFile
 
 if TYPE_CHECKING:
-    from agentauth.rules import Catalog
+    from agentauth.engine.rules import Catalog
 
 PARALLEL_MIN_FILES = 200
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
@@ -95,7 +95,7 @@ def audit(
     options: AuditOptions, progress: ScanProgress | None = None, *, catalog: Catalog | None = None
 ) -> ScanReport:
     """Run an audit and return its report; raises ConfigError for a bad path or baseline."""
-    from agentauth.baseline import load_baseline
+    from agentauth.engine.baseline import load_baseline
 
     accepted = load_baseline(options.baseline) if options.baseline else frozenset()
     selection = sources.select(
@@ -108,7 +108,7 @@ def audit(
         max_file_bytes=options.max_file_bytes,
     )
     if catalog is None:
-        from agentauth.rules import load_catalog
+        from agentauth.engine.rules import load_catalog
 
         catalog = load_catalog()
     engine = _Engine(catalog, options.honour_ignore_comments, options.max_file_bytes)
@@ -183,8 +183,8 @@ def _workers(jobs: int) -> int:
 
 def _scan_one(source: SourceFile, engine: _Engine) -> _FileResult:
     """Read, detect, classify and filter one file; never raises for bad input."""
-    from agentauth.classify import classify
-    from agentauth.detect import scan_text
+    from agentauth.engine.classify import classify
+    from agentauth.engine.detect import scan_text
 
     text = sources.read(source, engine.max_file_bytes)
     if isinstance(text, Skip):
@@ -214,7 +214,7 @@ def _scan_one(source: SourceFile, engine: _Engine) -> _FileResult:
 
 def _ignored(lines: list[str], line: int) -> bool:
     """True when an inline ignore comment covers ``line`` (same rules as the detector)."""
-    from agentauth.detect import IGNORE_MARKERS, IGNORE_NEXT_LINE_MARKERS
+    from agentauth.engine.detect import IGNORE_MARKERS, IGNORE_NEXT_LINE_MARKERS
 
     if not 0 < line <= len(lines):
         return False
@@ -232,7 +232,7 @@ _WORKER_ENGINE: list[_Engine] = []
 
 def _init_worker(engine: _Engine | None, honour: bool, max_file_bytes: int) -> None:
     if engine is None:  # spawn start method: the catalog is loaded in the child
-        from agentauth.rules import load_catalog
+        from agentauth.engine.rules import load_catalog
 
         engine = _Engine(load_catalog(), honour, max_file_bytes)
     _WORKER_ENGINE[:] = [engine]
@@ -256,7 +256,7 @@ def _scan_pool(
     fork = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     if fork:
-        from agentauth.detect import scan_text
+        from agentauth.engine.detect import scan_text
 
         # NOTE: build the detector (prefilter database, compiled rules) once, before the
         # fork, so every worker inherits it instead of compiling its own.
@@ -323,8 +323,8 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 def _environ_findings(environ: Mapping[str, str], engine: _Engine) -> list[Finding]:
     """Findings for credentials in the process environment: names shown, values masked."""
-    from agentauth.classify import classify
-    from agentauth.detect import detect_value
+    from agentauth.engine.classify import classify
+    from agentauth.engine.detect import detect_value
 
     found = []
     for name in sorted(environ):
@@ -393,8 +393,8 @@ def _mcp_literals(
     server: mcpconfig.McpServer, rel: str, text: str, engine: _Engine
 ) -> Iterator[tuple[Finding, int]]:
     """Run the detector over each literal value a server is given; locate it in the text."""
-    from agentauth.classify import classify
-    from agentauth.detect import detect_value
+    from agentauth.engine.classify import classify
+    from agentauth.engine.detect import detect_value
 
     for value in server.values:
         if value.value is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from agentauth import envfile
+from agentauth.config import envfile
 from agentauth.errors import ConfigError
 from agentauth.model import Finding, Origin, Policy, Secret
 from agentauth.providers.base import SecretStore
@@ -58,7 +58,7 @@ def load_source_env(
         if raw.startswith(KEYRING_PREFIX):
             name = raw[len(KEYRING_PREFIX) :]
             if store is None:
-                from agentauth.secretstore import KeyringStore
+                from agentauth.state.secretstore import KeyringStore
 
                 store = KeyringStore()
             value = store.get(name)
@@ -134,9 +134,9 @@ class Classifier:
         # NOTE: imported by name so this module works (by shape alone) before the
         # audit engine is installed, and the engine's import cost is paid only here.
         try:
-            detect = importlib.import_module("agentauth.detect")
-            classify = importlib.import_module("agentauth.classify")
-            rules = importlib.import_module("agentauth.rules")
+            detect = importlib.import_module("agentauth.engine.detect")
+            classify = importlib.import_module("agentauth.engine.classify")
+            rules = importlib.import_module("agentauth.engine.rules")
             self._engine = (detect.detect_value, classify.classify, rules.load_catalog())
         except (ImportError, AttributeError):
             self._engine = None

@@ -12,7 +12,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from agentauth import envfile, sources
+from agentauth.config import envfile
+from agentauth.engine import sources
 from agentauth.errors import AgentAuthError
 from agentauth.model import Environment, Finding, Origin, Secret, Severity, Skip, Verification
 from agentauth.redact import Scrubber

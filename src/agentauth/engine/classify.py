@@ -1,0 +1,158 @@
+"""Turn a detector candidate into a classified finding: environment, severity, ci_fail, why, fix.
+
+Order of decisions: documentation examples and placeholders are dropped (None); the
+rule's classifier refines provider, environment and capabilities from the value itself
+(key prefix, checksum, URL host, JWT claims); an environment still unknown is taken
+from the file name (``.env.production``, ``.env.test``...) and the variable name
+(``PROD_``, ``TEST_``); then severity and ``ci_fail`` follow from environment and
+capabilities.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+
+from agentauth.engine.rules import CRITICAL_CAPABILITIES, Catalog
+from agentauth.engine.rules.classifiers import (
+    CLASSIFIERS,
+    OWN_PLACEHOLDER_CHECK,
+    Assessment,
+    is_test_path,
+)
+from agentauth.engine.rules.placeholders import is_placeholder
+from agentauth.model import Candidate, Environment, Finding, Origin, RuleId, Severity
+from agentauth.redact import fingerprint, mask
+
+_LIVE_FILE = re.compile(r"(?:^|[._-])(?:prod|production|live)(?:[._-]|$)", re.IGNORECASE)
+_TEST_FILE = re.compile(r"(?:^|[._-])(?:test|testing|ci)(?:[._-]|$)", re.IGNORECASE)
+_DEV_FILE = re.compile(
+    r"(?:^|[._-])(?:dev|development|example|sample|template|dist|defaults?)(?:[._-]|$)"
+    r"|^(?:docker-)?compose[\w.-]*\.ya?ml$",
+    re.IGNORECASE,
+)
+_TEMPLATE_FILE = re.compile(r"[._-](?:example|sample|template|dist|defaults?)$", re.IGNORECASE)
+_LIVE_VARIABLE = re.compile(r"(?:^|_)(?:PROD|PRODUCTION|LIVE)(?:_|$)", re.IGNORECASE)
+_TEST_VARIABLE = re.compile(r"(?:^|_)(?:TEST|TESTING|SANDBOX)(?:_|$)", re.IGNORECASE)
+_DEV_VARIABLE = re.compile(r"(?:^|_)(?:DEV|LOCAL|DEVELOPMENT)(?:_|$)", re.IGNORECASE)
+
+
+def classify(
+    candidate: Candidate, *, file: str, catalog: Catalog, origin: Origin = Origin.FILE
+) -> Finding | None:
+    """Classify one candidate; None means a placeholder or documentation example (dropped).
+
+    ``file`` is relative to the scan root (its name matters: ``.env.example`` is
+    documentation, ``.env.production`` is live); for other origins it is a label
+    such as ``<environ>`` and only the variable name is used as a hint.
+    """
+    rule = catalog.get(candidate.rule_id)
+    value = candidate.secret.reveal()
+    if value in catalog.documentation_examples:
+        return None
+    if rule.classifier not in OWN_PLACEHOLDER_CHECK and is_placeholder(value):
+        return None
+    assessment = Assessment.from_rule(rule)
+    if rule.classifier is not None:
+        refined = CLASSIFIERS[rule.classifier](value, candidate, rule, assessment)
+        if refined is None:
+            return None
+        assessment = refined
+    if _template_default(assessment, file, origin):
+        return None
+    assessment = _apply_hints(assessment, file, candidate.variable, origin, rule.provider)
+    severity, ci_fail = _severity(assessment)
+    return Finding(
+        rule_id=RuleId(rule.id),
+        provider=assessment.provider,
+        kind=assessment.kind,
+        file=file,
+        line=candidate.line,
+        column=candidate.column,
+        variable=candidate.variable,
+        environment=assessment.environment,
+        severity=severity,
+        ci_fail=ci_fail,
+        capabilities=assessment.capabilities,
+        redacted=assessment.redacted or mask(value),
+        fingerprint=fingerprint(rule.id, value),
+        why=assessment.why,
+        fix=assessment.fix,
+        secret=candidate.secret,
+        origin=origin,
+        extra={**candidate.extra, **assessment.extra},
+    )
+
+
+def _template_default(a: Assessment, file: str, origin: Origin) -> bool:
+    """A local URL with a default password in ``.env.example`` documents the format only."""
+    if origin is not Origin.FILE or a.environment is not Environment.DEV:
+        return False
+    name = posixpath.basename(file.replace("\\", "/"))
+    return a.extra.get("weak_password") == "true" and bool(_TEMPLATE_FILE.search(name))
+
+
+def environment_hint(file: str, variable: str | None) -> Environment:
+    """Return the environment a file or variable name implies (UNKNOWN when it says nothing)."""
+    name = posixpath.basename(file.replace("\\", "/"))
+    if name.startswith(".env") or name.endswith(".env") or "compose" in name:
+        if _LIVE_FILE.search(name):
+            return Environment.LIVE
+        if _TEST_FILE.search(name):
+            return Environment.TEST
+        if _DEV_FILE.search(name):
+            return Environment.DEV
+    if variable:
+        if _LIVE_VARIABLE.search(variable):
+            return Environment.LIVE
+        if _TEST_VARIABLE.search(variable):
+            return Environment.TEST
+        if _DEV_VARIABLE.search(variable):
+            return Environment.DEV
+    return Environment.UNKNOWN
+
+
+def _apply_hints(
+    a: Assessment, file: str, variable: str | None, origin: Origin, provider: str
+) -> Assessment:
+    if a.environment is not Environment.UNKNOWN or not a.hints:
+        return a
+    hint = environment_hint(file if origin is Origin.FILE else "", variable)
+    generic_in_tests = provider == "generic" and origin is Origin.FILE and is_test_path(file)
+    if hint is Environment.UNKNOWN and generic_in_tests:
+        hint = Environment.TEST
+    if hint is Environment.UNKNOWN:
+        return a
+    if hint in (Environment.TEST, Environment.DEV):
+        where = "test" if hint is Environment.TEST else "development"
+        return dataclasses.replace(
+            a,
+            environment=hint,
+            capabilities=(),
+            why=f"{a.why.rstrip('.')} (in a {where} file or variable: likely not production).",
+        )
+    return dataclasses.replace(a, environment=hint)
+
+
+def _severity(a: Assessment) -> tuple[Severity, bool]:
+    """Severity and ci_fail from environment and capabilities (unless a classifier fixed them)."""
+    if a.final_severity is not None:
+        severity = a.final_severity
+        ci_fail = a.secret and severity.rank >= Severity.MEDIUM.rank
+        if a.environment in (Environment.TEST, Environment.DEV):
+            ci_fail = False
+    elif not a.secret:
+        severity, ci_fail = Severity.INFO, False
+    elif a.environment in (Environment.TEST, Environment.DEV):
+        severity, ci_fail = Severity.LOW, False
+    elif a.environment is Environment.LIVE:
+        critical = bool(CRITICAL_CAPABILITIES.intersection(a.capabilities))
+        severity = Severity.CRITICAL if critical else a.severity
+        ci_fail = True
+    else:
+        severity = a.severity if a.severity.rank <= Severity.HIGH.rank else Severity.HIGH
+        ci_fail = severity.rank >= Severity.MEDIUM.rank
+    if a.ci_fail is not None:
+        ci_fail = a.ci_fail
+    return severity, ci_fail

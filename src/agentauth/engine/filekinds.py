@@ -1,0 +1,124 @@
+"""What a file is by its name and bytes: env file, compose file, lockfile, binary, folder to skip.
+
+Pure data and predicates used by :mod:`agentauth.engine.sources`; nothing here touches the disk.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+MIB = 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = 10 * MIB
+ENV_HARD_CAP_BYTES = 64 * MIB
+"""Env files are read past ``max_file_bytes`` up to this cap: they are where secrets live."""
+BINARY_SNIFF_BYTES = 8192
+
+DEFAULT_EXCLUDED_DIRS: frozenset[str] = frozenset(
+    {
+        # version control
+        ".git", ".hg", ".svn", ".bzr",
+        # dependencies
+        "node_modules", "bower_components", "jspm_packages", ".pnpm-store", "vendor",
+        ".venv", "venv", "site-packages", ".eggs", "*.egg-info", ".direnv",
+        ".terraform", ".terragrunt-cache",
+        # build output
+        "dist", "build", "target", "out", ".next", ".nuxt", ".svelte-kit", ".output",
+        ".angular", ".parcel-cache", ".turbo", ".gradle", "coverage", "htmlcov",
+        # caches
+        "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+        ".hypothesis", ".cache", ".sass-cache",
+    }
+)  # fmt: skip
+"""Folder names never descended into; ``AuditOptions.exclude_dirs`` adds (or ``!name`` removes)."""
+
+LOCKFILES: frozenset[str] = frozenset(
+    {
+        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
+        "bun.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "uv.lock", "Cargo.lock", "go.sum",
+        "composer.lock", "Gemfile.lock", "mix.lock", "packages.lock.json", "flake.lock",
+        "pubspec.lock", "Podfile.lock", "gradle.lockfile", "Package.resolved", "deno.lock",
+    }
+)  # fmt: skip
+"""Huge, hash-full, machine-written files that never hold a credential."""
+
+BINARY_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        # images, audio, video
+        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".icns", ".webp", ".tif", ".tiff",
+        ".psd", ".avif", ".heic", ".svgz", ".mp3", ".mp4", ".m4a", ".mov", ".avi", ".mkv",
+        ".wav", ".flac", ".ogg", ".webm",
+        # archives and packages
+        ".zip", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".tar", ".zst", ".lz4", ".jar",
+        ".war", ".ear", ".whl", ".egg", ".apk", ".ipa", ".dmg", ".iso", ".img", ".deb", ".rpm",
+        ".msi", ".nupkg",
+        # fonts
+        ".woff", ".woff2", ".ttf", ".otf", ".eot",
+        # compiled code and objects
+        ".pyc", ".pyo", ".pyd", ".so", ".dylib", ".dll", ".exe", ".o", ".a", ".lib", ".obj",
+        ".class", ".wasm", ".bin",
+        # documents and data
+        ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".sqlite",
+        ".sqlite3", ".parquet", ".avro", ".npy", ".npz", ".pkl", ".pickle", ".h5", ".hdf5",
+        ".onnx", ".pt", ".pth", ".ckpt", ".safetensors", ".tflite", ".mo",
+    }
+)  # fmt: skip
+"""Extensions skipped without opening the file (env files are exempt)."""
+
+_ENV_NAMES = frozenset({".env", ".envrc", ".dev.vars", ".flaskenv"})
+_COMPOSE_GLOBS = ("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml")
+
+
+def is_env_file(name: str) -> bool:
+    """True for files that tools load as environment (``.env``, ``.env.local``, ``app.env``)."""
+    return (
+        name in _ENV_NAMES
+        or name.startswith((".env.", ".dev.vars."))
+        or (name.endswith(".env") and len(name) > 4)
+    )
+
+
+def is_compose_file(name: str) -> bool:
+    """True for Docker Compose files, whose ``env_file:`` entries name more env files."""
+    return "compose" in name and any(fnmatch.fnmatchcase(name, g) for g in _COMPOSE_GLOBS)
+
+
+def compose_env_files(text: str) -> list[str]:
+    """Return the ``env_file:`` paths of a Compose file (as written, relative to it)."""
+    import yaml  # NOTE: lazy; only projects with a compose file pay for it.
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, dict):
+        return []
+    found: list[str] = []
+    for service in services.values():
+        value = service.get("env_file") if isinstance(service, dict) else None
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                item = item.get("path")
+            if isinstance(item, str) and item.strip():
+                found.append(item.strip())
+    return found
+
+
+def decode(data: bytes) -> str:
+    """Decode file bytes to text without losing a character or shifting a line.
+
+    UTF-8 (a BOM is dropped), UTF-16 with a BOM (PowerShell's ``>`` writes it),
+    else Latin-1, which maps every byte to one character so offsets stay right.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")

@@ -1,0 +1,255 @@
+"""The rule catalog: loads ``catalog.toml`` (the rules as data) into validated, compiled rules.
+
+A rule says how to find one kind of credential (a regex over UTF-8 bytes, the keywords
+the prefilter looks for, optional entropy minimum and validator) and what it means when
+found (provider, kind, default environment, severity, capabilities, why, fix). Examples
+that must and must not be found travel with each rule; the tests iterate them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from agentauth.errors import ConfigError
+from agentauth.model import Environment, Severity
+
+CAPABILITIES: frozenset[str] = frozenset(
+    {
+        "move-money",
+        "read-customer-data",
+        "write-production-data",
+        "delete-production-data",
+        "read-production-data",
+        "admin-database",
+        "push-code",
+        "admin-repository",
+        "read-code",
+        "cloud-admin",
+        "delete-cloud-resources",
+        "read-cloud-data",
+        "write-cloud-data",
+        "send-email",
+        "send-messages",
+        "model-spend",
+        "publish-packages",
+        "impersonate-users",
+        "forge-webhooks",
+        "bypass-row-level-security",
+        "read-write-cache",
+        "flush-cache",
+    }
+)
+"""The capability vocabulary shared by rules, providers' verification and reports."""
+
+CRITICAL_CAPABILITIES: frozenset[str] = frozenset(
+    {
+        "move-money",
+        "write-production-data",
+        "delete-production-data",
+        "admin-database",
+        "push-code",
+        "admin-repository",
+        "cloud-admin",
+        "delete-cloud-resources",
+        "publish-packages",
+        "impersonate-users",
+        "bypass-row-level-security",
+    }
+)
+"""A live credential with any of these is critical: money, production writes, code, cloud."""
+
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SCOPES = ("line", "text")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One detection rule of the catalog, compiled.
+
+    ``scope`` is ``line`` when a keyword always lies on the same line as the match (the
+    detector then runs the regex only on lines holding a keyword), ``text`` for
+    multi-line credentials or rules whose keyword may be elsewhere in the text.
+    """
+
+    id: str
+    provider: str
+    kind: str
+    description: str
+    regex: str
+    pattern: re.Pattern[bytes] = field(repr=False, compare=False)
+    keywords: tuple[str, ...]
+    severity: Severity
+    environment: Environment
+    capabilities: tuple[str, ...]
+    why: str
+    fix: str
+    scope: str = "line"
+    entropy: float | None = None
+    """Minimum Shannon entropy (bits per character) of the secret, when set."""
+    validator: str | None = None
+    """Name in :data:`validators.VALIDATORS`; rejects a match at detect time."""
+    classifier: str | None = None
+    """Name in :data:`classifiers.CLASSIFIERS`; refines a finding."""
+    priority: int = 50
+    """When two matches overlap, the higher priority wins (generic rules are low)."""
+    secret: bool = True
+    """False for publishable identifiers (``pk_live_``, anon keys): reported as info."""
+    why_test: str | None = None
+    fix_test: str | None = None
+    positives: tuple[str, ...] = ()
+    """Texts in which this rule must report a finding (``@@...@@`` samples, see samples.py)."""
+    negatives: tuple[str, ...] = ()
+    """Texts in which this rule must not report a finding."""
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """All rules, in catalog order, with lookup by id. Immutable; compare by identity."""
+
+    rules: tuple[Rule, ...]
+    version: int = 1
+    documentation_examples: frozenset[str] = frozenset()
+    """Values published in provider documentation: never a finding."""
+    _by_id: Mapping[str, Rule] = field(default_factory=dict, repr=False)
+
+    def get(self, rule_id: str) -> Rule:
+        """Return the rule with this id; KeyError names the unknown id."""
+        try:
+            return self._by_id[rule_id]
+        except KeyError:
+            raise KeyError(f"no rule {rule_id!r} in the catalog") from None
+
+    def __iter__(self) -> Iterator[Rule]:
+        """Iterate the rules in catalog order."""
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        """Return the number of rules."""
+        return len(self.rules)
+
+
+@functools.cache
+def load_catalog() -> Catalog:
+    """Return the built-in catalog (parsed and compiled once per process; immutable)."""
+    text = resources.files(__name__).joinpath("catalog.toml").read_text(encoding="utf-8")
+    return parse_catalog(text, source="agentauth/engine/rules/catalog.toml")
+
+
+def parse_catalog(text: str, *, source: str = "<catalog>") -> Catalog:
+    """Parse and validate catalog TOML; raise ConfigError naming the rule and the problem."""
+    from agentauth.engine.rules.classifiers import CLASSIFIERS
+    from agentauth.engine.rules.validators import VALIDATORS
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc}); fix the file") from None
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data.get("rules", [])):
+        rule = _rule(raw, index, source)
+        if rule.id in seen:
+            raise ConfigError(f"{source}: rule id {rule.id!r} is used twice; ids must be unique")
+        if rule.validator is not None and rule.validator not in VALIDATORS:
+            raise ConfigError(f"{source}: rule {rule.id}: unknown validator {rule.validator!r}")
+        if rule.classifier is not None and rule.classifier not in CLASSIFIERS:
+            raise ConfigError(f"{source}: rule {rule.id}: unknown classifier {rule.classifier!r}")
+        seen.add(rule.id)
+        rules.append(rule)
+    if not rules:
+        raise ConfigError(f"{source}: no [[rules]]; the catalog must define at least one")
+    examples = frozenset(str(v) for v in data.get("documentation_examples", []))
+    return Catalog(
+        rules=tuple(rules),
+        version=int(data.get("version", 1)),
+        documentation_examples=examples,
+        _by_id={r.id: r for r in rules},
+    )
+
+
+_REQUIRED = ("id", "provider", "kind", "description", "regex", "keywords", "severity")
+_KNOWN = frozenset(
+    {
+        *_REQUIRED,
+        "environment",
+        "capabilities",
+        "why",
+        "fix",
+        "scope",
+        "entropy",
+        "validator",
+        "classifier",
+        "priority",
+        "secret",
+        "why_test",
+        "fix_test",
+        "positives",
+        "negatives",
+    }
+)
+
+
+def _rule(raw: Mapping[str, Any], index: int, source: str) -> Rule:
+    where = f"{source}: rule #{index + 1} ({raw.get('id', '?')})"
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}; every rule needs them")
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; check the spelling")
+    rule_id = str(raw["id"])
+    if not _ID.match(rule_id):
+        raise ConfigError(f"{where}: id must be kebab-case (a-z, 0-9, dashes)")
+    keywords = _strings(raw["keywords"], where, "keywords")
+    if not keywords or any(k != k.lower() or not k for k in keywords):
+        raise ConfigError(f"{where}: keywords must be non-empty lower-case strings")
+    capabilities = _strings(raw.get("capabilities", []), where, "capabilities")
+    unknown_caps = sorted(set(capabilities) - CAPABILITIES)
+    if unknown_caps:
+        raise ConfigError(f"{where}: unknown capabilities {unknown_caps}; see CAPABILITIES")
+    scope = str(raw.get("scope", "line"))
+    if scope not in _SCOPES:
+        raise ConfigError(f"{where}: scope must be one of {_SCOPES}")
+    try:
+        pattern = re.compile(str(raw["regex"]).encode())
+        severity = Severity.parse(str(raw["severity"]))
+        environment = Environment(str(raw.get("environment", "unknown")))
+    except (re.error, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    entropy = raw.get("entropy")
+    return Rule(
+        id=rule_id,
+        provider=str(raw["provider"]),
+        kind=str(raw["kind"]),
+        description=str(raw["description"]),
+        regex=str(raw["regex"]),
+        pattern=pattern,
+        keywords=keywords,
+        severity=severity,
+        environment=environment,
+        capabilities=capabilities,
+        why=str(raw.get("why", raw["description"])),
+        fix=str(raw.get("fix", "")),
+        scope=scope,
+        entropy=float(entropy) if entropy is not None else None,
+        validator=raw.get("validator"),
+        classifier=raw.get("classifier"),
+        priority=int(raw.get("priority", 50)),
+        secret=bool(raw.get("secret", True)),
+        why_test=raw.get("why_test"),
+        fix_test=raw.get("fix_test"),
+        positives=_strings(raw.get("positives", []), where, "positives"),
+        negatives=_strings(raw.get("negatives", []), where, "negatives"),
+    )
+
+
+def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(str(v) for v in value)

@@ -1,0 +1,100 @@
+"""Expand ``@@kind:n@@`` sample templates into well-formed fake credentials, deterministically.
+
+The catalog's examples, the tests and the benchmark need key-shaped strings. Writing
+them out literally would put token-shaped text in the repository (push protection,
+our own ``check``); templates are expanded at test time instead, with a seeded RNG.
+
+Kinds: ``b62 hex HEX b32 b64 url64 digits lower upper alpha`` take a length;
+``gh`` (30 base62 + a valid CRC32 checksum), ``ghbad`` (a wrong one), ``jwt:ROLE``
+(a Supabase-shaped JWT), ``pem:TYPE`` (a PEM block) and ``pemjson:TYPE`` (the same
+with JSON ``\\n`` escapes).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import string
+
+from agentauth.engine.rules.checks import BASE62, base62_checksum
+
+_TEMPLATE = re.compile(r"@@([a-zA-Z0-9]+)(?::([A-Za-z0-9_ ]+))?@@")
+_ALPHABETS = {
+    "b62": BASE62,
+    "hex": "0123456789abcdef",
+    "HEX": "0123456789ABCDEF",
+    "b32": "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+    "b64": string.ascii_letters + string.digits + "+/",
+    "url64": string.ascii_letters + string.digits + "-_",
+    "digits": string.digits,
+    "lower": string.ascii_lowercase,
+    "upper": string.ascii_uppercase,
+    "alpha": string.ascii_letters,
+}
+
+
+def random_string(rng: random.Random, alphabet: str, length: int) -> str:
+    """Return ``length`` characters of ``alphabet`` (no run of 3 identical characters)."""
+    out: list[str] = []
+    while len(out) < length:
+        char = rng.choice(alphabet)
+        if len(out) >= 2 and out[-1] == out[-2] == char:
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def github_token(rng: random.Random, prefix: str = "ghp", *, valid: bool = True) -> str:
+    """Return ``prefix_`` + 30 random base62 + checksum (valid, or deliberately wrong)."""
+    body = random_string(rng, BASE62, 30)
+    checksum = base62_checksum(body)
+    if not valid:
+        checksum = checksum[:-1] + ("0" if checksum[-1] != "0" else "1")
+    return f"{prefix}_{body}{checksum}"
+
+
+def jwt(rng: random.Random, role: str) -> str:
+    """Return a JWT-shaped string whose payload is a Supabase key for ``role``."""
+    header = {"alg": "HS256", "typ": "JWT"}
+    ref = random_string(rng, string.ascii_lowercase, 20)
+    payload = {"iss": "supabase", "ref": ref, "role": role, "iat": 1700000000, "exp": 2015000000}
+    if role == "user":
+        payload = {"sub": "1234", "name": "someone", "iat": 1700000000}
+
+    def part(data: object) -> str:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part(header)}.{part(payload)}.{random_string(rng, _ALPHABETS['url64'], 43)}"
+
+
+def pem(rng: random.Random, key_type: str = "RSA", newline: str = "\n") -> str:
+    """Return a PEM private-key block of random base64 lines."""
+    label = f"{key_type} PRIVATE KEY".strip() if key_type != "PKCS8" else "PRIVATE KEY"
+    lines = [random_string(rng, _ALPHABETS["b64"], 64) for _ in range(8)]
+    lines.append(random_string(rng, _ALPHABETS["b64"], 20) + "==")
+    body = newline.join(lines)
+    return f"-----BEGIN {label}-----{newline}{body}{newline}-----END {label}-----"
+
+
+def expand(template: str, seed: int | str = 0) -> str:
+    """Replace every ``@@kind:n@@`` in ``template``; the same seed gives the same text."""
+    rng = random.Random(str(seed))  # noqa: S311 - reproducible fakes, not secrets
+
+    def one(match: re.Match[str]) -> str:
+        kind, arg = match.group(1), match.group(2) or ""
+        if kind in _ALPHABETS:
+            return random_string(rng, _ALPHABETS[kind], int(arg))
+        if kind in {"gh", "ghbad"}:
+            return github_token(rng, "x", valid=kind == "gh")[2:]
+        if kind == "jwt":
+            return jwt(rng, arg or "anon")
+        if kind == "pem":
+            return pem(rng, arg or "RSA")
+        if kind == "pemjson":
+            return pem(rng, arg or "RSA", newline="\\n")
+        raise ValueError(f"unknown sample template @@{kind}@@")
+
+    return _TEMPLATE.sub(one, template)

@@ -1,0 +1,110 @@
+"""Detect-time validators: decide whether a regex match is a credential at all.
+
+An explicit registry (:data:`VALIDATORS`), named by rules in ``catalog.toml``. A
+validator sees the secret text and the regex match (for named groups such as the
+assignment's name) and returns False to drop the match before it becomes a candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from agentauth.engine.rules.checks import jwt_claims, shannon_entropy
+
+Validator = Callable[[str, "re.Match[bytes]"], bool]
+
+# Names that hold something about a secret, not the secret itself (gitleaks-style exclusions).
+_NAME_NOT_SECRET = re.compile(
+    r"(?:^|[_.\-])(?:url|uri|endpoint|path|file|filename|dir|name|id|type|length|len|size|"
+    r"count|ttl|timeout|expiry|expires|expires_at|expiration|header|field|prefix|format|"
+    r"policy|provider|env|var|version|mode|hint|label|algorithm|alg|store|manager|ref|arn|"
+    r"kind|class|param|key_id|secret_name|regex|pattern|placeholder|description|help)$"
+    r"|public|tokeniz|max_tokens|csrf|xsrf|keyboard|monkey|author|secrets?manager",
+    re.IGNORECASE,
+)
+_PASSWORD_NAME = re.compile(r"pass(?:word|wd|phrase)?|pwd", re.IGNORECASE)
+_LITERALS = frozenset(
+    {
+        "true", "false", "null", "none", "nil", "undefined", "yes", "no", "on", "off",
+        "required", "optional", "string", "str", "int", "bool", "bytes", "secret", "password",
+        "token", "empty", "default", "redacted", "hidden", "masked",
+    }
+)  # fmt: skip
+_IDENTIFIER_PATH = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+(?:\(\))?$")
+_FILE_LIKE = re.compile(
+    r"\.(?:pem|key|crt|cer|der|p12|pfx|json|ya?ml|toml|txt|env|ini|cfg|conf|js|ts|py|rb|go|"
+    r"sh|html?|xml|csv|log|md|png|jpe?g|gif|svg)$",
+    re.IGNORECASE,
+)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HAS_DIGIT_OR_SYMBOL = re.compile(r"[0-9!#%&*+/=?@^~|\\-]")
+_LETTERS_ONLY = re.compile(r"^[A-Za-z_.\-]+$")
+# Words a random value never spells but type names, labels and templates do.
+_WORDY = re.compile(
+    r"key|token|secret|passw|private|public|type|string|example|test|dummy|credential|value",
+    re.IGNORECASE,
+)
+
+
+def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept ``NAME=value`` only when NAME names a secret and value looks randomly generated.
+
+    Low false positives over recall: the value must not be a word, a number, a path,
+    a URL, a file name, an identifier path (``settings.SECRET``), a UUID or a
+    reference, nor contain ``:``, ``*``, three ``/`` or a word such as ``Key``/``Token``,
+    and must have enough entropy (3.0 bits/char for passwords of 8+ characters, 3.5 for
+    tokens of 12+).
+    """
+    name = match.group("name").decode("utf-8", "replace")
+    if _NAME_NOT_SECRET.search(name):
+        return False
+    value = secret
+    lowered = value.lower()
+    if lowered in _LITERALS or lowered.startswith(("http:", "https:", "file:")) or "://" in value:
+        return False
+    if value.startswith(("/", "./", "../", "~/", "$", "%", "@", "#", "&", "*")):
+        return False
+    if value.isdigit() or _LETTERS_ONLY.match(value) or _UUID.match(value):
+        return False
+    if _IDENTIFIER_PATH.match(value) or _FILE_LIKE.search(value):
+        return False
+    # URNs and ARNs, paths and scopes, globs, type names (``Ed25519PrivateKey``)
+    slashes = value.count("/")
+    if ":" in value or "*" in value or slashes >= 3:
+        return False
+    if (slashes and not any(c.isdigit() for c in value)) or _WORDY.search(value):
+        return False
+    if _PASSWORD_NAME.search(name):
+        return (
+            len(value) >= 8
+            and bool(_HAS_DIGIT_OR_SYMBOL.search(value))
+            and shannon_entropy(value) >= 3.0
+        )
+    return len(value) >= 12 and shannon_entropy(value) >= 3.5
+
+
+def _supabase_role(secret: str, role: str) -> bool:
+    claims = jwt_claims(secret)
+    if not claims or claims.get("role") != role:
+        return False
+    issuer = str(claims.get("iss", ""))
+    return "supabase" in issuer or "ref" in claims
+
+
+def supabase_service_role(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept a JWT whose payload is a Supabase ``service_role`` key."""
+    return _supabase_role(secret, "service_role")
+
+
+def supabase_anon(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept a JWT whose payload is a Supabase ``anon`` (publishable) key."""
+    return _supabase_role(secret, "anon")
+
+
+VALIDATORS: dict[str, Validator] = {
+    "generic_secret": generic_secret,
+    "supabase_service_role": supabase_service_role,
+    "supabase_anon": supabase_anon,
+}
+"""The registry rules name in their ``validator`` field."""

@@ -1,0 +1,447 @@
+"""The AWS provider: scoped, short-lived STS sessions for the agent instead of the developer's keys.
+
+How the substitute is made depends on the source credential (``mode: auto``):
+an assumed-role or SSO session gets ``sts:GetScopedCredentials`` (or AssumeRole of
+its own role with an inline session policy); an IAM user's keys get a dedicated
+role ``agentauth-<agent>-…`` whose own policy is the scope and whose trust policy
+names only that user, then AssumeRole sessions, minted afresh for every
+``agentauth run``. ``mode: user`` (an IAM user and access key, long-lived) exists
+only for tools that cannot refresh credentials. The policy documents are built in
+:mod:`agentauth.providers.aws.policy`; boto3 plumbing is in ``aws_client``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from agentauth.errors import AgentAuthError, ConfigError, ProviderError
+from agentauth.model import (
+    Applied,
+    CredentialPolicy,
+    Finding,
+    Grant,
+    GrantId,
+    GrantStatus,
+    Plan,
+    PlanStep,
+    RevokeResult,
+    Secret,
+    Verification,
+)
+from agentauth.providers.aws import policy as ap
+from agentauth.providers.aws.client import (
+    ClientHook,
+    Connection,
+    call,
+    connect,
+    endpoint_for,
+    error_code,
+    is_sdk_error,
+    region_for,
+    source_credentials,
+    translate,
+)
+from agentauth.providers.aws.iam import delete_role, delete_user
+from agentauth.providers.aws.policy import PRESETS
+from agentauth.providers.aws.sts import assume, scoped_session
+from agentauth.providers.base import ProviderContext, VerifyContext
+
+__all__ = ["PRESETS", "PROVIDER", "AwsProvider"]
+
+
+def _endpoints(conn: Connection) -> dict[str, str]:
+    return {k: v for k, v in conn.endpoints.items() if v}
+
+
+class AwsProvider:
+    """Implements :class:`agentauth.providers.base.Provider` for AWS IAM and STS.
+
+    ``client_hook`` sees every boto3 client (tests attach Stubbers and event hooks);
+    ``retry_delays`` bounds the wait for a new role to become assumable.
+    """
+
+    name: ClassVar[str] = "aws"
+
+    def __init__(
+        self,
+        *,
+        client_hook: ClientHook | None = None,
+        retry_delays: Sequence[float] = (1.0, 2.0, 3.0, 5.0, 8.0),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Keep the injectable pieces; the module-level PROVIDER uses the defaults."""
+        self._hook = client_hook
+        self._delays = tuple(retry_delays)
+        self._sleep = sleep
+
+    # ------------------------------------------------------------------ protocol
+
+    def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
+        """Check the entry's AWS options; the entry is returned as written (stable digest)."""
+        ap.parse_options(entry)
+        return entry
+
+    def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
+        """Ask STS and IAM what the key can do; see :mod:`agentauth.providers.aws.verify`."""
+        from agentauth.providers.aws.verify import verify
+
+        return verify(finding, ctx, hook=self._hook)
+
+    def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
+        """Identify the source credential (GetCallerIdentity) and lay out what will be created."""
+        options = ap.parse_options(entry)
+        creds = source_credentials(ctx.source_env, ctx.policy.source)
+        region = region_for(options.region, ctx.source_env, ctx.environ)
+        conn = connect(creds, region, (ctx.source_env, ctx.environ), hook=self._hook)
+        scrub = creds.scrubber()
+        identity = call(
+            "sts:GetCallerIdentity", scrub, lambda: conn.client("sts").get_caller_identity()
+        )
+        caller = ap.parse_caller(str(identity["Arn"]))
+        mode = _resolve_mode(options.mode, caller, entry)
+        chained = caller.temporary and mode in ("role", "scoped-session")
+        duration, note = ap.session_duration(options, ctx.policy.ttl_seconds, chained=chained)
+        warnings = ap.wildcard_warnings(options) + ([note] if note else [])
+        permissions = ap.permission_policy(options)
+        expires = ctx.now + timedelta(seconds=ctx.policy.ttl_seconds)
+        objects: dict[str, Any] = {
+            "mode": mode,
+            "account": caller.account,
+            "region": region,
+            "endpoints": _endpoints(conn),
+            "source_arn": caller.arn,
+            "duration": duration,
+        }
+        scope = ap.scope_summary(options)
+        outputs = list(ap.OUTPUTS)
+        if endpoint_for("sts", ctx.source_env, ctx.environ):
+            outputs.append("AWS_ENDPOINT_URL")
+        long_lived = False
+        trust: dict[str, Any] | None = None
+        steps: list[PlanStep]
+        suffix = secrets.token_hex(4)
+        if mode == "role":
+            ap.check_size(permissions, ap.ROLE_POLICY_MAX_CHARS, "role policy", entry)
+            principal = self._principal(caller, conn, scrub, warnings)
+            name = options.name or ap.identity_name(ctx.policy.agent, suffix)
+            role_arn = f"arn:{caller.partition}:iam::{caller.account}:role/{name}"
+            trust = ap.trust_policy(principal, expires)
+            objects |= {"role_name": name, "role_arn": role_arn, "principal": principal}
+            objects["policies"] = [ap.SCOPE_POLICY_NAME]
+            scope = f"{scope} via role {name} ({duration // 60}m sessions)"
+            steps = [
+                PlanStep(
+                    f"iam:CreateRole {name}: only {principal} may assume it, until "
+                    f"{ap.iso(expires)}; sessions of at most {max(duration, 3600) // 60}m "
+                    "(trust policy below)",
+                    ap.pretty(trust),
+                ),
+                PlanStep(
+                    f"iam:PutRolePolicy {name}/{ap.SCOPE_POLICY_NAME}: the role's only "
+                    "permissions (permission policy below)",
+                    ap.pretty(permissions),
+                ),
+                PlanStep(
+                    f"sts:AssumeRole {role_arn} for {duration // 60}m -> AWS_* in "
+                    f"{ctx.policy.output}; `agentauth run` mints a fresh session per run"
+                ),
+            ]
+        elif mode == "user":
+            ap.check_size(permissions, ap.ROLE_POLICY_MAX_CHARS, "user policy", entry)
+            name = options.name or ap.identity_name(ctx.policy.agent, suffix)
+            user_arn = f"arn:{caller.partition}:iam::{caller.account}:user/{name}"
+            objects |= {"user_name": name, "user_arn": user_arn}
+            objects["policies"] = [ap.SCOPE_POLICY_NAME]
+            long_lived = True
+            outputs = [*ap.USER_OUTPUTS, *outputs[len(ap.OUTPUTS) :]]
+            scope = f"LONG-LIVED access key of IAM user {name}: {scope}"
+            warnings.append(
+                "mode: user issues a LONG-LIVED access key (no expiry); prefer the default "
+                "short-lived sessions unless the tool cannot refresh credentials"
+            )
+            steps = [
+                PlanStep(f"iam:CreateUser {name} (tagged agentauth=true)"),
+                PlanStep(
+                    f"iam:PutUserPolicy {name}/{ap.SCOPE_POLICY_NAME} (permission policy below)",
+                    ap.pretty(permissions),
+                ),
+                PlanStep(
+                    f"iam:CreateAccessKey {name} -> a LONG-LIVED key in {ctx.policy.output} "
+                    "(until `agentauth revoke`)"
+                ),
+            ]
+        else:
+            ap.check_size(permissions, ap.SESSION_POLICY_MAX_CHARS, "session policy", entry)
+            role_arn = self._own_role_arn(caller, conn, scrub)
+            objects |= {"session_policy": ap.compact(permissions), "role_arn": role_arn}
+            scope = f"{scope} (scoped session of {caller.arn}, {duration // 60}m)"
+            steps = [
+                PlanStep(
+                    f"sts:GetScopedCredentials for {duration // 60}m with this session policy "
+                    f"(fallback: sts:AssumeRole {role_arn} with it); nothing is created in IAM",
+                    ap.pretty(permissions),
+                )
+            ]
+        grant = Grant(
+            id=GrantId(f"aws-{suffix}"),
+            agent=ctx.policy.agent,
+            provider=self.name,
+            variable=entry.variable,
+            created=ctx.now,
+            expires=None if long_lived else expires,  # a user's key has no expiry
+            status=GrantStatus.PENDING,
+            scope=scope,
+            objects=objects,
+            long_lived=long_lived,
+        )
+        return Plan(
+            variable=entry.variable,
+            provider=self.name,
+            grant=grant,
+            steps=tuple(steps),
+            outputs=tuple(outputs),
+            warnings=tuple(warnings),
+            private={"permissions": permissions, "trust": trust},
+        )
+
+    def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
+        """Create the role (or user), attach the scope, and return the first credentials."""
+        conn, scrub = self._connect(plan.grant, ctx)
+        objects = plan.grant.objects
+        mode = str(objects["mode"])
+        if mode == "scoped-session":
+            env, expiry = scoped_session(plan.grant, conn, ctx.now)
+            grant = _replace(plan.grant, status=GrantStatus.ACTIVE)
+            return Applied(grant, env, (f"session expires {expiry}",))
+        iam = conn.client("iam")
+        permissions = plan.private.get("permissions")
+        if not isinstance(permissions, Mapping):
+            raise ProviderError("the AWS plan lost its policy document; run provision again")
+        tags = [
+            {"Key": "agentauth", "Value": "true"},
+            {"Key": "agentauth-agent", "Value": plan.grant.agent},
+            {"Key": "agentauth-grant", "Value": plan.grant.id},
+        ]
+        if mode == "user":
+            return self._apply_user(plan, conn, iam, permissions, tags, scrub)
+        trust = plan.private.get("trust")
+        name = str(objects["role_name"])
+        created = _create(
+            "iam:CreateRole",
+            f"role {name}",
+            scrub,
+            lambda: iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=ap.compact(trust or {}),
+                Description=f"agentauth: scoped role for agent {plan.grant.agent}",
+                MaxSessionDuration=max(int(objects["duration"]), 3600),
+                Tags=tags,
+            ),
+        )
+        role_arn = str(created["Role"]["Arn"])
+        try:
+            call(
+                "iam:PutRolePolicy",
+                scrub,
+                lambda: iam.put_role_policy(
+                    RoleName=name,
+                    PolicyName=ap.SCOPE_POLICY_NAME,
+                    PolicyDocument=ap.compact(permissions),
+                ),
+            )
+            grant = _replace(
+                plan.grant, status=GrantStatus.ACTIVE, objects={**objects, "role_arn": role_arn}
+            )
+            env, expiry = assume(grant, conn, ctx.now, delays=self._delays, sleep=self._sleep)
+        except AgentAuthError:
+            # Only what this apply created is removed; the pending grant stays in the
+            # ledger, so `agentauth revoke` retries if the rollback fails too.
+            with contextlib.suppress(AgentAuthError):
+                delete_role(name, conn, scrub, None, plan.grant.id)
+            raise
+        return Applied(
+            grant,
+            env,
+            (f"role {name} created; session expires {expiry}; `agentauth run` mints new ones",),
+        )
+
+    def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
+        """Return a fresh session for ``agentauth run``; None for the long-lived user mode."""
+        mode = grant.objects.get("mode")
+        if mode == "user":
+            return None
+        if grant.expires is not None and grant.expires <= ctx.now:
+            raise ProviderError(
+                f"AWS grant {grant.id} expired at {ap.iso(grant.expires)}; run `agentauth "
+                "provision` to issue a new one"
+            )
+        conn, _scrub = self._connect(grant, ctx)
+        if mode == "scoped-session":
+            env, expiry = scoped_session(grant, conn, ctx.now)
+        else:
+            env, expiry = assume(grant, conn, ctx.now)
+        return Applied(grant, env, (f"AWS session expires {expiry}",))
+
+    def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
+        """Deny older sessions, then delete the role or user and its policies; idempotent."""
+        mode = grant.objects.get("mode")
+        if mode == "scoped-session":
+            return RevokeResult(
+                grant.id,
+                True,
+                "nothing was created in IAM; sessions already minted stay valid until they "
+                f"expire (at most {int(grant.objects.get('duration', 3600)) // 60}m after the "
+                "last run); AWS cannot revoke scoped sessions without revoking your own",
+            )
+        try:
+            conn, scrub = self._connect(grant, ctx)
+            if mode == "user":
+                message = delete_user(str(grant.objects["user_name"]), conn, scrub, grant.id)
+            else:
+                message = delete_role(
+                    str(grant.objects["role_name"]), conn, scrub, ctx.now, grant.id
+                )
+        except AgentAuthError as exc:
+            return RevokeResult(grant.id, False, str(exc))
+        except KeyError as exc:
+            return RevokeResult(
+                grant.id, False, f"the ledger record lacks {exc}; delete the object in IAM by hand"
+            )
+        return RevokeResult(grant.id, True, message)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _connect(self, grant: Grant, ctx: ProviderContext) -> tuple[Connection, Any]:
+        creds = source_credentials(ctx.source_env, ctx.policy.source)
+        region = str(grant.objects.get("region") or region_for(None, ctx.source_env, ctx.environ))
+        stored = grant.objects.get("endpoints") or {}
+        conn = connect(creds, region, (ctx.source_env, ctx.environ), hook=self._hook)
+        if isinstance(stored, Mapping):
+            merged = {s: conn.endpoints.get(s) or stored.get(s) for s in conn.endpoints}
+            conn = Connection(conn.credentials, region, merged, conn.hook, conn.timeout)
+        return conn, creds.scrubber()
+
+    def _principal(
+        self, caller: ap.Caller, conn: Connection, scrub: Any, warnings: list[str]
+    ) -> str:
+        """Return the ARN the trust policy names: the user, or the role behind a session."""
+        if caller.kind == "user":
+            return caller.arn
+        if caller.kind != "assumed-role":
+            raise ConfigError(
+                f"mode: role needs an IAM user or an assumed role as the source; {caller.arn} "
+                "is neither; use mode: scoped-session"
+            )
+        try:
+            role = conn.client("iam").get_role(RoleName=caller.name)
+            return str(role["Role"]["Arn"])
+        except Exception as exc:
+            if not is_sdk_error(exc):
+                raise
+            warnings.append(
+                f"could not read role {caller.name} ({error_code(exc) or type(exc).__name__}); "
+                f"the trust policy names {caller.role_arn}, which is wrong if the role has a path"
+            )
+            return caller.role_arn
+
+    def _own_role_arn(self, caller: ap.Caller, conn: Connection, scrub: Any) -> str:
+        if caller.kind != "assumed-role":
+            return ""
+        try:
+            return str(conn.client("iam").get_role(RoleName=caller.name)["Role"]["Arn"])
+        except Exception as exc:
+            if not is_sdk_error(exc):
+                raise
+            return caller.role_arn
+
+    def _apply_user(
+        self,
+        plan: Plan,
+        conn: Connection,
+        iam: Any,
+        permissions: Mapping[str, Any],
+        tags: list[dict[str, str]],
+        scrub: Any,
+    ) -> Applied:
+        name = str(plan.grant.objects["user_name"])
+        _create(
+            "iam:CreateUser",
+            f"IAM user {name}",
+            scrub,
+            lambda: iam.create_user(UserName=name, Tags=tags),
+        )
+        try:
+            call(
+                "iam:PutUserPolicy",
+                scrub,
+                lambda: iam.put_user_policy(
+                    UserName=name,
+                    PolicyName=ap.SCOPE_POLICY_NAME,
+                    PolicyDocument=ap.compact(permissions),
+                ),
+            )
+            key = call("iam:CreateAccessKey", scrub, lambda: iam.create_access_key(UserName=name))[
+                "AccessKey"
+            ]
+        except AgentAuthError:
+            with contextlib.suppress(AgentAuthError):
+                delete_user(name, conn, scrub, plan.grant.id)
+            raise
+        env = {
+            "AWS_ACCESS_KEY_ID": Secret(str(key["AccessKeyId"])),
+            "AWS_SECRET_ACCESS_KEY": Secret(str(key["SecretAccessKey"])),
+            "AWS_REGION": Secret(conn.region),
+            "AWS_DEFAULT_REGION": Secret(conn.region),
+        }
+        endpoint = conn.endpoints.get("sts")
+        if endpoint:
+            env["AWS_ENDPOINT_URL"] = Secret(endpoint)
+        grant = _replace(plan.grant, status=GrantStatus.ACTIVE)
+        return Applied(grant, env, (f"LONG-LIVED access key of IAM user {name} issued",))
+
+
+def _create(action: str, what: str, scrub: Any, fn: Callable[[], Any]) -> Any:
+    """Run a Create* call; a name that is already taken gets its own remedy."""
+    try:
+        return fn()
+    except Exception as exc:
+        if is_sdk_error(exc) and error_code(exc) == "EntityAlreadyExists":
+            raise ProviderError(
+                f"{what} already exists in IAM and agentauth will not take it over; remove "
+                "`name:` from the policy entry (agentauth picks a fresh one) or choose another"
+            ) from None
+        if is_sdk_error(exc):
+            raise translate(exc, action, scrub) from None
+        raise
+
+
+def _replace(grant: Grant, **changes: Any) -> Grant:
+    import dataclasses
+
+    return dataclasses.replace(grant, **changes)
+
+
+def _resolve_mode(mode: str, caller: ap.Caller, entry: CredentialPolicy) -> str:
+    here = ap.where(entry)
+    if caller.kind == "root" and mode != "user":
+        raise ConfigError(
+            f"{here}: the source keys belong to the account's root user, which AWS does not "
+            "allow to assume roles; use an IAM user's keys (root keys should not be in a .env "
+            "at all), or set mode: user for a long-lived IAM user"
+        )
+    if mode == "auto":
+        return "role" if caller.kind == "user" else "scoped-session"
+    if mode == "scoped-session" and not caller.temporary:
+        raise ConfigError(
+            f"{here}.mode: scoped-session needs temporary source credentials (an assumed role "
+            f"or SSO session); {caller.arn} is a long-term key; use mode: role (the default)"
+        )
+    return mode
+
+
+PROVIDER = AwsProvider()

@@ -1,0 +1,199 @@
+"""Small helpers the Stripe, MySQL and Redis providers share to build and match grants.
+
+Why a module of its own: every provider that creates an identity needs the same
+four things (a name an operator recognises, a strong password, the ledger record
+and the admin credential from the developer's env), and getting any of them
+subtly different per provider would make ``status`` and ``revoke`` inconsistent.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from agentauth.errors import ConfigError
+from agentauth.model import Applied, CredentialPolicy, Grant, GrantId, GrantStatus, Plan, Secret
+from agentauth.providers.base import ProviderContext
+from agentauth.redact import Scrubber
+
+
+def where(entry: CredentialPolicy) -> str:
+    """Return ``agentauth.yaml:12: credentials.VAR`` for messages about ``entry``."""
+    prefix = f"agentauth.yaml:{entry.line}: " if entry.line else "agentauth.yaml: "
+    return f"{prefix}credentials.{entry.variable}"
+
+
+def check_keys(entry: CredentialPolicy, known: Iterable[str]) -> None:
+    """Raise ConfigError naming the first option of ``entry`` that the provider does not know."""
+    allowed = set(known)
+    for key in entry.options:
+        if key not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise ConfigError(
+                f"{where(entry)}: unknown option {key!r} for provider {entry.provider}; "
+                f"known options: {names}"
+            )
+
+
+def string_list(entry: CredentialPolicy, key: str) -> tuple[str, ...]:
+    """Return option ``key`` as a tuple of non-empty strings (a lone string is one item)."""
+    raw = entry.options.get(key)
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, Sequence) or isinstance(items, (bytes, Mapping)):
+        raise ConfigError(f"{where(entry)}.{key}: expected a list of strings")
+    out = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{where(entry)}.{key}: {item!r} is not a non-empty string")
+        out.append(item)
+    return tuple(out)
+
+
+def positive_int(entry: CredentialPolicy, key: str, default: int, maximum: int) -> int:
+    """Return option ``key`` as an int in 1..maximum, or ``default`` when absent."""
+    raw = entry.options.get(key, default)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= maximum:
+        raise ConfigError(
+            f"{where(entry)}.{key}: expected a whole number from 1 to {maximum}, got {raw!r}"
+        )
+    return raw
+
+
+def identity_name(agent: str, *, limit: int = 32) -> str:
+    """Return ``agentauth_<agent>_<random>``: recognisable in the server's user list, unique.
+
+    ``limit`` is the server's maximum user-name length (32 on MySQL 8).
+    """
+    slug = re.sub(r"[^a-z0-9]+", "_", agent.lower()).strip("_") or "agent"
+    suffix = secrets.token_hex(3)
+    room = limit - len("agentauth__") - len(suffix)
+    return f"agentauth_{slug[:room]}_{suffix}"
+
+
+def new_password() -> Secret:
+    """Return a 32-character URL-safe random password (192 bits), wrapped."""
+    return Secret(secrets.token_urlsafe(24))
+
+
+def new_grant_id(provider: str) -> GrantId:
+    """Return a short unique grant id such as ``mysql-3f9a2c1b``."""
+    return GrantId(f"{provider}-{secrets.token_hex(4)}")
+
+
+def pending_grant(
+    entry: CredentialPolicy,
+    ctx: ProviderContext,
+    *,
+    scope: str,
+    objects: Mapping[str, Any],
+    revocable: bool = True,
+    long_lived: bool = False,
+    expires: bool = True,
+) -> Grant:
+    """Build the ledger record a plan carries: pending, expiring after the policy's ttl."""
+    from agentauth.config.policy import entry_digest
+
+    return Grant(
+        id=new_grant_id(entry.provider or "unknown"),
+        agent=ctx.policy.agent,
+        provider=entry.provider or "unknown",
+        variable=entry.variable,
+        created=ctx.now,
+        expires=ctx.now + timedelta(seconds=ctx.policy.ttl_seconds) if expires else None,
+        status=GrantStatus.PENDING,
+        scope=scope,
+        objects=dict(objects),
+        long_lived=long_lived,
+        revocable=revocable,
+        policy_digest=entry_digest(entry, ctx.policy),
+    )
+
+
+def applied_without_expiry(plan: Plan, scoped: Secret, what: str) -> Applied:
+    """Activate ``plan``'s grant for a server with no login expiry, and say who enforces it."""
+    return Applied(
+        grant=replace(plan.grant, status=GrantStatus.ACTIVE),
+        env={plan.variable: scoped},
+        notes=(
+            f"{what} never expire by themselves: run `agentauth revoke --expired` "
+            "(e.g. from cron) to enforce the ledger's expiry",
+        ),
+    )
+
+
+def admin_secret(variable: str, ctx: ProviderContext, what: str) -> Secret:
+    """Return the developer's own credential ``variable`` from the source env file."""
+    value = ctx.source_env.get(variable)
+    if value is None or not value.reveal().strip():
+        raise ConfigError(
+            f"{variable} is not set in {ctx.policy.source}; "
+            f"put your own {what} there (agentauth reads it to create the agent's "
+            "scoped one and never copies it to the agent)"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class ServerURL:
+    """A parsed ``scheme://user:password@host:port/path?query`` URL; the password stays wrapped."""
+
+    scheme: str
+    username: str
+    password: Secret | None
+    host: str
+    port: int | None
+    path: str
+    query: str
+
+    @property
+    def address(self) -> str:
+        """Return ``host:port`` (never credentials), for scopes and messages."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port else host
+
+    def with_credentials(self, username: str, password: Secret, *, path: str | None = None) -> str:
+        """Return this URL with other credentials (and optionally another path), as text."""
+        netloc = f"{quote(username, safe='')}:{quote(password.reveal(), safe='')}@{self.address}"
+        return urlunsplit(
+            (self.scheme, netloc, self.path if path is None else path, self.query, "")
+        )
+
+
+def parse_server_url(secret: Secret, schemes: Iterable[str], what: str) -> ServerURL:
+    """Parse a database/cache URL; the error never quotes the value (it holds a password)."""
+    text = secret.reveal().strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(
+            f"the {what} URL cannot be parsed; expected scheme://user:pass@host:port/…"
+        ) from None
+    allowed = tuple(schemes)
+    if parts.scheme.lower() not in allowed or not parts.hostname:
+        raise ConfigError(
+            f"the {what} URL must look like {allowed[0]}://user:password@host:port/…; "
+            f"supported schemes: {', '.join(allowed)}"
+        )
+    password = Secret(unquote(parts.password)) if parts.password is not None else None
+    return ServerURL(
+        scheme=parts.scheme,
+        username=unquote(parts.username or ""),
+        password=password,
+        host=parts.hostname,
+        port=port,
+        path=parts.path,
+        query=parts.query,
+    )
+
+
+def scrubber(*values: Secret | None) -> Scrubber:
+    """Return a Scrubber for the given values (None ignored), for SDK error text."""
+    return Scrubber(v for v in values if v is not None)

@@ -1,0 +1,448 @@
+"""The MySQL/MariaDB provider: a read-only user limited to an allowlist, connections and time.
+
+The agent gets its own user (``CREATE USER … WITH MAX_USER_CONNECTIONS``, plus
+``MAX_STATEMENT_TIME`` on MariaDB) holding only ``SELECT`` on the databases or tables
+the policy names. MySQL has no server-side expiry for a login (``PASSWORD EXPIRE``
+only forces a password change), so the ledger's expiry is enforced by
+``agentauth revoke --expired``. Revocation drops the user, then kills its open
+connections, because MySQL documents that dropping a user does not close them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from agentauth.errors import ConfigError, PermissionDenied, ProviderError
+from agentauth.model import (
+    Applied,
+    CredentialPolicy,
+    Finding,
+    Grant,
+    Plan,
+    PlanStep,
+    RevokeResult,
+    Secret,
+    Verification,
+)
+from agentauth.providers import kit as grantkit
+from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers.mysql.sql import (
+    MASK,
+    Target,
+    check_ident,
+    create_statements,
+    describe_grants,
+    drop_statements,
+    literal,
+    parse_targets,
+    privileges,
+    quote_ident,
+)
+
+__all__ = [
+    "MASK",
+    "PROVIDER",
+    "Target",
+    "check_ident",
+    "create_statements",
+    "describe_grants",
+    "drop_statements",
+    "literal",
+    "parse_targets",
+    "privileges",
+    "quote_ident",
+]
+
+if TYPE_CHECKING:
+    from pymysql.connections import Connection
+
+SCHEMES = ("mysql", "mariadb", "mysql+pymysql", "mariadb+pymysql", "mysql+mysqldb", "mysql2")
+OPTIONS = ("access", "databases", "tables", "max_connections", "max_statement_time")
+DEFAULT_MAX_CONNECTIONS = 3
+DEFAULT_MAX_STATEMENT_TIME = 30
+# MySQL 8 allows 32 characters in a user name, MariaDB 80; stay within both.
+USER_NAME_LIMIT = 32
+# PyMySQL raises these codes when the admin lacks a privilege it needs.
+# 1698: MariaDB refusing a login it has no user for (seen after DROP USER).
+_DENIED = {1044, 1045, 1142, 1143, 1227, 1410, 1698}
+_NO_SUCH_THREAD = 1094
+
+
+@dataclass(frozen=True)
+class Admin:
+    """The developer's own connection settings, parsed from the source env."""
+
+    url: grantkit.ServerURL
+
+    def connect(self, timeout: float = 10.0) -> Connection[Any]:
+        """Open an autocommit connection as the admin; translate connection failures."""
+        return connect(self.url, timeout=timeout)
+
+
+def _query(url: grantkit.ServerURL) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(url.query))
+
+
+def connect(url: grantkit.ServerURL, *, timeout: float = 10.0) -> Connection[Any]:
+    """Connect with PyMySQL (lazy import); errors become ProviderError without the password."""
+    import pymysql
+
+    query = _query(url)
+    kwargs: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port or 3306,
+        "user": url.username or None,
+        "password": url.password.reveal() if url.password else "",
+        "connect_timeout": timeout,
+        "read_timeout": max(timeout, 30.0),
+        "autocommit": True,
+        "charset": "utf8mb4",
+    }
+    if "unix_socket" in query:
+        kwargs["unix_socket"] = query["unix_socket"]
+    try:
+        return pymysql.connect(**kwargs)
+    except pymysql.err.MySQLError as exc:
+        text = grantkit.scrubber(url.password)(_describe(exc))
+        if _code(exc) in _DENIED:
+            raise PermissionDenied(
+                f"MySQL at {url.address} refused the login of {url.username!r}: {text}; "
+                "check the URL's user and password"
+            ) from None
+        raise ProviderError(
+            f"cannot connect to MySQL at {url.address}: {text}; check that the server is "
+            "running and the URL is right"
+        ) from None
+
+
+def _code(exc: BaseException) -> int:
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    return args[0] if args and isinstance(args[0], int) else 0
+
+
+def _describe(exc: BaseException) -> str:
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    if len(args) >= 2:
+        return f"({args[0]}) {args[1]}"
+    return str(exc) or type(exc).__name__
+
+
+def _flavor(conn: Connection[Any]) -> str:
+    with conn.cursor() as cur:
+        cur.execute("SELECT VERSION()")
+        row = cur.fetchone()
+    version = str(row[0]) if row else ""
+    return "mariadb" if "mariadb" in version.lower() else "mysql"
+
+
+def _missing_targets(conn: Connection[Any], targets: Sequence[Target]) -> list[str]:
+    missing = []
+    with conn.cursor() as cur:
+        for t in targets:
+            if t.table is None:
+                cur.execute(
+                    "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                    (t.database,),
+                )
+            else:
+                cur.execute(
+                    "SELECT 1 FROM information_schema.TABLES "
+                    "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                    (t.database, t.table),
+                )
+            if cur.fetchone() is None:
+                missing.append(t.label())
+    return missing
+
+
+class MySQLProvider:
+    """Creates and removes read-only MySQL/MariaDB users for agents."""
+
+    name: ClassVar[str] = "mysql"
+
+    # ------------------------------------------------------------------ validate
+
+    def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
+        """Check the options; only ``access: read-only`` exists (writes are never delegated)."""
+        grantkit.check_keys(entry, OPTIONS)
+        access = entry.options.get("access", "read-only")
+        if access != "read-only":
+            raise ConfigError(
+                f"{grantkit.where(entry)}.access: {access!r} is not supported; the MySQL "
+                "provider creates read-only users only (access: read-only)"
+            )
+        parse_targets(entry)
+        options: dict[str, Any] = {"access": "read-only"}
+        if "databases" in entry.options:
+            options["databases"] = list(grantkit.string_list(entry, "databases"))
+        if "tables" in entry.options:
+            options["tables"] = list(grantkit.string_list(entry, "tables"))
+        options["max_connections"] = grantkit.positive_int(
+            entry, "max_connections", DEFAULT_MAX_CONNECTIONS, 1000
+        )
+        options["max_statement_time"] = grantkit.positive_int(
+            entry, "max_statement_time", DEFAULT_MAX_STATEMENT_TIME, 86400
+        )
+        return replace(entry, options=options)
+
+    # ------------------------------------------------------------------ plan / apply
+
+    def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
+        """Connect as the admin to check the allowlist and the server flavour; build the SQL."""
+        entry = self.validate(entry)
+        admin = Admin(
+            grantkit.parse_server_url(
+                grantkit.admin_secret(entry.variable, ctx, "MySQL URL"), SCHEMES, "MySQL"
+            )
+        )
+        targets = parse_targets(entry)
+        if not targets:
+            db = admin.url.path.lstrip("/")
+            if not db:
+                raise ConfigError(
+                    f"{grantkit.where(entry)}: name what the agent may read with databases: "
+                    "[shop] or tables: [shop.orders] (the URL names no database either)"
+                )
+            targets = (Target(check_ident(db, "database")),)
+        warnings: list[str] = []
+        with admin.connect() as conn:
+            flavor = _flavor(conn)
+            missing = _missing_targets(conn, targets)
+        if missing:
+            raise ConfigError(
+                f"{grantkit.where(entry)}: not found on {admin.url.address} (or not visible "
+                f"to {admin.url.username!r}): {', '.join(missing)}; fix the names in the policy"
+            )
+        max_time: int | None = int(entry.options["max_statement_time"])
+        if flavor != "mariadb":
+            warnings.append(
+                "MySQL has no per-user MAX_STATEMENT_TIME (MariaDB only); statements "
+                "are not time-limited for this user"
+            )
+            max_time = None
+        user = grantkit.identity_name(ctx.policy.agent, limit=USER_NAME_LIMIT)
+        max_conn = int(entry.options["max_connections"])
+        shown = create_statements(
+            user, MASK, targets, max_connections=max_conn, max_statement_time=max_time
+        )
+        labels = ", ".join(t.label() for t in targets)
+        limits = f"max {max_conn} connections" + (
+            f", {max_time} s statements" if max_time is not None else ""
+        )
+        grant = grantkit.pending_grant(
+            entry,
+            ctx,
+            scope=f"read-only on {labels} ({admin.url.address}, {limits})",
+            objects={
+                "user": user,
+                "host": "%",
+                "address": admin.url.address,
+                "flavor": flavor,
+                "targets": [t.label() for t in targets],
+            },
+        )
+        steps = [PlanStep(f"create MySQL user {user} on {admin.url.address}", shown[0])]
+        steps += [
+            PlanStep(f"grant SELECT on {t.label()}", s)
+            for t, s in zip(targets, shown[1:], strict=True)
+        ]
+        steps.append(
+            PlanStep(
+                f"write {entry.variable} to {ctx.policy.output} as {user}",
+                "no server-side expiry exists for MySQL users: "
+                "`agentauth revoke --expired` enforces the ledger's",
+            )
+        )
+        return Plan(
+            variable=entry.variable,
+            provider=self.name,
+            grant=grant,
+            steps=tuple(steps),
+            outputs=(entry.variable,),
+            warnings=tuple(warnings),
+            private={
+                "password": grantkit.new_password(),
+                "targets": targets,
+                "max_connections": max_conn,
+                "max_statement_time": max_time,
+                "database": targets[0].database,
+            },
+        )
+
+    def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
+        """Run the CREATE USER and GRANTs; on any failure drop the half-made user again."""
+        import pymysql
+
+        admin_value = grantkit.admin_secret(plan.variable, ctx, "MySQL URL")
+        url = grantkit.parse_server_url(admin_value, SCHEMES, "MySQL")
+        password: Secret = plan.private["password"]
+        user = str(plan.grant.objects["user"])
+        targets: tuple[Target, ...] = plan.private["targets"]
+        statements = create_statements(
+            user,
+            password.reveal(),
+            targets,
+            max_connections=plan.private["max_connections"],
+            max_statement_time=plan.private["max_statement_time"],
+        )
+        scrub = grantkit.scrubber(password, url.password)
+        with connect(url) as conn:
+            done = 0
+            try:
+                with conn.cursor() as cur:
+                    for statement in statements:
+                        cur.execute(statement)
+                        done += 1
+            except pymysql.err.MySQLError as exc:
+                if done:
+                    _drop_quietly(conn, user)
+                text = scrub(_describe(exc))
+                if _code(exc) in _DENIED:
+                    manual = "\n".join(
+                        s + ";"
+                        for s in create_statements(
+                            user,
+                            MASK,
+                            targets,
+                            max_connections=plan.private["max_connections"],
+                            max_statement_time=plan.private["max_statement_time"],
+                        )
+                    ).replace("'***'", "'<choose a password>'")
+                    raise PermissionDenied(
+                        f"{url.username!r} may not create the agent's user on {url.address}: "
+                        f"{text}; it needs CREATE USER and SELECT … WITH GRANT OPTION on the "
+                        "allowlisted objects, or ask a DBA to run the SQL below",
+                        manual=manual,
+                    ) from None
+                raise ProviderError(
+                    f"creating the MySQL user on {url.address} failed: {text}; nothing was kept"
+                ) from None
+        scoped = url.with_credentials(user, password, path=f"/{plan.private['database']}")
+        return grantkit.applied_without_expiry(plan, Secret(scoped), "MySQL users")
+
+    def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
+        """MySQL users are long-lived; nothing is minted per run."""
+        return None
+
+    # ------------------------------------------------------------------ revoke
+
+    def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
+        """Revoke, drop the user, then kill its open connections; gone already is success."""
+        import pymysql
+
+        user = str(grant.objects.get("user", ""))
+        host = str(grant.objects.get("host", "%"))
+        manual = "\n".join(s + ";" for s in drop_statements(user, host)) if user else None
+        value = ctx.source_env.get(grant.variable)
+        if not user:
+            return RevokeResult(grant.id, False, "the ledger entry names no MySQL user")
+        if value is None:
+            return RevokeResult(
+                grant.id,
+                False,
+                f"{grant.variable} (the admin URL) is no longer in {ctx.policy.source}; put it "
+                "back and run revoke again, or have a DBA run the SQL below",
+                manual=manual,
+            )
+        url = grantkit.parse_server_url(value, SCHEMES, "MySQL")
+        scrub = grantkit.scrubber(url.password)
+        try:
+            with connect(url) as conn:
+                with conn.cursor() as cur:
+                    revoke_sql, drop_sql = drop_statements(user, host)
+                    try:
+                        cur.execute(revoke_sql)
+                    except pymysql.err.MySQLError as exc:
+                        # 1141/1269: no such grant or user — already gone, which is fine.
+                        if _code(exc) not in (1141, 1269, 1396):
+                            raise
+                    cur.execute(drop_sql)
+                survivors = _kill_connections(conn, user)
+        except pymysql.err.MySQLError as exc:
+            return RevokeResult(
+                grant.id,
+                False,
+                f"revoking MySQL user {user} on {url.address} failed: {scrub(_describe(exc))}",
+                manual=manual,
+            )
+        except (ProviderError, ConfigError) as exc:
+            return RevokeResult(grant.id, False, str(exc), manual=manual)
+        if survivors:
+            return RevokeResult(
+                grant.id,
+                False,
+                f"dropped MySQL user {user}, but {survivors} of its connections are still open: "
+                f"{url.username!r} needs PROCESS and CONNECTION ADMIN (or SUPER) to kill them",
+                manual=manual,
+            )
+        return RevokeResult(grant.id, True, f"dropped MySQL user {user} on {url.address}")
+
+    # ------------------------------------------------------------------ verify
+
+    def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
+        """Connect as the credential and read ``SHOW GRANTS FOR CURRENT_USER()``."""
+        try:
+            url = grantkit.parse_server_url(finding.secret, SCHEMES, "MySQL")
+        except ConfigError as exc:
+            return Verification("unknown", str(exc))
+        try:
+            with connect(url, timeout=min(ctx.timeout, 10.0)) as conn, conn.cursor() as cur:
+                cur.execute("SHOW GRANTS FOR CURRENT_USER()")
+                lines = [str(row[0]) for row in cur.fetchall()]
+        except PermissionDenied:
+            return Verification("invalid", f"MySQL at {url.address} refused the login")
+        except ProviderError as exc:
+            return Verification("unknown", str(exc))
+        except Exception as exc:  # any driver error: unknown, never a crash of the audit
+            return Verification("unknown", f"could not read grants: {type(exc).__name__}")
+        return describe_grants(lines)
+
+
+def _drop_quietly(conn: Connection[Any], user: str) -> None:
+    import pymysql
+
+    for statement in drop_statements(user):
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+        except pymysql.err.MySQLError:
+            continue
+
+
+def _kill_connections(conn: Connection[Any], user: str, rounds: int = 20) -> int:
+    """Kill every connection of ``user``; return how many are still open afterwards.
+
+    A killed thread lingers in the process list for a moment, so this polls briefly.
+    """
+    import time
+
+    import pymysql
+
+    own = conn.thread_id()  # type: ignore[no-untyped-call]
+    killed: set[int] = set()
+    remaining: list[int] = []
+    for _ in range(rounds):
+        with conn.cursor() as cur:
+            cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s", (user,))
+            remaining = [int(row[0]) for row in cur.fetchall() if int(row[0]) != own]
+        if not remaining:
+            return 0
+        for thread in remaining:
+            if thread in killed:
+                continue
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("KILL CONNECTION %s", (thread,))
+                killed.add(thread)
+            except pymysql.err.MySQLError as exc:
+                if _code(exc) != _NO_SUCH_THREAD:
+                    return len(remaining)
+        time.sleep(0.05)
+    return len(remaining)
+
+
+PROVIDER = MySQLProvider()

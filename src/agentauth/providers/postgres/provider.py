@@ -1,0 +1,467 @@
+"""The PostgreSQL provider: a read-only, expiring login role per agent, and its clean removal.
+
+Connected with the developer's own URL (the admin credential), it creates in ONE
+transaction a role with no dangerous attributes, a SCRAM verifier instead of a
+password, ``VALID UNTIL`` now + ttl and SELECT-only privileges on the policy's
+schemas or tables, and hands back a URL for ``.env.ai``. Revocation disables the
+login, terminates its sessions, drops what it owns or was granted in every database
+it touched, and drops the role. psycopg is imported only inside these functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from agentauth.config.policy import parse_duration
+from agentauth.errors import ConfigError, PermissionDenied, ProviderError
+from agentauth.model import (
+    Applied,
+    CredentialPolicy,
+    Finding,
+    Grant,
+    GrantStatus,
+    Plan,
+    PlanStep,
+    RevokeResult,
+    Secret,
+    Verification,
+)
+from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers.postgres import sql as pgsql
+from agentauth.providers.postgres.introspect import ServerFacts, inspect
+from agentauth.redact import Scrubber
+from agentauth.state.ledger import new_grant_id
+
+_OPTIONS = {
+    "access",
+    "schemas",
+    "tables",
+    "columns",
+    "sequences",
+    "connection_limit",
+    "statement_timeout",
+    "idle_session_timeout",
+    "ttl",
+    "hardening",
+}
+_DEFAULTS: dict[str, Any] = {
+    "access": "read-only",
+    "schemas": ["public"],
+    "sequences": True,
+    "connection_limit": 3,
+    "statement_timeout": "30s",
+    "idle_session_timeout": "15m",
+}
+CONNECT_TIMEOUT = 5
+
+PRESETS: dict[str, dict[str, object]] = {
+    "code-review": {"access": "read-only", "schemas": ["public"], "statement_timeout": "15s"},
+    "db-query": {"access": "read-only", "schemas": ["public"], "statement_timeout": "60s"},
+    "support": {"access": "read-only", "schemas": ["public"], "connection_limit": 2},
+    "deploy-staging": {"access": "read-only", "schemas": ["public"]},
+}
+
+
+def _bad(entry: CredentialPolicy, key: str, problem: str) -> ConfigError:
+    return ConfigError(
+        f"line {entry.line}: credentials.{entry.variable}.{key}: {problem}; fix it in the policy"
+    )
+
+
+def _qualified(schema: str, table: str) -> str:
+    """Return ``"schema"."table"``, quoted so that any name splits back unchanged."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table))
+
+
+def _string_list(entry: CredentialPolicy, key: str, value: object) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _bad(entry, key, "expected a list of names")
+    return list(value)
+
+
+def _seconds_text(entry: CredentialPolicy, key: str, value: object) -> str:
+    seconds = parse_duration(value, key=f"credentials.{entry.variable}.{key}", line=entry.line)
+    return f"{seconds}s"
+
+
+def validate_options(entry: CredentialPolicy) -> dict[str, Any]:
+    """Check and normalise one entry's options (shared by validate and the tests)."""
+    unknown = sorted(set(entry.options) - _OPTIONS)
+    if unknown:
+        raise _bad(entry, unknown[0], f"unknown key; known keys: {', '.join(sorted(_OPTIONS))}")
+    opts = {**_DEFAULTS, **entry.options}
+    if opts["access"] != "read-only":
+        raise _bad(entry, "access", f"{opts['access']!r} is not supported; use read-only")
+    schemas = _string_list(entry, "schemas", opts["schemas"])
+    try:
+        for schema in schemas:
+            pgsql.check_identifier(schema, "schema")
+        tables: list[list[str]] = []
+        raw_tables = opts.get("tables", [])
+        raw_tables = [raw_tables] if isinstance(raw_tables, str) else raw_tables
+        if not isinstance(raw_tables, list):
+            raise _bad(entry, "tables", 'expected a list like ["public.orders"]')
+        for raw in raw_tables:
+            if isinstance(raw, list) and len(raw) == 2:  # already normalised
+                schema, table = str(raw[0]), str(raw[1])
+            elif isinstance(raw, str) and raw:
+                schema, table = pgsql.split_qualified(raw, schemas[0])
+            else:
+                raise _bad(entry, "tables", f"{raw!r} is not a table name")
+            tables.append(
+                [pgsql.check_identifier(schema, "schema"), pgsql.check_identifier(table, "table")]
+            )
+        columns: dict[str, list[str]] = {}
+        raw_columns = opts.get("columns", {})
+        if not isinstance(raw_columns, Mapping):
+            raise _bad(entry, "columns", 'expected a mapping like {"public.orders": [id, total]}')
+        for raw, names in raw_columns.items():
+            schema, table = pgsql.split_qualified(str(raw), schemas[0])
+            cols = _string_list(entry, "columns", names)
+            for col in cols:
+                pgsql.check_identifier(col, "column")
+            columns[_qualified(schema, table)] = cols
+            if [schema, table] not in tables:
+                tables.append([schema, table])
+    except ValueError as exc:
+        raise _bad(entry, "tables", str(exc)) from None
+    limit = opts["connection_limit"]
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise _bad(entry, "connection_limit", "expected a whole number from 1 to 100")
+    for flag in ("sequences", "hardening"):
+        if flag in opts and not isinstance(opts[flag], bool):
+            raise _bad(entry, flag, "expected true or false")
+    normal: dict[str, Any] = {
+        "access": "read-only",
+        "schemas": schemas,
+        "tables": tables,
+        "columns": columns,
+        "sequences": opts["sequences"],
+        "connection_limit": limit,
+        "statement_timeout": _seconds_text(entry, "statement_timeout", opts["statement_timeout"]),
+        "idle_session_timeout": _seconds_text(
+            entry, "idle_session_timeout", opts["idle_session_timeout"]
+        ),
+    }
+    if "ttl" in opts:
+        key = f"credentials.{entry.variable}.ttl"
+        normal["ttl"] = parse_duration(opts["ttl"], key=key, line=entry.line)
+    if "hardening" in opts:
+        normal["hardening"] = opts["hardening"]
+    return normal
+
+
+def _admin_url(variable: str, env: Mapping[str, Secret], source: str) -> Secret:
+    value = env.get(variable)
+    if value is None or not value.reveal().strip():
+        raise ConfigError(
+            f"{variable} is not set in {source}; the Postgres provider connects with it "
+            "as the admin credential. Add it, or change the policy entry"
+        )
+    return value
+
+
+@contextlib.contextmanager
+def connect(
+    conninfo: Secret, *, dbname: str | None = None, autocommit: bool = False
+) -> Iterator[Any]:
+    """Open a psycopg connection, translating failures into a ProviderError naming host:port."""
+    import psycopg
+
+    params = pgsql.parse_conninfo(conninfo.reveal())
+    scrub = Scrubber([conninfo, *([Secret(params["password"])] if "password" in params else [])])
+    extra: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "autocommit": autocommit}
+    if "application_name" not in params:
+        extra["application_name"] = "agentauth"
+    if dbname is not None:
+        extra["dbname"] = dbname
+    try:
+        conn = psycopg.connect(conninfo.reveal(), **extra)
+    except psycopg.Error as exc:
+        reason = scrub(str(exc).strip().splitlines()[-1] if str(exc).strip() else "")
+        raise ProviderError(
+            f"cannot connect to PostgreSQL at {pgsql.endpoint(params)}: {reason}; "
+            "check that the server is running and the URL is right"
+        ) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _sql_error(exc: Exception, what: str, scrub: Scrubber) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{what}: {scrub(text)}"
+
+
+class PostgresProvider:
+    """The :class:`agentauth.providers.base.Provider` for PostgreSQL URLs."""
+
+    name: ClassVar[str] = "postgres"
+
+    def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
+        """Normalise the options; ConfigError names the key and the entry's line."""
+        from dataclasses import replace
+
+        return replace(entry, options=validate_options(entry))
+
+    def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
+        """Connect as the credential and report what it can really do (audit --verify)."""
+        from agentauth.providers.postgres.verify import verify
+
+        return verify(finding, ctx)
+
+    # ------------------------------------------------------------------ plan
+
+    def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
+        """Inspect the server as the admin and build the exact SQL; creates nothing."""
+        opts = validate_options(entry)
+        admin = _admin_url(entry.variable, ctx.source_env, ctx.policy.source)
+        params = pgsql.parse_conninfo(admin.reveal())
+        schemas = list(opts["schemas"])
+        all_schemas = sorted(set(schemas) | {s for s, _ in opts["tables"]})
+        with connect(admin, autocommit=True) as conn:
+            facts = inspect(conn, all_schemas)
+        ttl = int(opts.get("ttl", ctx.policy.ttl_seconds))
+        expires = (ctx.now + timedelta(seconds=ttl)).replace(microsecond=0)
+        role = pgsql.role_name(ctx.policy.agent)
+        hardening = bool(opts.get("hardening", ctx.policy.hardening))
+        spec, warnings, problems = _resolve(
+            entry, opts, facts, role, expires.isoformat(), hardening
+        )
+        stmts = pgsql.provision_statements(spec, pgsql.MASKED_VERIFIER)
+        shown = pgsql.render(stmts)
+        where = f"{facts.database}@{pgsql.endpoint(params)}"
+        if problems:
+            manual = pgsql.render(pgsql.provision_statements(spec, "<a password of your choice>"))
+            raise PermissionDenied(
+                f"{entry.variable}: the admin role {facts.admin!r} cannot provision on {where}: "
+                + "; ".join(problems)
+                + ". Give it those rights, or have a DBA run the SQL below and put the URL "
+                "in .env.ai yourself",
+                manual=manual,
+            )
+        scope = _scope(spec, where)
+        grant = Grant(
+            id=new_grant_id("postgres"),
+            agent=ctx.policy.agent,
+            provider=self.name,
+            variable=entry.variable,
+            created=ctx.now,
+            expires=expires,
+            status=GrantStatus.PENDING,
+            scope=scope,
+            objects={
+                "role": role,
+                "databases": [facts.database],
+                "server": pgsql.endpoint(params),
+                "admin": facts.admin,
+                "server_version": facts.version,
+            },
+        )
+        password = pgsql.new_password()
+        return Plan(
+            variable=entry.variable,
+            provider=self.name,
+            grant=grant,
+            steps=(
+                PlanStep(
+                    f"create role {role}: {scope}; valid until {expires.isoformat()}",
+                    shown,
+                ),
+            ),
+            outputs=(entry.variable,),
+            warnings=tuple(warnings),
+            private={
+                "statements": pgsql.provision_statements(spec, pgsql.scram_verifier(password)),
+                "password": Secret(password),
+                "role": role,
+            },
+        )
+
+    # ------------------------------------------------------------------ apply
+
+    def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
+        """Run the plan's SQL in one transaction and return the agent's URL."""
+        import psycopg
+
+        admin = _admin_url(plan.variable, ctx.source_env, ctx.policy.source)
+        params = pgsql.parse_conninfo(admin.reveal())
+        password: Secret = plan.private["password"]
+        statements: Sequence[Any] = plan.private["statements"]
+        scrub = Scrubber([admin, password])
+        with connect(admin) as conn:
+            try:
+                with conn.transaction():
+                    for statement in statements:
+                        conn.execute(statement)
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise PermissionDenied(
+                    _sql_error(exc, f"{plan.variable}: the admin role was refused", scrub)
+                    + "; nothing was created. Have a DBA run the SQL shown by "
+                    "`agentauth provision --dry-run`",
+                    manual=plan.steps[0].detail,
+                ) from None
+            except psycopg.Error as exc:
+                raise ProviderError(
+                    _sql_error(exc, f"{plan.variable}: provisioning failed", scrub)
+                    + "; the transaction was rolled back and nothing was created"
+                ) from None
+        url = pgsql.scoped_conninfo(
+            admin.reveal(), params, plan.private["role"], password.reveal(), ctx.policy.agent
+        )
+        grant = Grant(**{**_grant_fields(plan.grant), "status": GrantStatus.ACTIVE})
+        return Applied(grant=grant, env={plan.variable: Secret(url)})
+
+    def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
+        """Postgres credentials live in ``.env.ai``; nothing is minted per run."""
+        return None
+
+    # ------------------------------------------------------------------ revoke
+
+    def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
+        """NOLOGIN, terminate sessions, REASSIGN/DROP OWNED per database, DROP ROLE."""
+        from agentauth.providers.postgres.revoke import revoke
+
+        return revoke(grant, ctx)
+
+
+def _grant_fields(grant: Grant) -> dict[str, Any]:
+    from dataclasses import fields
+
+    return {f.name: getattr(grant, f.name) for f in fields(grant)}
+
+
+def _resolve(
+    entry: CredentialPolicy,
+    opts: Mapping[str, Any],
+    facts: ServerFacts,
+    role: str,
+    valid_until: str,
+    hardening: bool,
+) -> tuple[pgsql.RoleSpec, list[str], list[str]]:
+    """Match the policy against the server: the spec, warnings, and privilege problems."""
+    from psycopg import sql
+
+    warnings: list[str] = []
+    problems: list[str] = []
+    if not (facts.superuser or facts.createrole):
+        problems.append("it has neither CREATEROLE nor SUPERUSER")
+    tables = [(s, t) for s, t in opts["tables"]]
+    wanted = sorted(set(opts["schemas"]) | {s for s, _ in tables})
+    for schema in wanted:
+        if schema not in facts.schemas:
+            raise _bad(entry, "schemas", f"schema {schema!r} does not exist in {facts.database}")
+        if not facts.schemas[schema][0]:
+            problems.append(f"it may not grant USAGE on schema {schema}")
+    columns = {
+        pgsql.split_qualified(key, "public"): tuple(cols)
+        for key, cols in dict(opts["columns"]).items()
+    }
+    for schema, table in tables:
+        rel = facts.relation(schema, table)
+        if rel is None or rel.is_sequence:
+            raise _bad(
+                entry, "tables", f"table {schema}.{table} does not exist in {facts.database}"
+            )
+        if not rel.grantable:
+            problems.append(f"it may not grant SELECT on {schema}.{table} (owner {rel.owner})")
+        for col in columns.get((schema, table), ()):
+            if (schema, table, col) not in facts.columns:
+                raise _bad(entry, "columns", f"column {col!r} does not exist in {schema}.{table}")
+    all_tables = not tables
+    owners: list[tuple[str, str]] = []
+    if all_tables:
+        in_scope = [r for r in facts.relations if r.schema in opts["schemas"]]
+        blocked = [r for r in in_scope if not r.grantable and not r.is_sequence]
+        if blocked:
+            names = ", ".join(f"{r.schema}.{r.name} ({r.owner})" for r in blocked[:10])
+            warnings.append(f"the admin may not grant SELECT on: {names}; they stay unreadable")
+        if not [r for r in in_scope if not r.is_sequence]:
+            warnings.append("the schemas have no tables yet; tables created later are covered")
+        for schema in opts["schemas"]:
+            table_owners = {r.owner: r.owner_member for r in in_scope if r.schema == schema}
+            table_owners.setdefault(facts.admin, True)
+            for owner, member in sorted(table_owners.items()):
+                if member or facts.superuser:
+                    owners.append((owner, schema))
+                else:
+                    warnings.append(
+                        f"tables created later by {owner} in {schema} will not be readable "
+                        f"(the admin is not a member of {owner})"
+                    )
+    grant_connect = facts.connect_grantable
+    if not grant_connect and not facts.public_connect:
+        problems.append(f"it may not grant CONNECT on database {facts.database}")
+    hardening_sql: list[Any] = []
+    if facts.version < 150000 and any(facts.schemas.get(s, (0, 0, 0))[1] for s in wanted):
+        warnings.append(
+            "PostgreSQL < 15: PUBLIC may CREATE in a granted schema (the agent could create "
+            "tables if it turns read-only off); set hardening: true to revoke it"
+        )
+        if hardening:
+            hardening_sql.extend(
+                sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(s))
+                for s in wanted
+                if facts.schemas[s][1] and (facts.schemas[s][2] or facts.superuser)
+            )
+    if facts.public_temp:
+        if hardening and (facts.database_owner or facts.superuser):
+            hardening_sql.append(
+                sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(
+                    sql.Identifier(facts.database)
+                )
+            )
+        else:
+            warnings.append(
+                "PUBLIC may create temporary tables in this database (the agent can too, after "
+                "SET default_transaction_read_only = off); hardening: true revokes it for all roles"
+            )
+    definers = [f for f in facts.public_functions if f[3]]
+    if facts.public_functions:
+        warnings.append(
+            f"{len(facts.public_functions)} function(s) in the granted schemas are executable by "
+            "PUBLIC, so by the agent"
+        )
+    if definers:
+        listed = ", ".join(f"{s}.{n}({a}) owned by {o}" for s, n, a, _d, o in definers[:10])
+        warnings.append(f"SECURITY DEFINER functions the agent could call: {listed}")
+    spec = pgsql.RoleSpec(
+        role=role,
+        database=facts.database,
+        valid_until=valid_until,
+        connection_limit=int(opts["connection_limit"]),
+        statement_timeout=str(opts["statement_timeout"]),
+        idle_session_timeout=str(opts["idle_session_timeout"]),
+        idle_in_transaction_timeout="60s",
+        schemas=tuple(opts["schemas"]),
+        all_tables=all_tables,
+        tables=tuple(tables),
+        columns=columns,
+        sequences=bool(opts["sequences"]),
+        default_owners=tuple(owners),
+        grant_connect=grant_connect,
+        hardening=tuple(hardening_sql),
+        server_version=facts.version,
+    )
+    return spec, warnings, problems
+
+
+def _scope(spec: pgsql.RoleSpec, where: str) -> str:
+    if spec.all_tables:
+        target = ", ".join(f"{s}.*" for s in spec.schemas)
+    else:
+        parts = []
+        for schema, table in spec.tables:
+            cols = spec.columns.get((schema, table))
+            parts.append(f"{schema}.{table}" + (f"({', '.join(cols)})" if cols else ""))
+        target = ", ".join(parts)
+    return f"read-only on {target} ({where})"
+
+
+PROVIDER = PostgresProvider()
