@@ -235,6 +235,12 @@ class Grant:
     """Hash of the policy entry that produced it; a changed entry rotates the grant."""
     error: str | None = None
     """The last revocation error, if any (already redacted)."""
+    mints_per_run: bool = False
+    """Set by the provider's ``apply``: ``run`` mints a fresh short-lived value for this grant."""
+    expiry_variable: str | None = None
+    """The ``.env.ai`` variable holding the minted value's expiry (AWS_CREDENTIAL_EXPIRATION)."""
+    parent: GrantId | None = None
+    """The grant this one was delegated from; revoking the parent revokes it (cascade)."""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ def grant_to_dict(grant: Grant) -> dict[str, Any]:
         "revocable": grant.revocable,
         "policy_digest": grant.policy_digest,
         "error": grant.error,
+        "mints_per_run": grant.mints_per_run,
+        "expiry_variable": grant.expiry_variable,
+        "parent": grant.parent,
     }
 
 
@@ -65,12 +68,19 @@ def grant_from_dict(data: dict[str, Any]) -> Grant:
             revocable=bool(data.get("revocable", True)),
             policy_digest=str(data.get("policy_digest", "")),
             error=data.get("error"),
+            mints_per_run=bool(data.get("mints_per_run", False)),
+            expiry_variable=_optional_str(data.get("expiry_variable")),
+            parent=GrantId(str(data["parent"])) if data.get("parent") else None,
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise StateError(
             f"a ledger record is damaged ({type(exc).__name__}: {exc}); "
             "inspect the ledger file named by `agentauth status --verbose`"
         ) from None
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 class Ledger:
