@@ -19,6 +19,15 @@ from agentauth.errors import ConfigError
 from agentauth.model import Secret
 
 _BARE = re.compile(r"^[A-Za-z0-9_./:@%+,=-]*$")
+ENV_AI_MARKER = "written by agentauth"
+"""Every ``.env.ai`` header holds this phrase; a file without it is not ours to overwrite."""
+_SOURCE_NAMES = frozenset(
+    {".env", ".envrc", ".env.local", ".env.development", ".env.development.local",
+     ".env.production", ".env.production.local", ".env.test", ".env.test.local", ".flaskenv",
+     ".dev.vars"}
+)  # fmt: skip
+"""Env files the audit and the agent tools read as the developer's own source."""
+_HEADER_PROBE_BYTES = 4096
 
 
 def quote_value(value: str) -> str:
@@ -96,6 +105,57 @@ def ensure_gitignored(path: Path, project_root: Path) -> bool:
     return True
 
 
+def _has_marker(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEADER_PROBE_BYTES)
+    except OSError:
+        return False
+    return ENV_AI_MARKER.encode() in head
+
+
+def check_output(path: Path, project_root: Path, *, source: Path | None = None) -> Path:
+    """Return the resolved output path, or raise ConfigError when writing it could destroy data.
+
+    Why resolved paths: ``output: ./.env`` or a symlink names the source without
+    spelling it the same way, and a policy arriving in a pull request may point
+    ``output`` anywhere. Refused: the source itself, anything under ``.git/`` or
+    outside the project, a file the developer or the agent tools use as a source
+    env file, and an existing file that does not carry agentauth's header.
+    """
+    root = project_root.resolve()
+    target = path.resolve()
+    shown = path.name
+    if source is not None and target == source.resolve():
+        raise ConfigError(
+            f"output {shown} is the source env file; the source is never modified. "
+            "Set output: .env.ai in the policy"
+        )
+    try:
+        relative = target.relative_to(root)
+    except ValueError:
+        raise ConfigError(
+            f"output {path} resolves to {target}, outside the project {root}; "
+            "set output: .env.ai in the policy"
+        ) from None
+    if ".git" in relative.parts:
+        raise ConfigError(
+            f"output {relative.as_posix()} is inside .git/; writing it would damage the "
+            "repository. Set output: .env.ai in the policy"
+        )
+    if target.name in _SOURCE_NAMES:
+        raise ConfigError(
+            f"output {relative.as_posix()} is an env file the developer's tools read as a "
+            "source; set output: .env.ai in the policy"
+        )
+    if target.exists() and not (target.is_file() and _has_marker(target)):
+        raise ConfigError(
+            f"output {relative.as_posix()} exists and was not written by agentauth; "
+            "refusing to overwrite it. Move it aside or choose another output in the policy"
+        )
+    return target
+
+
 def render(values: Sequence[tuple[str, str | Secret]], header: str) -> str:
     """Return the full text of an env file: the header as comments, then one line per value."""
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
@@ -111,17 +171,22 @@ def write_env_ai(
     header: str,
     *,
     project_root: Path,
+    source: Path | None = None,
 ) -> None:
     """Write ``path`` atomically with mode 0600 and git-ignore it; refuse if git tracks it.
 
     Why refuse rather than warn: a tracked ``.env.ai`` would put the agent's
     credentials in the next commit, which is exactly the leak this tool prevents.
+    :func:`check_output` runs first: the writer itself refuses a destructive target.
     """
+    if ENV_AI_MARKER not in header:
+        header = f"This file was {ENV_AI_MARKER}.\n{header}"
     if git_tracks(path, project_root):
         raise ConfigError(
             f"git tracks {path.name}; it would commit the agent's credentials. "
             f"Run `git rm --cached {path.name}` and commit, then provision again"
         )
+    check_output(path, project_root, source=source)
     text = render(values, header)
     directory = path.parent
     try:

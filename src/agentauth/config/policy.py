@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -161,7 +162,9 @@ def parse_policy(text: str, path: str = POLICY_FILE) -> Policy:
         )
     source = _relative_file(value("source", ".env"), "source", path)
     output = _relative_file(value("output", ".env.ai"), "output", path)
-    if source == output:
+    # NOTE: normalised, so ``./.env`` and ``.env`` are the same file here; symlinks and
+    # the other destructive targets are refused on the resolved path by envwrite.check_output.
+    if os.path.normpath(source) == os.path.normpath(output):
         raise ConfigError(f"{path}: output must differ from source; the source is never modified")
     ttl_raw, line = value("ttl", DEFAULT_TTL)
     ttl = parse_duration(ttl_raw, key="ttl", line=line, path=path)

@@ -174,7 +174,13 @@ def _previous(entry: CredentialPolicy, ctx: ProviderContext) -> list[Grant]:
 
 
 def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
-    """Validate every entry and ask each provider for its plan; changes nothing."""
+    """Validate every entry and ask each provider for its plan; changes nothing.
+
+    The output path is checked first, so a destructive ``output:`` is refused
+    before any provider creates anything (and by ``--dry-run`` too).
+    """
+    root = ctx.project_root
+    envwrite.check_output(root / policy.output, root, source=root / policy.source)
     current = _read_current(ctx.project_root / policy.output)
     named = {e.variable: e for e in policy.credentials}
     warnings: list[str] = []
@@ -380,7 +386,11 @@ def apply(
     out = root / policy.output
     say(f"writing {policy.output} ({len(values)} variables)")
     envwrite.write_env_ai(
-        out, values, _header(policy, [*created, *kept], ctx.now), project_root=root
+        out,
+        values,
+        _header(policy, [*created, *kept], ctx.now),
+        project_root=root,
+        source=root / policy.source,
     )
     for name in pplan.passed:
         auditlog.append(root, "pass", agent=policy.agent, variable=name, reason="policy: pass")
@@ -462,7 +472,13 @@ def _strip_env_ai(ctx: ProviderContext, names: Sequence[str]) -> None:
         ]
     )
     try:
-        envwrite.write_env_ai(path, list(remaining), header, project_root=ctx.project_root)
+        envwrite.write_env_ai(
+            path,
+            list(remaining),
+            header,
+            project_root=ctx.project_root,
+            source=ctx.project_root / ctx.policy.source,
+        )
     except ConfigError as exc:
         ctx.warn(f"could not remove revoked values from {ctx.policy.output}: {exc}")
 
