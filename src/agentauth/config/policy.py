@@ -21,7 +21,9 @@ from agentauth.model import Action, CredentialPolicy, Policy
 POLICY_FILE = "agentauth.yaml"
 DEFAULT_TTL = "8h"
 MAX_TTL_SECONDS = 90 * 24 * 3600
-_TOP_KEYS = {"version", "agent", "source", "output", "ttl", "hardening", "credentials"}
+_TOP_KEYS = {
+    "version", "agent", "source", "output", "ttl", "hardening", "credentials", "network",
+}  # fmt: skip
 _AGENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _DURATION_PART = re.compile(r"(\d+)\s*(d|h|m|s)", re.IGNORECASE)
@@ -171,6 +173,10 @@ def parse_policy(text: str, path: str = POLICY_FILE) -> Policy:
     hardening, line = value("hardening", False)
     if not isinstance(hardening, bool):
         raise ConfigError(f"{_where(path, line)}hardening: expected true or false")
+    if "network" in top:  # the broker's egress policy: see config/brokerpolicy.py
+        from agentauth.config.brokerpolicy import validate_network
+
+        validate_network(*value("network", None), path)
     credentials: list[CredentialPolicy] = []
     if "credentials" in top:
         _cline, cnode = top["credentials"]

@@ -15,6 +15,7 @@ PROVIDERS: dict[str, str] = {
     "aws": "agentauth.providers.aws.provider",
     "github": "agentauth.providers.github.provider",
     "stripe": "agentauth.providers.stripe.provider",
+    "http": "agentauth.providers.http",
 }
 
 
