@@ -92,14 +92,18 @@ def test_bad_entries_name_the_key(fragment: str, message: str) -> None:
 
 
 def test_bad_network_fails_when_the_policy_loads() -> None:
-    with pytest.raises(ConfigError, match="network.default"):
+    with pytest.raises(ConfigError, match=r"network\.default"):
         parse_policy("version: 1\nagent: a\nnetwork: {default: maybe}\n")
 
 
+REALS = ["sk_live_abc123", "rk_test_x", "ghp_abc", "github_pat_11", "sk-proj-x", "sk-ant-api03-x"]
+REALS += ["xoxb-1-2", "SG.a.b", "plainvalue"]
+
+
 @pytest.mark.parametrize(
-    "real", ["sk_live_abc123", "rk_test_x", "ghp_abc", "github_pat_11", "sk-proj-x", "sk-ant-api03-x",
-             "xoxb-1-2", "SG.a.b", "plainvalue"],
-)  # fmt: skip
+    "real",
+    REALS,
+)
 def test_phantoms_keep_the_prefix_and_are_recognised(real: str) -> None:
     value = phantom.make(real)
     assert value.startswith(phantom.prefix_of(real))
