@@ -325,7 +325,7 @@ class PostgresProvider:
     # ------------------------------------------------------------------ revoke
 
     def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
-        """NOLOGIN, terminate sessions, REASSIGN/DROP OWNED per database, DROP ROLE."""
+        """NOLOGIN, terminate sessions, DROP OWNED per database (never REASSIGN), DROP ROLE."""
         from agentauth.providers.postgres.revoke import revoke
 
         return revoke(grant, ctx)

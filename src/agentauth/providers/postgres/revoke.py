@@ -2,8 +2,10 @@
 
 The order matters (providers.md §1.6): NOLOGIN first so no new session starts,
 then terminate the open ones (``VALID UNTIL`` does not end them), then
-``REASSIGN OWNED`` / ``DROP OWNED`` in every database the role touched (they cannot
-reach other databases), then ``DROP ROLE``. A non-superuser admin with CREATEROLE
+``DROP OWNED`` in every database the role touched (it cannot reach other
+databases), then ``DROP ROLE``. Nothing the agent created is ever reassigned to the
+admin (a planted SECURITY DEFINER function would run with the admin's rights): it is
+dropped, and the result names what was dropped. A non-superuser admin with CREATEROLE
 first makes itself a member of the agent role, without which PostgreSQL refuses to
 terminate its sessions or drop what it owns. Idempotent: a missing role is success.
 """
@@ -23,13 +25,20 @@ SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbi
  WHERE s.refclassid = 'pg_authid'::regclass
    AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s)
 """
+_OWNED_HERE = """
+SELECT pg_describe_object(s.classid, s.objid, s.objsubid) FROM pg_shdepend s
+ WHERE s.deptype = 'o' AND s.refclassid = 'pg_authid'::regclass
+   AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s)
+   AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+ ORDER BY 1
+"""
 
 
-def manual_sql(role: str, admin: str, databases: list[str]) -> str:
+def manual_sql(role: str, databases: list[str]) -> str:
     """Return the revocation SQL for a DBA to run by hand (psql, one database at a time)."""
     from psycopg import sql
 
-    phases = pgsql.revoke_statements(role, admin)
+    phases = pgsql.revoke_statements(role)
     lines = [pgsql.render(phases["cluster"])]
     for db in databases:
         lines.append(f"\\connect {sql.Identifier(db).as_string(None)}")
@@ -46,11 +55,10 @@ def revoke(grant: Grant, ctx: ProviderContext) -> RevokeResult:
 
     role = str(grant.objects.get("role", ""))
     databases = [str(d) for d in grant.objects.get("databases", [])]
-    admin_name = str(grant.objects.get("admin", "postgres"))
     gid = GrantId(grant.id)
     if not role:
         return RevokeResult(gid, True, "no role was recorded; nothing to remove")
-    manual = manual_sql(role, admin_name, databases)
+    manual = manual_sql(role, databases)
     admin = ctx.source_env.get(grant.variable)
     if admin is None:
         return RevokeResult(
@@ -107,7 +115,7 @@ def _revoke(
         me, superuser = conn.execute(
             "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
-        phases = pgsql.revoke_statements(role, me)
+        phases = pgsql.revoke_statements(role)
         conn.execute(phases["cluster"][0])
         member = conn.execute("SELECT pg_has_role(current_user, %s, 'USAGE')", [role]).fetchone()
         if not superuser and not member[0]:
@@ -116,9 +124,13 @@ def _revoke(
         touched = [r[0] for r in conn.execute(_DEPENDENT_DATABASES, [role]).fetchall()]
         current_db = conn.info.dbname
     skipped = []
+    dropped: list[str] = []
     for db in dict.fromkeys([*databases, *touched]):
         try:
             with connect(admin, dbname=db, autocommit=True) as db_conn:
+                db_conn.execute("SET search_path = pg_catalog")  # names come out qualified
+                owned = db_conn.execute(_OWNED_HERE, [role]).fetchall()
+                dropped.extend(f"{r[0]} (in {db})" for r in owned)
                 for statement in phases["per_database"]:
                     db_conn.execute(statement)
         except ProviderError:  # NOTE: only connect raises it: the database is gone or closed
@@ -132,9 +144,13 @@ def _revoke(
                 gid,
                 False,
                 f"role {role} still owns or holds objects ({detail}); run revoke again",
-                manual=manual_sql(role, me, [*databases, *touched]),
+                manual=manual_sql(role, [*databases, *touched]),
             )
     note = f"; skipped unreachable database(s) {', '.join(skipped)}" if skipped else ""
+    if dropped:
+        more = f" and {len(dropped) - 20} more" if len(dropped) > 20 else ""
+        shown = ", ".join(dropped[:20]) + more
+        note += f"; dropped what the agent had created: {shown}"
     return RevokeResult(
         gid,
         True,

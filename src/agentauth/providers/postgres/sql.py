@@ -298,8 +298,15 @@ def membership_statement(role: str, admin: str) -> sql.Composable:
     )
 
 
-def revoke_statements(role: str, admin: str) -> dict[str, list[sql.Composable]]:
-    """Return the revocation SQL by phase: ``cluster`` first, ``per_database``, then ``drop``."""
+def revoke_statements(role: str) -> dict[str, list[sql.Composable]]:
+    """Return the revocation SQL by phase: ``cluster`` first, ``per_database``, then ``drop``.
+
+    NOTE: never ``REASSIGN OWNED BY role TO admin``: whatever the agent created (in a
+    schema where PUBLIC may CREATE) would become the admin's, and a SECURITY DEFINER
+    function among it would then run with the admin's rights for anyone (issue 15).
+    ``DROP OWNED BY`` drops the agent's objects, large objects, privileges and
+    default-privilege entries instead; nothing the read-only agent made is kept.
+    """
     from psycopg import sql
 
     ident = sql.Identifier(role)
@@ -310,12 +317,7 @@ def revoke_statements(role: str, admin: str) -> dict[str, list[sql.Composable]]:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = {name}"
             ).format(name=sql.Literal(role)),
         ],
-        "per_database": [
-            sql.SQL("REASSIGN OWNED BY {role} TO {admin}").format(
-                role=ident, admin=sql.Identifier(admin)
-            ),
-            sql.SQL("DROP OWNED BY {role}").format(role=ident),
-        ],
+        "per_database": [sql.SQL("DROP OWNED BY {role}").format(role=ident)],
         "drop": [sql.SQL("DROP ROLE IF EXISTS {role}").format(role=ident)],
     }
 
