@@ -17,9 +17,11 @@ from pathlib import Path
 
 from dotenv.parser import parse_stream
 
+from agentauth import fsutil
 from agentauth.errors import ConfigError
 
 _BOM = "\ufeff"
+MAX_ENV_BYTES = 16 * 1024 * 1024
 _LEADING_BLANK = re.compile(r"^(?:[ \t]*\r?\n)+")
 _COLON_LINE = re.compile(
     r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:[ \t]*(.*?)[ \t]*(?:#.*)?\r?\n?$"
@@ -121,16 +123,18 @@ def parse(text: str) -> list[EnvEntry]:
 
 
 def read_text(path: Path) -> str:
-    """Read an env file as text (UTF-8, then Latin-1); raise ConfigError when unreadable."""
+    """Read an env file as text (UTF-8, then Latin-1); raise ConfigError when unreadable.
+
+    Only regular files up to :data:`MAX_ENV_BYTES` (``fsutil.read_bytes``): a FIFO
+    ``.env`` or a symlink to ``/dev/zero`` is refused, not read forever.
+    """
     try:
-        data = path.read_bytes()
+        data = fsutil.read_bytes(path, max_bytes=MAX_ENV_BYTES, what="env file")
     except FileNotFoundError:
         raise ConfigError(
             f"{path} does not exist; name your env file with --source, or with `source:` "
             "in agentauth.yaml"
         ) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     if b"\0" in data[:8192]:
         raise ConfigError(f"{path} is a binary file, not an env file")
     try:

@@ -7,14 +7,12 @@ reads back exactly what was written; :func:`format_line` is shared with the
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from agentauth import fsutil
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
 
@@ -188,22 +186,9 @@ def write_env_ai(
         )
     check_output(path, project_root, source=source)
     text = render(values, header)
-    directory = path.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=directory)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fsutil.write_atomic(path, text, mode=fsutil.SECRET_MODE)
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror}; check the directory") from None
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise ConfigError(f"cannot write {path}: {exc.strerror}; check the directory") from None
     ensure_gitignored(path, project_root)

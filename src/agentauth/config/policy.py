@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from agentauth import fsutil
 from agentauth.errors import ConfigError
 from agentauth.model import Action, CredentialPolicy, Policy
 
 POLICY_FILE = "agentauth.yaml"
 DEFAULT_TTL = "8h"
 MAX_TTL_SECONDS = 90 * 24 * 3600
+MAX_POLICY_BYTES = 1024 * 1024
 _TOP_KEYS = {
     "version", "agent", "source", "output", "ttl", "hardening", "credentials", "network",
 }  # fmt: skip
@@ -134,7 +136,42 @@ def _mapping_items(node: Any, what: str, path: str) -> list[tuple[str, int, Any]
 
 
 def parse_policy(text: str, path: str = POLICY_FILE) -> Policy:
-    """Parse and validate policy text; ``path`` only labels the messages."""
+    """Parse and validate policy text; ``path`` only labels the messages.
+
+    A hostile policy (one can arrive in a pull request) gives a ConfigError, never a
+    traceback: unknown tags such as ``!!python/object`` (only the safe constructor
+    runs), integers too long to convert, nesting deep enough to exhaust the stack.
+    """
+    import yaml
+
+    try:
+        return _parse_policy(text, path)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else 0
+        problem = (exc.problem or "invalid YAML").split("\n")[0]
+        raise ConfigError(
+            f"{_where(path, line)}{problem}; only plain YAML values are allowed in a policy"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc}); fix the YAML syntax") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: the YAML is nested too deeply to be a policy; check the file"
+        ) from None
+    except MemoryError:
+        raise ConfigError(f"{path}: the YAML is too large to be a policy; check the file") from None
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
+        long_number = re.search(r"\d{1000,}", text)
+        line = text.count("\n", 0, long_number.start()) + 1 if long_number else 0
+        raise ConfigError(
+            f"{_where(path, line)}a number with thousands of digits; no policy value is that long"
+        ) from None
+
+
+def _parse_policy(text: str, path: str) -> Policy:
     root = _compose(text, path)
     if root is None:
         raise ConfigError(f"{path}: the file is empty; run `agentauth init` to write one")
@@ -247,15 +284,17 @@ def _entry(var: str, line: int, node: Any, path: str) -> CredentialPolicy:
 
 
 def load_policy(path: Path) -> Policy:
-    """Read and validate ``path``; raise ConfigError naming the key and line of any problem."""
+    """Read and validate ``path``; raise ConfigError naming the key and line of any problem.
+
+    Read through :func:`agentauth.fsutil.read_text`: a FIFO or a symlink to a device
+    named as the policy is refused instead of hanging, and the size is capped.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = fsutil.read_text(path, max_bytes=MAX_POLICY_BYTES, what="policy file")
     except FileNotFoundError:
         raise ConfigError(
             f"{path} does not exist; run `agentauth init` to write a policy, or pass --policy FILE"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}; check the file") from None
     return parse_policy(text, str(path.name if path.name == POLICY_FILE else path))
 
 

@@ -10,21 +10,23 @@ so the file is safe to commit.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from agentauth import fsutil
 from agentauth.errors import ConfigError
 from agentauth.model import Fingerprint, ScanReport
 
 SCHEMA_VERSION = 1
+_MAX_BYTES = 64 * 1024 * 1024
+"""About half a million fingerprints; ``--baseline /dev/zero`` must not grow without end."""
 _REMEDY = "regenerate it with `agentauth audit --write-baseline FILE`"
 
 
 def write_baseline(report: ScanReport, path: Path) -> int:
     """Write the fingerprints of every finding in ``report`` to ``path``; return how many.
 
-    The write is atomic (temporary file + rename), so a crash never leaves half a baseline.
+    The write is atomic (:func:`agentauth.fsutil.write_atomic`), so a crash never
+    leaves half a baseline; mode 0644 because the file is meant to be committed.
     """
     entries = {
         (f.file, f.rule_id, f.fingerprint): {
@@ -37,19 +39,10 @@ def write_baseline(report: ScanReport, path: Path) -> int:
     ordered = [entries[key] for key in sorted(entries)]
     document = {"schema_version": SCHEMA_VERSION, "fingerprints": ordered}
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        # NOTE: 0644, not 0600: the baseline holds only keyed hashes and is meant to be committed.
+        fsutil.write_atomic(path, text, mode=fsutil.SHARED_MODE)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot write baseline {path}: {exc.strerror}; check the folder"
-        ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise ConfigError(f"cannot write baseline {path}: {exc.strerror}; check the path") from None
     return len(ordered)
 
@@ -61,12 +54,9 @@ def load_baseline(path: Path) -> frozenset[Fingerprint]:
     baseline of a schema version this agentauth understands.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = fsutil.read_text(path, max_bytes=_MAX_BYTES, what="baseline")
     except FileNotFoundError:
         raise ConfigError(f"baseline {path} does not exist; {_REMEDY}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        raise ConfigError(f"cannot read baseline {path}: {reason}; {_REMEDY}") from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

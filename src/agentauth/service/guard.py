@@ -14,7 +14,6 @@ Running it twice changes nothing the second time.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
 import os
@@ -467,22 +466,13 @@ def render_diff(plan: GuardPlan) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    import tempfile
+    from agentauth import fsutil
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        mode = path.stat().st_mode & 0o777 if path.exists() else fsutil.SHARED_MODE
+        fsutil.write_atomic(path, text, mode=mode)
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
 
 

@@ -9,13 +9,12 @@ scoped form, so the human decides in review. The text is checked with
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentauth import fsutil
 from agentauth.config import envfile
 from agentauth.config.policy import parse_duration, parse_policy
 from agentauth.errors import ConfigError
@@ -173,11 +172,7 @@ def write_policy(
     )
     parse_policy(text, str(path.name))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".agentauth-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        fsutil.write_atomic(path, text, mode=fsutil.SHARED_MODE)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
     return InitResult(path=path, text=text, entries=tuple(entries), notes=tuple(notes))

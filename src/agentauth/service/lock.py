@@ -14,13 +14,12 @@ keyring backend: without a secure backend it stops and explains the options.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentauth import fsutil
 from agentauth.config import envfile
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
@@ -195,19 +194,8 @@ def _write_atomic(path: Path, text: str) -> None:
     except OSError:
         mode = 0o600
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        fsutil.write_atomic(path, text, mode=mode)
     except OSError as exc:
-        raise ConfigError(f"cannot write next to {path}: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise ConfigError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
 
 

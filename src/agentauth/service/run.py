@@ -326,18 +326,13 @@ class RunCache:
         """Write the cache atomically; a failure only costs speed next time."""
         if not self._dirty:
             return
-        tmp = self.path.with_name(f".{_CACHE_FILE}.{os.getpid()}")
+        from agentauth import fsutil
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self._data, handle)
-            os.replace(tmp, self.path)
+            fsutil.write_atomic(self.path, json.dumps(self._data), durable=False)
         except OSError:
-            try:  # noqa: SIM105 - contextlib costs start-up time
-                os.unlink(tmp)
-            except OSError:
-                pass
+            pass
 
 
 def policy_summary(root: Path, cache: RunCache) -> PolicySummary:

@@ -1,7 +1,7 @@
 """The per-project ledger of grants: what was issued, to whom, until when; never a secret.
 
 One JSON file under ``paths.project_dir(project_root)``, rewritten atomically
-(temp file + ``os.replace``) under an exclusive ``fcntl`` lock, so two agentauth
+(:func:`agentauth.fsutil.write_atomic`) under an exclusive ``fcntl`` lock, so two agentauth
 processes cannot lose each other's grants. A grant is written here (status
 ``pending``) before anything is created, which is what lets ``revoke`` clean up
 after any failure.
@@ -13,17 +13,24 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from agentauth import fsutil
 from agentauth.errors import StateError
 from agentauth.model import Grant, GrantId, GrantStatus
 from agentauth.state import paths
 
 LEDGER_FILE = "ledger.json"
+BACKUP_FILE = "ledger.json.bak"
+"""The previous version of the ledger, kept on every write."""
+RESTORE_HINT = (
+    f"The previous version is kept beside it as {BACKUP_FILE}: compare the two "
+    "and copy the backup over the ledger if it is intact"
+)
+MAX_LEDGER_BYTES = 64 * 1024 * 1024
 _LOCK_FILE = "ledger.lock"
 _VERSION = 1
 
@@ -50,32 +57,74 @@ def grant_to_dict(grant: Grant) -> dict[str, Any]:
     }
 
 
+_NAME_OBJECTS = frozenset(
+    {"user", "role", "role_name", "user_name", "host", "role_arn", "admin", "server", "store",
+     "mode", "address", "session_policy"}
+)  # fmt: skip
+"""Object keys that name one thing a revoke removes: a list or a mapping there is tampering."""
+_LIST_OBJECTS = frozenset({"databases", "policies", "env_outputs"})
+"""Object keys that hold a list of names."""
+
+
+def _timestamp(value: object, field_name: str) -> datetime:
+    stamp = datetime.fromisoformat(str(value))
+    if stamp.tzinfo is None:
+        raise ValueError(f"{field_name} {value!r} has no time zone")
+    return stamp
+
+
+def _check_objects(objects: object) -> dict[str, Any]:
+    """Refuse object records that would make a revoke aim at the wrong thing (and succeed)."""
+    if objects is None:
+        return {}
+    if not isinstance(objects, dict):
+        raise TypeError(f"objects is a {type(objects).__name__}, expected a mapping")
+    for key, value in objects.items():
+        if key in _NAME_OBJECTS and value is not None and not isinstance(value, str | int):
+            raise TypeError(f"objects.{key} is a {type(value).__name__}, expected a name")
+        if key in _LIST_OBJECTS and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            raise TypeError(f"objects.{key} must be a list of names")
+    return dict(objects)
+
+
 def grant_from_dict(data: dict[str, Any]) -> Grant:
-    """Rebuild a grant from its ledger form; raise StateError on a damaged record."""
+    """Rebuild a grant from its ledger form; raise StateError on a damaged record.
+
+    Validated, not just converted: a timestamp without a time zone, or ``objects.user``
+    turned into a list, would otherwise let ``revoke`` aim at nothing and report success.
+    """
     try:
+        if not isinstance(data, dict):
+            raise TypeError(f"the record is a {type(data).__name__}, expected a mapping")
         expires = data.get("expires")
+        status = data["status"]
+        if not isinstance(status, str):
+            raise TypeError("status must be a string")
         return Grant(
             id=GrantId(str(data["id"])),
             agent=str(data["agent"]),
             provider=str(data["provider"]),
             variable=str(data["variable"]),
-            created=datetime.fromisoformat(str(data["created"])),
-            expires=datetime.fromisoformat(str(expires)) if expires else None,
-            status=GrantStatus(data["status"]),
+            created=_timestamp(data["created"], "created"),
+            expires=_timestamp(expires, "expires") if expires else None,
+            status=GrantStatus(status),
             scope=str(data.get("scope", "")),
-            objects=dict(data.get("objects") or {}),
+            objects=_check_objects(data.get("objects")),
             long_lived=bool(data.get("long_lived", False)),
             revocable=bool(data.get("revocable", True)),
             policy_digest=str(data.get("policy_digest", "")),
-            error=data.get("error"),
+            error=_optional_str(data.get("error")),
             mints_per_run=bool(data.get("mints_per_run", False)),
             expiry_variable=_optional_str(data.get("expiry_variable")),
             parent=GrantId(str(data["parent"])) if data.get("parent") else None,
         )
     except (KeyError, ValueError, TypeError) as exc:
+        ident = data.get("id", "?") if isinstance(data, dict) else "?"
         raise StateError(
-            f"a ledger record is damaged ({type(exc).__name__}: {exc}); "
-            "inspect the ledger file named by `agentauth status --verbose`"
+            f"ledger record {ident} is damaged ({type(exc).__name__}: {exc}); nothing was "
+            f"revoked or changed. {RESTORE_HINT}"
         ) from None
 
 
@@ -94,23 +143,31 @@ class Ledger:
 
     # ------------------------------------------------------------------ reading
 
-    def _read(self) -> list[Grant]:
+    def _read_text(self) -> str | None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            return fsutil.read_text(self.path, max_bytes=MAX_LEDGER_BYTES, error=StateError,
+                                    what="ledger")  # fmt: skip
         except FileNotFoundError:
+            return None
+
+    def _parse(self, text: str | None) -> list[Grant]:
+        if text is None:
             return []
-        except OSError as exc:
-            raise StateError(f"cannot read the ledger {self.path}: {exc.strerror}") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise StateError(
-                f"the ledger {self.path} is not valid JSON (line {exc.lineno}); "
-                "restore it from a backup or move it aside"
+                f"the ledger {self.path} is not valid JSON (line {exc.lineno}). {RESTORE_HINT}"
             ) from None
+        except RecursionError:
+            message = f"the ledger {self.path} is nested too deeply. {RESTORE_HINT}"
+            raise StateError(message) from None
         if not isinstance(data, dict) or not isinstance(data.get("grants"), list):
-            raise StateError(f"the ledger {self.path} has an unknown layout; move it aside")
+            raise StateError(f"the ledger {self.path} has an unknown layout. {RESTORE_HINT}")
         return [grant_from_dict(item) for item in data["grants"]]
+
+    def _read(self) -> list[Grant]:
+        return self._parse(self._read_text())
 
     def grants(self) -> list[Grant]:
         """Return every grant, oldest first, including revoked ones."""
@@ -139,7 +196,7 @@ class Ledger:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _write(self, grants: list[Grant]) -> None:
+    def _write(self, grants: list[Grant], previous: str | None) -> None:
         payload = {
             "version": _VERSION,
             "project": str(self.project_root.resolve()),
@@ -147,25 +204,19 @@ class Ledger:
         }
         text = json.dumps(payload, indent=2, sort_keys=False) + "\n"
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".ledger-", dir=self.directory)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            if previous is not None:
+                # NOTE: only a version that parsed is kept, so a damaged ledger never
+                # replaces the last good backup.
+                fsutil.write_atomic(self.directory / BACKUP_FILE, previous)
+            fsutil.write_atomic(self.path, text, mode=fsutil.SECRET_MODE)
         except OSError as exc:
             raise StateError(f"cannot write the ledger {self.path}: {exc.strerror}") from None
 
     def update(self, change: Callable[[list[Grant]], list[Grant]]) -> None:
         """Apply ``change`` to the grant list under the lock and write the result atomically."""
         with self._locked():
-            self._write(change(self._read()))
+            previous = self._read_text()
+            self._write(change(self._parse(previous)), previous)
 
     def put(self, grant: Grant) -> None:
         """Insert ``grant``, or replace the grant with the same id, keeping the order."""

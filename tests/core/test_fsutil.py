@@ -1,0 +1,106 @@
+"""The one atomic writer and the one safe reader: modes, FIFOs, devices, size caps."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from agentauth import fsutil
+from agentauth.config import envfile
+from agentauth.config.policy import load_policy
+from agentauth.engine.baseline import load_baseline, write_baseline
+from agentauth.errors import ConfigError, StateError
+from agentauth.model import ScanReport
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_write_atomic_sets_the_mode_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "f"
+    fsutil.write_atomic(target, "one\r\n", mode=0o600)
+    assert _mode(target) == 0o600
+    assert target.read_bytes() == b"one\r\n"
+    fsutil.write_atomic(target, b"two", mode=0o644)
+    assert _mode(target) == 0o644
+    assert target.read_bytes() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_write_atomic_failure_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "f"
+    target.write_text("old")
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(OSError):
+        fsutil.write_atomic(tmp_path / "sub", "x")  # replacing a directory fails
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "sub"]
+
+
+def test_baseline_is_world_readable_for_committing(tmp_path: Path) -> None:
+    path = tmp_path / ".agentauth-baseline.json"
+    write_baseline(ScanReport(root=".", findings=(), files_scanned=0), path)
+    assert _mode(path) == 0o644
+
+
+def _fifo(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    os.mkfifo(path)
+    return path
+
+
+def _no_hang(call: object) -> BaseException | None:
+    """Run ``call`` in a thread; fail the test if it blocks (a FIFO read would)."""
+    box: list[BaseException | None] = [None]
+
+    def target() -> None:
+        try:
+            call()  # type: ignore[operator]
+        except BaseException as exc:
+            box[0] = exc
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the read blocked"
+    return box[0]
+
+
+@pytest.mark.parametrize("what", ["env", "policy", "baseline"])
+def test_fifo_is_refused_not_waited_on(tmp_path: Path, what: str) -> None:
+    fifo = _fifo(tmp_path, "x")
+    readers = {
+        "env": lambda: envfile.read_text(fifo),
+        "policy": lambda: load_policy(fifo),
+        "baseline": lambda: load_baseline(fifo),
+    }
+    error = _no_hang(readers[what])
+    assert isinstance(error, ConfigError)
+    assert "FIFO" in str(error)
+
+
+def test_symlink_to_dev_zero_is_refused(tmp_path: Path) -> None:
+    link = tmp_path / ".env"
+    os.symlink("/dev/zero", link)
+    with pytest.raises(ConfigError, match="a device"):
+        envfile.read_text(link)
+    with pytest.raises(ConfigError, match="a device"):
+        load_baseline(link)
+
+
+def test_size_cap(tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.write_bytes(b"A=1\n" * 10)
+    with pytest.raises(StateError, match="more than the 8"):
+        fsutil.read_bytes(big, max_bytes=8, error=StateError, what="ledger")
+    assert fsutil.read_bytes(big, max_bytes=40) == b"A=1\n" * 10
+
+
+def test_missing_file_is_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        fsutil.read_bytes(tmp_path / "nope")
