@@ -33,15 +33,24 @@ def render_rules_doc(catalog: Catalog) -> str:
     lines = [
         BEGIN,
         "",
-        "| id | provider | kind | severity when live | capabilities | keywords |",
-        "|---|---|---|---|---|---|",
+        f"{len(catalog.rules)} rules, {len({r.provider for r in catalog.rules})} providers. "
+        "The provider links to the format's documentation.",
+        "",
+        "| id | provider | kind | severity when live | capabilities | keywords "
+        "| `--verify` could check |",
+        "|---|---|---|---|---|---|---|",
     ]
     for rule in catalog.rules:
         caps = ", ".join(rule.capabilities) or "-"
         severity = "info (publishable)" if not rule.secret else rule.severity.value
-        keywords = ", ".join(f"`{k}`" for k in rule.keywords)
+        keywords = ", ".join(f"`{k}`" for k in rule.keywords[:6])
+        if len(rule.keywords) > 6:
+            keywords += ", ..."
+        provider = f"[{rule.provider}]({rule.reference})" if rule.reference else rule.provider
+        verify = (rule.verify or "-").replace("|", "\\|")
         lines.append(
-            f"| `{rule.id}` | {rule.provider} | {rule.kind} | {severity} | {caps} | {keywords} |"
+            f"| `{rule.id}` | {provider} | {rule.kind} | {severity} | {caps} | {keywords} "
+            f"| {verify} |"
         )
     lines += ["", END]
     return "\n".join(lines)

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from audit_engine_helpers import ALL_RULES, Findings, example_id, render_rules_doc
 
-from agentauth.engine.rules import CAPABILITIES, Catalog, Rule, load_catalog, parse_catalog
+from agentauth.engine.rules import (
+    CAPABILITIES,
+    Catalog,
+    Rule,
+    load_catalog,
+    parse_catalog,
+    parse_catalogs,
+)
 from agentauth.engine.rules.samples import expand
 from agentauth.errors import ConfigError
 
@@ -21,7 +28,7 @@ REQUIRED_PROVIDERS = {
 
 def test_catalog_loads_once_and_is_immutable(catalog: Catalog) -> None:
     assert load_catalog() is catalog
-    assert len(catalog) >= 45
+    assert len(catalog) >= 100
     with pytest.raises(AttributeError):
         catalog.rules = ()  # type: ignore[misc]
 
@@ -67,9 +74,12 @@ def test_negative_example_is_not_a_finding(rule: Rule, index: int, findings: Fin
 
 def test_positive_examples_hold_no_token_shaped_literals(catalog: Catalog) -> None:
     """The catalog's examples are templates, so the repository itself stays clean."""
-    source = Path(__file__).parents[2] / "src" / "agentauth" / "engine" / "rules" / "catalog.toml"
-    report = [f for f in _findings_in(source.read_text(), catalog) if f.ci_fail]
-    assert report == []
+    folder = Path(__file__).parents[2] / "src" / "agentauth" / "engine" / "rules"
+    sources = sorted(folder.glob("catalog*.toml"))
+    assert len(sources) > 1
+    for source in sources:
+        report = [f.rule_id for f in _findings_in(source.read_text(), catalog) if f.ci_fail]
+        assert report == [], source.name
 
 
 def _findings_in(text: str, catalog: Catalog) -> list[object]:
@@ -146,3 +156,35 @@ def test_docs_list_every_rule(catalog: Catalog) -> None:
         "docs/rules.md's rule table is out of date: "
         "run .venv/bin/python tests/audit_engine/audit_engine_helpers.py"
     )
+
+
+def test_rule_ids_are_unique_across_catalog_files() -> None:
+    rule = (
+        "[[rules]]\nid='a'\nprovider='p'\nkind='k'\ndescription='d'\nregex='x'\n"
+        "keywords=['x']\nseverity='high'\n"
+    )
+    with pytest.raises(ConfigError, match="used twice across"):
+        parse_catalogs([(rule, "catalog.toml"), (rule, "catalog-x.toml")])
+
+
+def test_names_and_body_build_an_assignment_rule_keyed_by_the_names() -> None:
+    """A prefix-less token is found only under a name holding the provider and a secret word."""
+    rule = (
+        "[[rules]]\nid='acme-token'\nprovider='acme'\nkind='k'\ndescription='d'\n"
+        "names=['acme']\nbody='[a-f0-9]{32}'\nseverity='high'\n"
+    )
+    parsed = parse_catalogs([(rule, "catalog.toml")]).get("acme-token")
+    assert parsed.keywords == ("acme",)
+    value = "0123456789abcdef" * 2
+    for text in (f"ACME_API_TOKEN={value}", f'"acmeSecret": "{value}"', f"acme_key: {value}"):
+        match = parsed.pattern.search(text.encode())
+        assert match is not None and match.group("secret").decode() == value, text
+    for text in (f"ACME_REGION={value}", f"TOKEN={value}", f"ACME_TOKEN={value}ff"):
+        assert parsed.pattern.search(text.encode()) is None, text
+
+
+def test_catalog_reaches_the_provider_target(catalog: Catalog) -> None:
+    providers = {r.provider for r in catalog.rules}
+    assert len(providers) >= 60
+    documented = [r.id for r in catalog.rules if r.provider != "generic" and not r.reference]
+    assert len(documented) < 70, "new rules cite where the provider documents the format"

@@ -14,7 +14,7 @@ import dataclasses
 import posixpath
 import re
 
-from agentauth.engine.rules import CRITICAL_CAPABILITIES, Catalog
+from agentauth.engine.rules import CRITICAL_CAPABILITIES, Catalog, Rule
 from agentauth.engine.rules.classifiers import (
     CLASSIFIERS,
     OWN_PLACEHOLDER_CHECK,
@@ -51,7 +51,7 @@ def classify(
     value = candidate.secret.reveal()
     if value in catalog.documentation_examples:
         return None
-    if rule.classifier not in OWN_PLACEHOLDER_CHECK and is_placeholder(value):
+    if rule.classifier not in OWN_PLACEHOLDER_CHECK and is_placeholder(_unfixed(value, rule)):
         return None
     assessment = Assessment.from_rule(rule)
     if rule.classifier is not None:
@@ -83,6 +83,13 @@ def classify(
         origin=origin,
         extra={**candidate.extra, **assessment.extra},
     )
+
+
+def _unfixed(value: str, rule: Rule) -> str:
+    """The value without the literal parts of its format (they are not a placeholder's run)."""
+    for part in rule.fixed:
+        value = value.replace(part, "")
+    return value
 
 
 def _template_default(a: Assessment, file: str, origin: Origin) -> bool:

@@ -2,8 +2,16 @@
 
 A rule says how to find one kind of credential (a regex over UTF-8 bytes, the keywords
 the prefilter looks for, optional entropy minimum and validator) and what it means when
-found (provider, kind, default environment, severity, capabilities, why, fix). Examples
-that must and must not be found travel with each rule; the tests iterate them.
+found (provider, kind, default environment, severity, capabilities, why, fix, what
+``--verify`` could ask the provider, where the format is documented). Examples that must
+and must not be found travel with each rule; the tests iterate them.
+
+The catalog is ``catalog.toml`` plus every ``catalog-*.toml`` beside it (one file per
+family of providers, loaded in name order), so that rules can be added without every
+change touching one huge file. A rule for a credential that has no prefix of its own
+(``OKTA_API_TOKEN=00...``) may give ``names`` and ``body`` instead of ``regex``: the
+loader builds the assignment regex (a variable whose name holds one of ``names``, then
+a value matching ``body``), and ``names`` double as keywords.
 """
 
 from __future__ import annotations
@@ -37,6 +45,10 @@ CAPABILITIES: frozenset[str] = frozenset(
         "send-email",
         "send-messages",
         "model-spend",
+        "read-secrets",
+        "deploy-code",
+        "manage-dns",
+        "read-messages",
         "publish-packages",
         "impersonate-users",
         "forge-webhooks",
@@ -60,6 +72,8 @@ CRITICAL_CAPABILITIES: frozenset[str] = frozenset(
         "publish-packages",
         "impersonate-users",
         "bypass-row-level-security",
+        "read-secrets",
+        "deploy-code",
     }
 )
 """A live credential with any of these is critical: money, production writes, code, cloud."""
@@ -106,6 +120,12 @@ class Rule:
     """Texts in which this rule must report a finding (``@@...@@`` samples, see samples.py)."""
     negatives: tuple[str, ...] = ()
     """Texts in which this rule must not report a finding."""
+    verify: str = ""
+    """What ``--verify`` could ask the provider (a read-only call) and what the answer tells."""
+    reference: str = ""
+    """Where the provider documents the format (or the public source the rule follows)."""
+    fixed: tuple[str, ...] = ()
+    """Literal parts of the format (Twitter's run of ``A``) removed before the placeholder check."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,11 +157,40 @@ class Catalog:
 @functools.cache
 def load_catalog() -> Catalog:
     """Return the built-in catalog (parsed and compiled once per process; immutable)."""
-    text = resources.files(__name__).joinpath("catalog.toml").read_text(encoding="utf-8")
-    return parse_catalog(text, source="agentauth/engine/rules/catalog.toml")
+    folder = resources.files(__name__)
+    parts = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name.startswith("catalog-") and p.name.endswith(".toml")
+    )
+    names = ["catalog.toml", *parts]
+    texts = [(folder.joinpath(n).read_text(encoding="utf-8"), n) for n in names]
+    return parse_catalogs(texts)
 
 
-def parse_catalog(text: str, *, source: str = "<catalog>") -> Catalog:
+def parse_catalogs(texts: Sequence[tuple[str, str]]) -> Catalog:
+    """Parse several catalog files (text, file name) into one catalog; ids unique across all."""
+    rules: list[Rule] = []
+    examples: set[str] = set()
+    for text, name in texts:
+        part = parse_catalog(text, source=f"agentauth/engine/rules/{name}", allow_empty=True)
+        rules.extend(part.rules)
+        examples.update(part.documentation_examples)
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise ConfigError(f"rule id {rule.id!r} is used twice across the catalog files")
+        seen.add(rule.id)
+    if not rules:
+        raise ConfigError("the catalog files define no [[rules]]")
+    return Catalog(
+        rules=tuple(rules),
+        documentation_examples=frozenset(examples),
+        _by_id={r.id: r for r in rules},
+    )
+
+
+def parse_catalog(text: str, *, source: str = "<catalog>", allow_empty: bool = False) -> Catalog:
     """Parse and validate catalog TOML; raise ConfigError naming the rule and the problem."""
     from agentauth.engine.rules.classifiers import CLASSIFIERS
     from agentauth.engine.rules.validators import VALIDATORS
@@ -162,7 +211,7 @@ def parse_catalog(text: str, *, source: str = "<catalog>") -> Catalog:
             raise ConfigError(f"{source}: rule {rule.id}: unknown classifier {rule.classifier!r}")
         seen.add(rule.id)
         rules.append(rule)
-    if not rules:
+    if not rules and not allow_empty:
         raise ConfigError(f"{source}: no [[rules]]; the catalog must define at least one")
     examples = frozenset(str(v) for v in data.get("documentation_examples", []))
     return Catalog(
@@ -173,10 +222,17 @@ def parse_catalog(text: str, *, source: str = "<catalog>") -> Catalog:
     )
 
 
-_REQUIRED = ("id", "provider", "kind", "description", "regex", "keywords", "severity")
+_REQUIRED = ("id", "provider", "kind", "description", "severity")
 _KNOWN = frozenset(
     {
         *_REQUIRED,
+        "regex",
+        "keywords",
+        "names",
+        "body",
+        "verify",
+        "reference",
+        "fixed",
         "environment",
         "capabilities",
         "why",
@@ -198,6 +254,10 @@ _KNOWN = frozenset(
 def _rule(raw: Mapping[str, Any], index: int, source: str) -> Rule:
     where = f"{source}: rule #{index + 1} ({raw.get('id', '?')})"
     missing = [k for k in _REQUIRED if k not in raw]
+    if "regex" not in raw and not ("names" in raw and "body" in raw):
+        missing.append("regex (or names and body)")
+    if "keywords" not in raw and "names" not in raw:
+        missing.append("keywords")
     if missing:
         raise ConfigError(f"{where}: missing {', '.join(missing)}; every rule needs them")
     unknown = sorted(set(raw) - _KNOWN)
@@ -206,7 +266,9 @@ def _rule(raw: Mapping[str, Any], index: int, source: str) -> Rule:
     rule_id = str(raw["id"])
     if not _ID.match(rule_id):
         raise ConfigError(f"{where}: id must be kebab-case (a-z, 0-9, dashes)")
-    keywords = _strings(raw["keywords"], where, "keywords")
+    names = _strings(raw.get("names", []), where, "names")
+    keywords = _strings(raw.get("keywords", [n.lower() for n in names]), where, "keywords")
+    regex = str(raw["regex"]) if "regex" in raw else named_value_regex(names, str(raw["body"]))
     if not keywords or any(k != k.lower() or not k for k in keywords):
         raise ConfigError(f"{where}: keywords must be non-empty lower-case strings")
     capabilities = _strings(raw.get("capabilities", []), where, "capabilities")
@@ -217,7 +279,7 @@ def _rule(raw: Mapping[str, Any], index: int, source: str) -> Rule:
     if scope not in _SCOPES:
         raise ConfigError(f"{where}: scope must be one of {_SCOPES}")
     try:
-        pattern = re.compile(str(raw["regex"]).encode())
+        pattern = re.compile(regex.encode())
         severity = Severity.parse(str(raw["severity"]))
         environment = Environment(str(raw.get("environment", "unknown")))
     except (re.error, ValueError) as exc:
@@ -228,7 +290,7 @@ def _rule(raw: Mapping[str, Any], index: int, source: str) -> Rule:
         provider=str(raw["provider"]),
         kind=str(raw["kind"]),
         description=str(raw["description"]),
-        regex=str(raw["regex"]),
+        regex=regex,
         pattern=pattern,
         keywords=keywords,
         severity=severity,
@@ -246,7 +308,30 @@ def _rule(raw: Mapping[str, Any], index: int, source: str) -> Rule:
         fix_test=raw.get("fix_test"),
         positives=_strings(raw.get("positives", []), where, "positives"),
         negatives=_strings(raw.get("negatives", []), where, "negatives"),
+        verify=str(raw.get("verify", "")),
+        reference=str(raw.get("reference", "")),
+        fixed=_strings(raw.get("fixed", []), where, "fixed"),
     )
+
+
+def named_value_regex(names: Sequence[str], body: str) -> str:
+    """Return the regex of ``NAME = value`` where NAME holds one of ``names`` and value is ``body``.
+
+    For credentials without a prefix of their own (a 40-character hex token is only an
+    Okta or a Linode token by the name it is stored under). Accepts ``.env``, shell,
+    YAML, JSON, TOML, Python/JS/Go assignments; the name is the finding's variable.
+    """
+    alternatives = "|".join(re.escape(n) for n in names)
+    return (
+        r"(?<![A-Za-z0-9_.\-])(?P<name>(?i:(?=[A-Za-z0-9_.\-]{0,80}?" + _SECRET_WORD + r")"
+        r"[A-Za-z0-9_.\-]{0,40}?(?:" + alternatives + r")[A-Za-z0-9_.\-]{0,40}))"
+        r"[\"'\]]?\s*(?::\s*[A-Za-z_][A-Za-z0-9_\[\]|. ]{0,30}?\s*=|:=|=>|=|:)"
+        r"\s*[\"'`]?(?P<secret>" + body + r")(?![A-Za-z0-9_\-+/=])"
+    )
+
+
+_SECRET_WORD = r"(?:key|token|secret|pass|pwd|auth|pat|cred|dsn|sid)"
+"""A word the variable's name must also hold: ``LINODE_TOKEN`` yes, ``LINODE_REGION`` no."""
 
 
 def _strings(value: object, where: str, key: str) -> tuple[str, ...]:

@@ -89,6 +89,20 @@ def stripe(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment
     return _test_mode(rule, a) if mode == "test" else a
 
 
+_TEST_MODES = frozenset({"test", "sandbox", "dev", "development", "staging", "testnet", "tst"})
+_LIVE_MODES = frozenset({"live", "prod", "production", "prd"})
+
+
+def mode(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment | None:
+    """Live vs test from the ``x_mode`` part of the format (``rzp_test_``, ``$sandbox$``...)."""
+    found = cand.extra.get("mode", "").lower().strip("_-$.")
+    if found in _TEST_MODES:
+        return _test_mode(rule, a.with_extra(mode="test"))
+    if found in _LIVE_MODES:
+        return dataclasses.replace(a, environment=Environment.LIVE).with_extra(mode="live")
+    return a
+
+
 def pypi(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment | None:
     """PyPI vs TestPyPI: the macaroon's first bytes name the index it was issued for."""
     if value.startswith("pypi-AgENdGVzdC5weXBpLm9yZw"):
@@ -324,6 +338,7 @@ def is_test_path(path: str) -> bool:
 
 CLASSIFIERS: dict[str, Classifier] = {
     "stripe": stripe,
+    "mode": mode,
     "pypi": pypi,
     "aws_key_id": aws_key_id,
     "aws_temporary": aws_temporary,

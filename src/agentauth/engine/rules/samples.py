@@ -4,7 +4,9 @@ The catalog's examples, the tests and the benchmark need key-shaped strings. Wri
 them out literally would put token-shaped text in the repository (push protection,
 our own ``check``); templates are expanded at test time instead, with a seeded RNG.
 
-Kinds: ``b62 hex HEX b32 b64 url64 digits lower upper alpha`` take a length;
+Kinds: ``b62 hex HEX b32 b32l bech32 b64 url64 digits lower upper alpha l36 u36`` take a
+length; ``uuid`` is a random UUID (lower-case hex); ``basic:USER`` is the base64 of
+``USER:`` + a random password;
 ``gh`` (30 base62 + a valid CRC32 checksum), ``ghbad`` (a wrong one), ``jwt:ROLE``
 (a Supabase-shaped JWT), ``pem:TYPE`` (a PEM block) and ``pemjson:TYPE`` (the same
 with JSON ``\\n`` escapes).
@@ -32,6 +34,10 @@ _ALPHABETS = {
     "lower": string.ascii_lowercase,
     "upper": string.ascii_uppercase,
     "alpha": string.ascii_letters,
+    "l36": string.ascii_lowercase + string.digits,
+    "u36": string.ascii_uppercase + string.digits,
+    "b32l": "abcdefghijklmnopqrstuvwxyz234567",
+    "bech32": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
 }
 
 
@@ -87,6 +93,12 @@ def expand(template: str, seed: int | str = 0) -> str:
         kind, arg = match.group(1), match.group(2) or ""
         if kind in _ALPHABETS:
             return random_string(rng, _ALPHABETS[kind], int(arg))
+        if kind == "uuid":
+            h = random_string(rng, _ALPHABETS["hex"], 32)
+            return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+        if kind == "basic":
+            pair = f"{arg or 'user'}:{random_string(rng, BASE62, 20)}"
+            return base64.b64encode(pair.encode()).decode()
         if kind in {"gh", "ghbad"}:
             return github_token(rng, "x", valid=kind == "gh")[2:]
         if kind == "jwt":

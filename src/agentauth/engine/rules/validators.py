@@ -7,6 +7,8 @@ assignment's name) and returns False to drop the match before it becomes a candi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable
 
@@ -102,7 +104,19 @@ def supabase_anon(secret: str, match: re.Match[bytes]) -> bool:
     return _supabase_role(secret, "anon")
 
 
+def basic_auth_b64(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept base64 decoding to ``user:password`` with a real password (Docker ``auths``)."""
+    try:
+        raw = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True)
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    user, sep, password = text.partition(":")
+    return bool(sep and user and len(password) >= 6 and text.isprintable())
+
+
 VALIDATORS: dict[str, Validator] = {
+    "basic_auth_b64": basic_auth_b64,
     "generic_secret": generic_secret,
     "supabase_service_role": supabase_service_role,
     "supabase_anon": supabase_anon,
