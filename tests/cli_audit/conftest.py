@@ -41,7 +41,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., Result]:
     """Run ``agentauth ARGS`` in-process (through the real error funnel) in a folder."""
-    from agentauth.cli import main
+    from agentauth.cli.app import main
 
     def run(*args: str, cwd: Path | None = None) -> Result:
         if cwd is not None:

@@ -18,7 +18,7 @@ HEAVY = ("boto3", "botocore", "psycopg", "github", "stripe", "pymysql", "redis",
 def _modules_loaded_by(args: list[str], cwd: Path) -> set[str]:
     code = (
         "import sys\n"
-        "from agentauth.cli import main\n"
+        "from agentauth.cli.app import main\n"
         f"sys.argv = ['agentauth', *{args!r}]\n"
         "try:\n"
         "    main()\n"

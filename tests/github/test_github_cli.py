@@ -16,7 +16,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
-from agentauth.cli import main
+from agentauth.cli.app import main
 from agentauth.config.envfile import parse, read_text, values
 
 

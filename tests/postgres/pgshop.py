@@ -156,7 +156,7 @@ def cli(
     """Run the real console script (error funnel included); return (exit code, stdout, stderr)."""
     import sys
 
-    from agentauth.cli import main
+    from agentauth.cli.app import main
 
     def run(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["agentauth", *args])

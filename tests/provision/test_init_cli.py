@@ -27,7 +27,7 @@ SOURCE = (
 def cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., tuple[int, str, str]]:
-    from agentauth.cli import main
+    from agentauth.cli.app import main
 
     def run(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["agentauth", *args])

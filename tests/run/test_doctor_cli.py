@@ -1,18 +1,14 @@
-"""`agentauth doctor` and the fast `run` front end against the full CLI."""
+"""`agentauth doctor`, and `run`'s usage errors through the full CLI."""
 
 from __future__ import annotations
 
 import json
-import typing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from runkit import Runner
 
-from agentauth import launch
 from agentauth.model import Grant, GrantId, GrantStatus
-from agentauth.service.run import RunRequest
 from agentauth.state.ledger import Ledger
 
 STRIPE = "sk_live_" + "51HxYzAbCdEfGhIjKlMnOpQr5"
@@ -58,52 +54,6 @@ def test_doctor_fails_when_env_ai_is_tracked(cli: Runner, project: Path) -> None
     result = cli("doctor", "--format", "json", cwd=project)
     assert result.returncode == 1
     assert _checks(result.stdout)["env-ai"]["status"] == "fail"
-
-
-def _typer_run_options() -> set[str]:
-    from agentauth.cli import runner
-
-    hints = typing.get_type_hints(runner.run_command, include_extras=True)
-    names: set[str] = set()
-    for hint in hints.values():
-        for meta in getattr(hint, "__metadata__", ()):
-            if type(meta).__name__ == "OptionInfo":
-                # NOTE: in the Annotated form typer keeps the first declaration in `default`.
-                decls = [meta.default, *meta.param_decls]
-                names.update(d for d in decls if isinstance(d, str) and d.startswith("-"))
-    return names
-
-
-def test_fast_parser_knows_every_run_flag() -> None:
-    fast = set(launch.RUN_VALUE_FLAGS) | set(launch.RUN_BOOL_FLAGS)
-    assert fast == _typer_run_options()
-
-
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        (["--", "claude", "--resume"], {"command": ("claude", "--resume")}),
-        (["claude", "-v"], {"command": ("claude", "-v"), "verbose": False}),
-        (["-v", "--agent=x", "--allow", "A", "--allow", "B*", "--", "c"],
-         {"agent": "x", "allow": ("A", "B*"), "verbose": True}),
-        (["--env", "T=agentauth-keyring:p/T", "--allow-nested", "--", "c"],
-         {"refs": (("T", "agentauth-keyring:p/T"),), "allow_nested": True}),
-        (["--inherit", "all", "--strict", "--human", "--", "c"],
-         {"inherit": "all", "strict": True, "human": True}),
-    ],
-)  # fmt: skip
-def test_fast_parser(argv: list[str], expected: dict[str, object]) -> None:
-    request = launch.parse_run(argv)
-    assert isinstance(request, RunRequest)
-    for key, value in expected.items():
-        assert getattr(request, key) == value
-
-
-@pytest.mark.parametrize(
-    "argv", [["--help"], ["--unknown", "--", "x"], ["--inherit", "some", "--", "x"], ["--"], []]
-)
-def test_fast_parser_hands_over_what_it_does_not_know(argv: list[str]) -> None:
-    assert launch.parse_run(argv) is None
 
 
 def test_full_cli_run_help_and_usage(cli: Runner, project: Path) -> None:

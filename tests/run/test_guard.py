@@ -184,8 +184,30 @@ def test_guard_hook_process_contract(cli: Runner, project: Path) -> None:
     allow = cli("guard-hook", cwd=project, input=json.dumps(
         {"tool_name": "Bash", "tool_input": {"command": "ls"}}))  # fmt: skip
     assert (allow.returncode, allow.stderr) == (0, "")
-    garbage = cli("guard-hook", cwd=project, input="not json")
-    assert garbage.returncode == 0
+    # Fails closed: input that is not an event blocks (it used to let the call through).
+    for garbage in ("not json", "[1, 2]", "{}", ""):
+        result = cli("guard-hook", cwd=project, input=garbage)
+        assert result.returncode == 2, garbage
+        assert "failing closed" in result.stderr
+
+
+def test_guard_hook_typer_command_is_the_same_hook(project: Path) -> None:
+    import subprocess
+    import sys
+
+    from runkit import cli_env
+
+    code = "import sys; from agentauth.cli.app import main; sys.exit(main())"
+    event = {"tool_name": "Bash", "tool_input": {"command": "cat .env"}}
+    for text in ("not json", json.dumps(event)):
+        runs = [
+            subprocess.run([*entry, "guard-hook"], input=text, cwd=project, env=cli_env(),
+                           capture_output=True, text=True, check=False)
+            for entry in ([sys.executable, "-m", "agentauth"], [sys.executable, "-c", code])
+        ]
+        fast, full = runs
+        assert (fast.returncode, fast.stderr) == (full.returncode, full.stderr)
+        assert fast.returncode == 2
 
 
 def test_guarded_reports_each_tool(project: Path) -> None:

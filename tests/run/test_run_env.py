@@ -10,7 +10,7 @@ from agentauth.config import envfile, envwrite
 from agentauth.errors import UsageError
 from agentauth.model import Secret
 from agentauth.service import envrisk
-from agentauth.service.run import (
+from agentauth.service.runenv import (
     EXPIRATION,
     MARKER,
     EnvOptions,

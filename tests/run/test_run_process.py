@@ -102,10 +102,19 @@ def test_killed_by_a_signal_exits_128_plus_n(cli: Runner, project: Path) -> None
     assert result.returncode == 128 + signal.SIGTERM
 
 
-def test_unknown_command_is_a_usage_error(cli: Runner, project: Path) -> None:
+def test_unknown_command_exits_127_as_in_the_shell(cli: Runner, project: Path) -> None:
     result = cli("run", "--", "no-such-command-xyz", cwd=project)
-    assert result.returncode == 2
-    assert "command not found: no-such-command-xyz" in result.stderr
+    assert result.returncode == 127
+    assert "no-such-command-xyz: command not found" in result.stderr
+
+
+def test_non_executable_file_exits_126(cli: Runner, project: Path) -> None:
+    script = project / "script.sh"
+    script.write_text("#!/bin/sh\necho hi\n", encoding="utf-8")
+    result = cli("run", "--", "./script.sh", cwd=project)
+    assert result.returncode == 126
+    assert "./script.sh: permission denied (not executable)" in result.stderr
+    assert cli("run", "--", str(project), cwd=project).returncode == 126  # a directory
 
 
 _CHILD = """

@@ -4,18 +4,23 @@ Why a hook as well as ``permissions.deny``: a ``Read(./.env)`` deny binds to the
 tool only; ``cat .env``, ``grep KEY .env``, ``/proc/<pid>/environ`` or ``keyring get``
 through the Bash tool walk around it. The hook sees the command text before it runs.
 It is a guard against mistakes and injected instructions, not a sandbox: a
-determined shell command can always be spelled in a way no pattern catches.
+determined shell command can always be spelled in a way no pattern catches
+(``grep -r KEY .``, ``python -c "print(open('.e'+'nv').read())"``); docs/guard.md
+lists what it cannot see.
 
 Contract (Claude Code hooks): the event JSON arrives on stdin; exit code 2 blocks the
-call and stderr is shown to the model as the reason; exit 0 lets it through. This
-module only decides; ``agentauth guard-hook`` does the I/O. It imports nothing but
-``re`` because it runs before every tool call.
+call and stderr is shown to the model as the reason; exit 0 lets it through. It fails
+closed: input it cannot read as an event is a block, not a pass. :func:`run_hook` is
+the whole of ``agentauth guard-hook`` (both the fast path and the typer command call
+it). It imports nothing but ``re`` and ``json`` because it runs before every tool call.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
+from typing import IO
 
 _TEMPLATE = r"(?:example|sample|template|dist|defaults?|schema)"
 _ENV_FILE = re.compile(
@@ -76,3 +81,28 @@ def check(event: Mapping[str, object]) -> str | None:
             if hit:
                 return REASON.format(what=hit)
     return None
+
+
+MALFORMED = (
+    "agentauth guard: blocked because the hook input could not be read as a Claude Code "
+    "event ({what}); failing closed. Check that `agentauth guard-hook` is the PreToolUse hook."
+)
+BLOCK = 2
+"""Claude Code's exit code for "block this tool call"."""
+
+
+def run_hook(stdin: IO[str], stderr: IO[str]) -> int:
+    """Read one PreToolUse event from ``stdin``: 2 blocks (reason on ``stderr``), 0 allows."""
+    try:
+        event = json.loads(stdin.read())
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        stderr.write(MALFORMED.format(what=type(exc).__name__) + "\n")
+        return BLOCK
+    if not isinstance(event, dict) or not isinstance(event.get("tool_name"), str):
+        stderr.write(MALFORMED.format(what="no tool_name") + "\n")
+        return BLOCK
+    reason = check(event)
+    if reason is None:
+        return 0
+    stderr.write(reason + "\n")
+    return BLOCK

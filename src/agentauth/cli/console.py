@@ -7,37 +7,29 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 import typer
 from rich.console import Console
 
-from agentauth import __version__
-from agentauth.errors import (
-    AgentAuthError,
-    ExitCode,
-    NonInteractiveError,
-    PermissionDenied,
-)
-from agentauth.model import Secret
-from agentauth.redact import Scrubber, scrub_urls
-from agentauth.state import paths
+from agentauth.cli import funnel, stderr
+from agentauth.errors import AgentAuthError, ExitCode, NonInteractiveError
+from agentauth.secret import Secret
 
-_state: dict[str, bool] = {"debug": False, "no_color": False}
+_state: dict[str, bool] = {"no_color": False}
 
-# Values the current process has learned (loaded env files); scrubbed from any error text.
-SCRUBBER = Scrubber()
+SCRUBBER = funnel.scrubber()
+"""Values the current process has learned (loaded env files); scrubbed from any error text."""
 
 
 def configure(*, debug: bool, no_color: bool) -> None:
     """Remember the global flags for the consoles created after this call."""
-    _state["debug"] = debug
     _state["no_color"] = no_color or bool(os.environ.get("NO_COLOR"))
+    funnel.configure(debug=debug)
+    stderr.configure(no_color=no_color)
 
 
 def prose(text: str) -> str:
@@ -137,32 +129,12 @@ class TerminalPrompter:
         err_console().print(message, markup=False)
 
 
-def _log_path() -> Path:
-    return paths.home() / "agentauth.log"
-
-
-def _write_crash_log(exc: BaseException) -> Path | None:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    text = SCRUBBER(text)
-    try:
-        path = _log_path()
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with path.open("a", encoding="utf-8") as handle:
-            os.chmod(path, 0o600)
-            handle.write(f"--- {datetime.now(UTC).isoformat()} agentauth {__version__}\n{text}\n")
-        return path
-    except OSError:
-        return None
-
-
-def fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
-    """Print ``error: message`` on stderr and return the Exit to raise."""
-    err_console().print(f"[bold red]error:[/] {SCRUBBER(message)}", markup=True, highlight=False)
-    return typer.Exit(int(code))
-
-
 def run_app(app: typer.Typer) -> int:
-    """Run ``app`` and map every outcome to an exit code; no traceback reaches the user."""
+    """Run ``app`` and map every outcome to an exit code; no traceback reaches the user.
+
+    Typer's own outcomes (its Exit, Abort and usage errors) are handled here; every
+    other exception goes to the one funnel, :func:`agentauth.cli.funnel.handle`.
+    """
     try:
         result = app(standalone_mode=False)
     # NOTE: typer >= 0.26 vendors click: its Exit, Abort and usage errors (unknown option,
@@ -170,40 +142,15 @@ def run_app(app: typer.Typer) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
-        err_console().print("Interrupted.")
-        return int(ExitCode.INTERRUPTED)
+        return funnel.handle(KeyboardInterrupt())
     except typer.TyperException as exc:
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
-            err_console().print(f"[bold red]error:[/] {SCRUBBER(str(exc))}", highlight=False)
+            funnel.error(str(exc))
         return int(ExitCode.USAGE)
-    except KeyboardInterrupt:
-        err_console().print("Interrupted.")
-        return int(ExitCode.INTERRUPTED)
-    except PermissionDenied as exc:
-        console = err_console()
-        console.print(f"[bold red]error:[/] {SCRUBBER(str(exc))}", highlight=False)
-        if exc.manual:
-            console.print("Ask someone with the rights to run this instead:", highlight=False)
-            console.print(SCRUBBER(exc.manual), markup=False, highlight=False)
-        return int(exc.exit_code)
-    except AgentAuthError as exc:
-        err_console().print(f"[bold red]error:[/] {SCRUBBER(str(exc))}", highlight=False)
-        return int(exc.exit_code)
-    except BrokenPipeError:
-        return int(ExitCode.OK)
-    except Exception as exc:
-        log = _write_crash_log(exc)
-        console = err_console()
-        summary = scrub_urls(SCRUBBER(f"{type(exc).__name__}: {exc}"))
-        console.print(f"[bold red]internal error:[/] {summary}", highlight=False)
-        if _state["debug"]:
-            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            console.print(SCRUBBER(text), markup=False, highlight=False)
-        if log:
-            console.print(f"The redacted traceback is in {log}; please attach it to a bug report.")
-        return int(ExitCode.INTERNAL)
+    except (Exception, KeyboardInterrupt) as exc:
+        return funnel.handle(exc)
     # NOTE: without standalone mode click returns typer.Exit's code instead of raising it.
     return result if isinstance(result, int) else int(ExitCode.OK)

@@ -62,14 +62,6 @@ _DOCTOR_EPILOG = """\
 """
 
 
-class Inherit(StrEnum):
-    """What ``run`` keeps of the parent environment."""
-
-    none = "none"
-    core = "core"
-    all = "all"
-
-
 class Tool(StrEnum):
     """Agent tools ``guard`` knows how to configure."""
 
@@ -86,85 +78,21 @@ class DoctorFormat(StrEnum):
     json = "json"
 
 
-class _Observer:
-    def warn(self, message: str) -> None:
-        console.err_console().print(f"warning: {message}", markup=False, highlight=False)
-
-    def verbose(self, message: str) -> None:
-        console.err_console().print(message, markup=False, highlight=False)
-
-
-def run_command(
-    ctx: typer.Context,
-    agent: Annotated[
-        str | None, typer.Option("--agent", help="Agent name (default: the policy's).")
-    ] = None,
-    inherit: Annotated[
-        Inherit,
-        typer.Option("--inherit", help="Keep none, the core allowlist, or all of your env."),
-    ] = Inherit.core,
-    allow: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--allow", help="Also keep VAR (glob allowed); an exact name passes even a credential."
-        ),
-    ] = None,
-    env: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--env", help="VAR=agentauth-keyring:NAME: set VAR from the keyring (MCP wrappers)."
-        ),
-    ] = None,
-    strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict", help="Refuse to start when .env/.env.local hold live credentials."
-        ),
-    ] = False,
-    human: Annotated[
-        bool, typer.Option("--human", help="Your own process: full env, .env references resolved.")
-    ] = False,
-    allow_nested: Annotated[
-        bool,
-        typer.Option(
-            "--allow-nested", help="Allow starting inside another agentauth run (MCP servers)."
-        ),
-    ] = False,
-    verbose: Annotated[
-        bool, typer.Option("-v", "--verbose", help="List what was dropped (names, never values).")
-    ] = False,
-    command: Annotated[
-        list[str] | None, typer.Argument(help="The command and its arguments.")
-    ] = None,
-) -> None:
+def run_command(ctx: typer.Context) -> None:
     """Start CMD with only the agent's scoped credentials."""
-    from agentauth.errors import UsageError
-    from agentauth.service import run
+    from agentauth.cli import runargs
+    from agentauth.launch import run_argv
 
-    argv = [*(command or []), *ctx.args]
-    refs = []
-    for item in env or ():
-        variable, eq, reference = item.partition("=")
-        if not eq or not variable:
-            raise UsageError(f"--env expects VAR=agentauth-keyring:NAME, got {variable!r}")
-        refs.append((variable, reference))
-    request = run.RunRequest(
-        command=tuple(argv),
-        cwd=Path(os.getcwd()),
-        agent=agent,
-        inherit=inherit.value,
-        allow=tuple(allow or ()),
-        strict=strict,
-        human=human,
-        allow_nested=allow_nested,
-        verbose=verbose,
-        refs=tuple(refs),
-    )
-    raise typer.Exit(run.execute(request, _Observer()))
+    # NOTE: click swallows a `--` it meets among options; the one parser must see the
+    # words as typed (`run --strict -- -cmd`), so they are taken from sys.argv when
+    # this process was started as `agentauth [global flags] run ...`.
+    _flags, rest = runargs.after_globals(sys.argv[1:])
+    argv = rest[1:] if rest[:1] == ["run"] else list(ctx.args)
+    raise typer.Exit(run_argv(argv))
 
 
 def _project_root() -> Path:
-    from agentauth.service.run import find_project_root
+    from agentauth.service.runstate import find_project_root
 
     return find_project_root(Path(os.getcwd()))
 
@@ -172,7 +100,7 @@ def _project_root() -> Path:
 def _source_file(root: Path, file: Path | None) -> Path:
     if file is not None:
         return file if file.is_absolute() else Path(os.getcwd()) / file
-    from agentauth.service.run import RunCache, policy_summary
+    from agentauth.service.runstate import RunCache, policy_summary
     from agentauth.state import paths
 
     summary = policy_summary(root, RunCache(paths.project_dir(root)))
@@ -321,16 +249,9 @@ def guard_command(
 
 def guard_hook_command() -> None:
     """Claude Code PreToolUse hook: exit 2 (block) when a tool call would read credentials."""
-    from agentauth.agents.claude_hook import check
+    from agentauth.agents.claude_hook import run_hook
 
-    try:
-        event = json.loads(sys.stdin.read() or "{}")
-    except ValueError:
-        raise typer.Exit(0) from None
-    reason = check(event) if isinstance(event, dict) else None
-    if reason:
-        sys.stderr.write(reason + "\n")
-        raise typer.Exit(2)
+    raise typer.Exit(run_hook(sys.stdin, sys.stderr))
 
 
 def doctor_command(
@@ -355,11 +276,18 @@ def doctor_command(
     raise typer.Exit(1 if report.failed else 0)
 
 
+def _run_options() -> str:
+    from agentauth.cli.runargs import options_help
+
+    return options_help()
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to ``app``."""
     app.command(
         "run",
-        help=console.prose(_RUN_HELP),
+        help=console.prose(_RUN_HELP) + "\n\nOptions (before CMD):\n\n" + _run_options(),
+        add_help_option=True,
         context_settings={
             "allow_extra_args": True,
             "ignore_unknown_options": True,

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from agentauth.errors import AgentAuthError
 from agentauth.service import envrisk, guard
-from agentauth.service.run import MARKER, POLICY_FILE, find_project_root
+from agentauth.service.runenv import MARKER
+from agentauth.service.runstate import POLICY_FILE, find_project_root
 
 SCHEMA_VERSION = 1
 
