@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -162,7 +163,8 @@ import sys
 from agentauth.service import supervisor
 if sys.argv[1] == "fork":
     supervisor._state["setpriv"] = None  # the fallback: fork, prctl, exec
-code = supervisor.Supervisor(supervisor.InterruptPolicy(False)).run("/bin/sleep", ["sleep", "60"], {})
+policy = supervisor.InterruptPolicy(False)
+supervisor.Supervisor(policy).run("/bin/sleep", ["sleep", "60"], {})
 """
 
 
@@ -174,10 +176,8 @@ def test_both_ways_of_tying_the_child_to_the_supervisor(project: Path) -> None:
         while not kids:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-            try:
+            with contextlib.suppress(OSError):
                 kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-            except OSError:
-                pass
         child = int(kids[0])
         while not _exe(child).endswith("sleep"):
             assert time.monotonic() < deadline, how

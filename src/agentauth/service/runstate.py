@@ -145,10 +145,11 @@ def policy_summary(root: Path, cache: RunCache) -> PolicySummary:
 
 
 def _legacy_run_fields(provider: str, objects: Mapping[str, object]) -> tuple[bool, str | None]:
-    """What ledgers written before ``Grant.mints_per_run`` existed imply (read-only fallback).
+    """What records from providers that do not yet set ``Grant.mints_per_run`` imply.
 
-    Records from before 0.2 carry neither field; these were the only providers that
-    minted then. New records always carry both, so this never grows.
+    A fallback, OR-ed with the record's own fields (so it can only add minting):
+    ledgers written before the fields existed, and providers whose ``apply`` does
+    not set them yet. These were the only providers that minted; it never grows.
     """
     if provider == "aws" and objects.get("mode") != "user":
         return True, "AWS_CREDENTIAL_EXPIRATION"
@@ -184,12 +185,9 @@ def ledger_grants(state_dir: Path, agent: str) -> list[GrantInfo]:
             objects = {}
         provider = str(item.get("provider", ""))
         variable = str(item.get("variable", ""))
-        if "mints_per_run" in item:
-            mints = bool(item.get("mints_per_run"))
-            expiry_variable = item.get("expiry_variable")
-            expiry_variable = str(expiry_variable) if expiry_variable else None
-        else:
-            mints, expiry_variable = _legacy_run_fields(provider, objects)
+        legacy_mints, legacy_variable = _legacy_run_fields(provider, objects)
+        mints = bool(item.get("mints_per_run")) or legacy_mints
+        expiry_variable = str(item.get("expiry_variable") or legacy_variable or "") or None
         outputs = tuple(str(o) for o in objects.get("env_outputs", ()) or ())
         if not outputs and variable:
             outputs = (variable,)
