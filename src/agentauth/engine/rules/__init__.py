@@ -267,7 +267,8 @@ def _rule(raw: Mapping[str, Any], index: int, source: str) -> Rule:
     if not _ID.match(rule_id):
         raise ConfigError(f"{where}: id must be kebab-case (a-z, 0-9, dashes)")
     names = _strings(raw.get("names", []), where, "names")
-    keywords = _strings(raw.get("keywords", [n.lower() for n in names]), where, "keywords")
+    default_keywords = [n.lower().lstrip("^") for n in names]
+    keywords = _strings(raw.get("keywords", default_keywords), where, "keywords")
     regex = str(raw["regex"]) if "regex" in raw else named_value_regex(names, str(raw["body"]))
     if not keywords or any(k != k.lower() or not k for k in keywords):
         raise ConfigError(f"{where}: keywords must be non-empty lower-case strings")
@@ -319,9 +320,13 @@ def named_value_regex(names: Sequence[str], body: str) -> str:
 
     For credentials without a prefix of their own (a 40-character hex token is only an
     Okta or a Linode token by the name it is stored under). Accepts ``.env``, shell,
-    YAML, JSON, TOML, Python/JS/Go assignments; the name is the finding's variable.
+    YAML, JSON, TOML, Python/JS/Go assignments; the name is the finding's variable. A
+    name written ``^box_`` must start a word (``BOX_TOKEN``, not ``SANDBOX_TOKEN``).
     """
-    alternatives = "|".join(re.escape(n) for n in names)
+    alternatives = "|".join(
+        r"(?<![A-Za-z0-9])" + re.escape(n[1:]) if n.startswith("^") else re.escape(n)
+        for n in names
+    )
     return (
         r"(?<![A-Za-z0-9_.\-])(?P<name>(?i:(?=[A-Za-z0-9_.\-]{0,80}?" + _SECRET_WORD + r")"
         r"[A-Za-z0-9_.\-]{0,40}?(?:" + alternatives + r")[A-Za-z0-9_.\-]{0,40}))"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 _REFERENCE = re.compile(
-    r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%\{|@@|^@[A-Za-z_][A-Za-z0-9_]*@$|\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Za-z_]"
+    r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%\{|@@|^@[A-Za-z_][A-Za-z0-9_]*@$|(?:^|[^A-Za-z0-9$])\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Za-z_]"
     r"|os\.environ|os\.getenv|process\.env|getenv\(|ENV\[|secrets\.|env\(|"
     r"^(?:op|vault|keyring|agentauth-keyring|encrypted|se|pass|awssm|gcpsm|azkv|sops):"
 )
