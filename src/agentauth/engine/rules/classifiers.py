@@ -22,8 +22,14 @@ from agentauth.engine.rules.placeholders import (
     is_placeholder,
     is_reference,
 )
-from agentauth.engine.rules.urls import host_environment, is_placeholder_host, parse_url
+from agentauth.engine.rules.urls import (
+    ConnectionUrl,
+    host_environment,
+    is_placeholder_host,
+    parse_url,
+)
 from agentauth.model import Candidate, Environment, Severity
+from agentauth.redact import hide
 
 CHECKSUM_INVALID = "checksum invalid: not a token GitHub issued (a fake or a typo)"
 
@@ -173,6 +179,17 @@ def _url_redacted(scheme: str, user: str, host: str, port: str, database: str) -
     return f"{scheme}://{who}{location}" + (f"/{database}" if database else "")
 
 
+def _unveiled(url: ConnectionUrl) -> ConnectionUrl:
+    """The URL with its password masked wherever else it occurs (``app:app_dev@db/app_dev``)."""
+    return dataclasses.replace(
+        url,
+        user=hide(url.user, url.password),
+        host=hide(url.host, url.password),
+        port=hide(url.port, url.password),
+        database=hide(url.database, url.password),
+    )
+
+
 _SUPERUSERS = frozenset(
     {"postgres", "root", "admin", "sa", "doadmin", "rdsadmin", "azure_superuser"}
 )
@@ -204,13 +221,19 @@ def connection_url(value: str, cand: Candidate, rule: Rule, a: Assessment) -> As
     if is_placeholder(url.password) and url.password.lower() not in WEAK_PASSWORDS:
         return None
     environment, reason = host_environment(url)
+    reason = hide(reason, url.password)
+    shown = _unveiled(url)
     scheme = url.scheme.removeprefix("jdbc:")
     provider = a.provider
     if rule.id == "jdbc-url":
         provider = _URL_PROVIDERS.get(scheme.split(":")[0], "database")
-    facts = {"host": url.host, "scheme": scheme, "environment_reason": reason}
+    facts = {"host": shown.host, "scheme": scheme, "environment_reason": reason}
     facts.update(
-        {k: v for k, v in (("port", url.port), ("database", url.database), ("user", url.user)) if v}
+        {
+            k: v
+            for k, v in (("port", shown.port), ("database", shown.database), ("user", shown.user))
+            if v
+        }
     )
     for param in ("sslmode", "ssl", "tls"):
         if param in url.params:
@@ -227,8 +250,8 @@ def connection_url(value: str, cand: Candidate, rule: Rule, a: Assessment) -> As
         provider=provider,
         environment=environment,
         capabilities=capabilities,
-        redacted=_url_redacted(url.scheme, url.user, url.host, url.port, url.database),
-        why=_url_why(a, environment, reason, url.user),
+        redacted=_url_redacted(shown.scheme, shown.user, shown.host, shown.port, shown.database),
+        why=_url_why(a, environment, reason, shown.user),
         hints=environment is Environment.UNKNOWN,
     )
     if environment is Environment.DEV:

@@ -12,14 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 from agentauth.model import Environment
+from agentauth.redact import split_authority
 
-_URL = re.compile(
-    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.:-]*)://"
-    r"(?:(?P<user>[^:@/?#]*)(?::(?P<password>[^@/]*))?@)?"
-    r"(?P<hosts>[^/?#;]*)"
-    r"(?:/(?P<database>[^?#;]*))?"
-    r"(?:[?;](?P<query>[^#]*))?"
+_NO_USERINFO = re.compile(
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.:-]*)://(?P<hosts>[^/?#;@]*)(?P<rest>[/?#;].*)?$", re.DOTALL
 )
+_REST = re.compile(r"^(?:/(?P<database>[^?#;]*))?(?:[?;](?P<query>[^#]*))?")
 
 LOCAL_NAMES = frozenset(
     {"localhost", "host.docker.internal", "gateway.docker.internal", "0.0.0.0", "::1", "::"}  # noqa: S104
@@ -88,13 +86,25 @@ class ConnectionUrl:
 def parse_url(value: str) -> ConnectionUrl | None:
     """Split a ``scheme://user:password@host:port/db?params`` URL (also JDBC forms).
 
+    The password runs to the last ``@`` before the host, as libpq, PyMySQL and redis-py
+    read it (:func:`agentauth.redact.split_authority`); the host never holds an ``@``.
+
     JDBC URLs carry the user and password as parameters (``?user=u&password=p`` or
     ``;user=u;password=p``); they are read from there. Returns None when it does not parse.
     """
     text = value[5:] if value.lower().startswith("jdbc:") else value
-    match = _URL.match(text)
-    if not match:
-        return None
+    authority = split_authority(text)
+    if authority is not None:
+        scheme, user = authority.scheme[:-3], authority.user
+        password, hosts_text, rest = authority.password, authority.host, authority.rest
+    else:
+        plain = _NO_USERINFO.match(text)
+        if plain is None:
+            return None
+        scheme, user, password = plain.group("scheme"), "", None
+        hosts_text, rest = plain.group("hosts"), plain.group("rest") or ""
+    match = _REST.match(rest)
+    assert match is not None  # NOTE: every part of _REST is optional; it always matches
     query = match.group("query") or ""
     if ";" in text and "://" in text:
         query = ";".join(filter(None, [query, *text.split(";")[1:]]))
@@ -103,15 +113,14 @@ def parse_url(value: str) -> ConnectionUrl | None:
         if "=" in part:
             key, _, val = part.partition("=")
             params.setdefault(key.strip().lower(), val.strip())
-    hosts = tuple(h for h in (match.group("hosts") or "").split(",") if h)
+    hosts = tuple(h for h in hosts_text.split(",") if h)
     host, port = _split_host(hosts[0]) if hosts else ("", "")
-    user = match.group("user") or params.get("user") or params.get("username") or ""
-    password = match.group("password")
+    user = user or params.get("user") or params.get("username") or ""
     if password is None:
         password = params.get("password") or params.get("pwd") or ""
     database = (match.group("database") or params.get("databasename") or "").split("/")[0]
     return ConnectionUrl(
-        scheme=match.group("scheme").lower(),
+        scheme=scheme.lower(),
         user=user,
         password=password,
         host=host.lower(),

@@ -85,7 +85,34 @@ def parse_conninfo(value: str) -> dict[str, str]:
             "the database URL cannot be parsed as a PostgreSQL connection string "
             "(postgresql://user:password@host:port/dbname); check its syntax"
         ) from None
-    return {k: str(v) for k, v in params.items() if v is not None}
+    parsed = {k: str(v) for k, v in params.items() if v is not None}
+    if _misparsed(text, parsed):
+        # NOTE: libpq ends the password at the first "@" (or "/"), so the rest of the
+        # password became the host or the port: echoing either would print the password.
+        raise ConfigError(
+            "the database URL does not parse as intended: its password holds a character "
+            "libpq reads as a separator (@ / : ? #); percent-encode them in the password "
+            "(@ as %40, / as %2F, : as %3A, ? as %3F, # as %23)"
+        )
+    return parsed
+
+
+def _misparsed(text: str, params: Mapping[str, str]) -> bool:
+    """True when libpq read another password than the URL holds (it stops at the first
+    ``@`` or ``/``, the URL's password ends at the last ``@`` before the host), or its host
+    holds an ``@``, or a port is not a number: part of the password became host or port."""
+    from urllib.parse import unquote
+
+    from agentauth.redact import split_authority
+
+    authority = split_authority(text) if "://" in text else None
+    password = authority.password if authority is not None else None
+    if password is not None and unquote(password) != params.get("password", ""):
+        return True
+    hosts = params.get("host", "")
+    if "@" in hosts or ("/" in hosts and not hosts.startswith("/")):
+        return True
+    return any(p and not p.isdigit() for p in params.get("port", "").split(","))
 
 
 def endpoint(params: Mapping[str, str]) -> str:
