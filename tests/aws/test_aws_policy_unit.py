@@ -11,9 +11,11 @@ from botocore.exceptions import ClientError
 
 from agentauth.errors import ConfigError
 from agentauth.model import Action, CredentialPolicy, Secret, Severity
+from agentauth.providers.aws import options as ao
 from agentauth.providers.aws import policy as ap
 from agentauth.providers.aws.client import endpoint_for, region_for, with_retry
-from agentauth.providers.aws.provider import PRESETS, PROVIDER
+from agentauth.providers.aws.options import PRESETS
+from agentauth.providers.aws.provider import PROVIDER
 from agentauth.providers.aws.verify import PolicyFacts, analyse, pair
 from agentauth.providers.base import Provider
 from findingkit import verify_finding
@@ -40,7 +42,7 @@ def test_provider_satisfies_the_protocol_and_is_registered() -> None:
 def test_design_example_validates_and_is_returned_as_written() -> None:
     e = entry(**GOOD)
     assert PROVIDER.validate(e) is e
-    options = ap.parse_options(e)
+    options = ao.parse_options(e)
     assert options.actions == ("s3:GetObject", "s3:ListBucket")
     assert options.duration == 3600
     assert options.mode == "auto"
@@ -49,7 +51,7 @@ def test_design_example_validates_and_is_returned_as_written() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({**GOOD, "bucket": "x"}, "agentauth.yaml:12: credentials.AWS: unknown option 'bucket'"),
+        ({**GOOD, "bucket": "x"}, "line 12: credentials.AWS: unknown option 'bucket'"),
         ({**GOOD, "actions": ["s3GetObject"]}, "credentials.AWS.actions: 's3GetObject'"),
         ({**GOOD, "actions": ["s3:Get Object"]}, "is not an IAM action"),
         ({**GOOD, "actions": []}, "non-empty list"),
@@ -76,18 +78,18 @@ def test_bad_options_name_the_key_and_line(options: dict[str, Any], message: str
 
 
 def test_wildcard_warnings() -> None:
-    options = ap.parse_options(entry(actions=["*", "iam:*", "s3:*", "s3:Get*"], resources=["*"]))
+    options = ao.parse_options(entry(actions=["*", "iam:*", "s3:*", "s3:Get*"], resources=["*"]))
     warnings = ap.wildcard_warnings(options)
     assert len(warnings) == 4
     assert "every action of every AWS service" in warnings[0]
     assert "iam:*" in warnings[1] and "admin" in warnings[1]
     assert "every s3 action" in warnings[2]
     assert "every resource" in warnings[3]
-    assert ap.wildcard_warnings(ap.parse_options(entry(**GOOD))) == []
+    assert ap.wildcard_warnings(ao.parse_options(entry(**GOOD))) == []
 
 
 def test_documents_are_exact() -> None:
-    options = ap.parse_options(
+    options = ao.parse_options(
         entry(**GOOD, conditions={"IpAddress": {"aws:SourceIp": ["10.0.0.0/8"]}})
     )
     assert ap.permission_policy(options) == {
@@ -126,13 +128,13 @@ def test_documents_are_exact() -> None:
 
 
 def test_session_duration_defaults_and_chaining_cap() -> None:
-    plain = ap.parse_options(entry(actions=["s3:GetObject"], resources=["*"]))
-    assert ap.session_duration(plain, 8 * 3600, chained=False) == (3600, "")
-    assert ap.session_duration(plain, 1800, chained=False) == (1800, "")
-    assert ap.session_duration(plain, 60, chained=False) == (900, "")
-    two_hours = ap.parse_options(entry(**{**GOOD, "duration": "2h"}))
-    assert ap.session_duration(two_hours, 3600, chained=False) == (7200, "")
-    seconds, note = ap.session_duration(two_hours, 3600, chained=True)
+    plain = ao.parse_options(entry(actions=["s3:GetObject"], resources=["*"]))
+    assert ao.session_duration(plain, 8 * 3600, chained=False) == (3600, "")
+    assert ao.session_duration(plain, 1800, chained=False) == (1800, "")
+    assert ao.session_duration(plain, 60, chained=False) == (900, "")
+    two_hours = ao.parse_options(entry(**{**GOOD, "duration": "2h"}))
+    assert ao.session_duration(two_hours, 3600, chained=False) == (7200, "")
+    seconds, note = ao.session_duration(two_hours, 3600, chained=True)
     assert seconds == 3600
     assert "capped at 1h" in note and "role chaining" in note
 
@@ -176,16 +178,16 @@ def test_presets_validate_once_filled() -> None:
     for name in PRESETS:
         with pytest.raises(ConfigError, match="placeholder"):
             PROVIDER.validate(entry(**PRESETS[name]))
-    filled = ap.preset(
+    filled = ao.preset(
         "read-dynamodb-table", region="eu-west-1", account="123456789012", table="orders"
     )
-    options = ap.parse_options(entry(**filled))
+    options = ao.parse_options(entry(**filled))
     assert "arn:aws:dynamodb:eu-west-1:123456789012:table/orders" in options.resources
     assert ap.wildcard_warnings(options) == []
-    bucket = ap.parse_options(entry(**ap.preset("read-bucket", bucket="dev-assets")))
+    bucket = ao.parse_options(entry(**ao.preset("read-bucket", bucket="dev-assets")))
     assert bucket.resources == ("arn:aws:s3:::dev-assets", "arn:aws:s3:::dev-assets/*")
     with pytest.raises(ConfigError, match="unknown AWS preset"):
-        ap.preset("root-everything")
+        ao.preset("root-everything")
 
 
 def _doc(*statements: dict[str, Any]) -> dict[str, Any]:

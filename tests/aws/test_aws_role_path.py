@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from agentauth.errors import ConfigError, PermissionDenied, ProviderError
 from agentauth.model import GrantStatus
+from agentauth.providers.aws import options as ao
 from agentauth.providers.aws import policy as ap
 from agentauth.providers.aws.provider import AwsProvider
 
@@ -94,7 +95,7 @@ def test_role_objects_match_the_plan(
     principal = f"arn:aws:iam::{ACCOUNT}:user/{aws.admin_name}"
     assert trust == ap.trust_policy(principal, ctx.now + timedelta(hours=8))
     inline = aws.admin("iam").get_role_policy(RoleName=name, PolicyName=ap.SCOPE_POLICY_NAME)
-    assert inline["PolicyDocument"] == ap.permission_policy(ap.parse_options(policy.credentials[0]))
+    assert inline["PolicyDocument"] == ap.permission_policy(ao.parse_options(policy.credentials[0]))
     # the dry-run text carries both documents, exactly as sent
     details = [json.loads(step.detail) for step in plan.steps if step.detail]
     assert details == [trust, inline["PolicyDocument"]]
@@ -179,7 +180,7 @@ def test_revoke_with_attached_managed_policy(
     iam = aws.admin("iam")
     arn = iam.create_policy(
         PolicyName="extra",
-        PolicyDocument=json.dumps(ap.permission_policy(ap.parse_options(policy.credentials[0]))),
+        PolicyDocument=json.dumps(ap.permission_policy(ao.parse_options(policy.credentials[0]))),
     )["Policy"]["Arn"]
     iam.attach_role_policy(RoleName=name, PolicyArn=arn)
     result = provider.revoke(applied.grant, ctx)

@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 
 from agentauth.errors import ConfigError, PermissionDenied
 from agentauth.model import Secret
+from agentauth.providers.aws import options as ao
 from agentauth.providers.aws import policy as ap
 from agentauth.providers.aws.provider import AwsProvider
 
@@ -69,7 +70,7 @@ def assumed_role_env(aws: AwsWorld) -> tuple[dict[str, Secret], str]:
 
 def test_exact_parameters_validate_against_the_botocore_model() -> None:
     """The session policy is the compact JSON, within the 2,048-character limit."""
-    options = ap.parse_options(make_policy(OPTIONS).credentials[0])
+    options = ao.parse_options(make_policy(OPTIONS).credentials[0])
     assert ap.compact(ap.permission_policy(options)) == EXPECTED_POLICY
     assert len(EXPECTED_POLICY) <= ap.SESSION_POLICY_MAX_CHARS
 

@@ -363,16 +363,6 @@ def test_unreachable_api_is_a_provider_error(gh_entry, key_file, make_ctx) -> No
         PROVIDER.apply(PROVIDER.plan(entry, ctx), ctx)
 
 
-def test_a_changed_policy_names_the_grant_it_replaces(gh_entry, stub, key_file, make_ctx) -> None:
-    entry = _app_entry(gh_entry, stub, key_file)
-    ctx = make_ctx()
-    applied = PROVIDER.apply(PROVIDER.plan(entry, ctx), ctx)
-    changed = _app_entry(gh_entry, stub, key_file, permissions={"contents": "write"})
-    rotated = PROVIDER.plan(changed, make_ctx(existing=[applied.grant]))
-    assert not rotated.keep and rotated.replaces == applied.grant.id
-    assert rotated.grant.id != applied.grant.id
-
-
 def test_no_token_value_in_any_text_the_provider_returns(
     gh_entry, stub, key_file, make_ctx
 ) -> None:

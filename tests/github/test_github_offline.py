@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from agentauth.errors import ConfigError
 from agentauth.model import Severity
-from agentauth.providers.github.options import PERMISSIONS, parse, prefill_url, web_url
-from agentauth.providers.github.provider import PRESETS, PROVIDER
+from agentauth.providers.github.options import PERMISSIONS, PRESETS, parse, prefill_url, web_url
+from agentauth.providers.github.provider import PROVIDER
 from agentauth.providers.github.token import (
     TokenKind,
     checksum_valid,
@@ -240,7 +240,7 @@ def test_bad_options_name_the_key_and_line(gh_entry, options, key, text) -> None
     with pytest.raises(ConfigError) as err:
         PROVIDER.validate(gh_entry(line=12, **options))
     message = str(err.value)
-    assert message.startswith(f"agentauth.yaml:12: credentials.GITHUB_TOKEN.{key}:"), message
+    assert message.startswith(f"line 12: credentials.GITHUB_TOKEN.{key}:"), message
     assert text in message
 
 
@@ -251,11 +251,12 @@ def test_every_known_permission_is_accepted_at_a_valid_level(gh_entry) -> None:
 
 
 def test_presets_validate(gh_entry) -> None:
-    assert set(PRESETS) == {"code-review", "issue-triage", "ci-reader"}
+    assert set(PRESETS) == {"code-review", "issue-triage", "ci-reader", "deploy-staging"}
     expected = {
         "code-review": {"contents": "read", "pull_requests": "write"},
         "issue-triage": {"issues": "write"},
         "ci-reader": {"actions": "read"},
+        "deploy-staging": {"contents": "read", "actions": "write"},
     }
     for name, options in PRESETS.items():
         entry = PROVIDER.validate(gh_entry(repositories=["acme/web"], **options))

@@ -39,7 +39,7 @@ def test_bad_options_name_the_key_and_line(
 ) -> None:
     with pytest.raises(ConfigError) as info:
         PROVIDER.validate(mk_entry(line=9, **options))
-    assert "agentauth.yaml:9" in str(info.value)
+    assert "line 9: credentials." in str(info.value)
     assert needle in str(info.value)
 
 

@@ -193,7 +193,7 @@ def test_a_missing_table_is_a_config_error_before_anything_is_created(
     ctx = make_ctx(project, e, {"MYSQL_URL": mysql_env.admin_url})
     with pytest.raises(ConfigError) as info:
         PROVIDER.plan(e, ctx)
-    assert "agentauth.yaml:12" in str(info.value)
+    assert "line 12: credentials." in str(info.value)
     assert f"{mysql_env.database}.nope" in str(info.value)
     assert mysql_env.admin_password not in str(info.value)
 

@@ -73,7 +73,8 @@ def test_bad_or_hostile_options_create_nothing(
     code, _out, err = cli("provision", "--yes", "-C", str(shop.project))
     assert code == 2, err
     assert message in err
-    assert "line 5" in err  # the entry's line in the policy file
+    assert "agentauth.yaml:5: credentials.DATABASE_URL" in err  # the entry's line in the file
+    assert err.count("error:") == 1
     assert shop.agent_roles() == [] and Ledger(shop.project).grants() == []
     with shop.owner_conn() as owner:
         assert owner.execute("SELECT count(*) FROM public.orders").fetchone() == (2,)

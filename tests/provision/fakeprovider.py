@@ -6,13 +6,12 @@ import sys
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import ClassVar
 
 import pytest
 
 from agentauth import providers
-from agentauth.errors import ProviderError
+from agentauth.errors import PermissionDenied, ProviderError
 from agentauth.model import (
     Applied,
     CredentialPolicy,
@@ -25,8 +24,9 @@ from agentauth.model import (
     Secret,
     Verification,
 )
+from agentauth.providers import kit
 from agentauth.providers.base import ProviderContext, VerifyContext
-from agentauth.state.ledger import Ledger, new_grant_id
+from agentauth.state.ledger import Ledger
 
 
 @dataclass
@@ -34,7 +34,9 @@ class FakeProvider:
     """Issues ``fake-<n>`` values; can fail in apply; remembers what the ledger held when called."""
 
     name: ClassVar[str] = "fake"
+    presets: ClassVar[dict[str, dict[str, object]]] = {}
     fail_apply: bool = False
+    fail_preflight: bool = False
     calls: list[str] = field(default_factory=list)
     ledger_at_apply: list[GrantStatus] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
@@ -49,20 +51,20 @@ class FakeProvider:
 
     def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
         self.calls.append("plan")
-        grant = Grant(
-            id=new_grant_id("fake"),
-            agent="",
-            provider="fake",
-            variable=entry.variable,
-            created=ctx.now,
-            expires=ctx.now + timedelta(seconds=ctx.policy.ttl_seconds),
-            status=GrantStatus.PENDING,
+        grant = kit.pending_grant(
+            entry,
+            ctx,
             scope=f"fake scope {dict(entry.options)}",
             objects={"thing": entry.variable.lower()},
         )
         return Plan(
             entry.variable, "fake", grant, (PlanStep("make a fake thing"),), (entry.variable,)
         )
+
+    def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
+        self.calls.append("preflight")
+        if self.fail_preflight:
+            raise PermissionDenied("fake admin may not create things; ask a DBA")
 
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         self.calls.append("apply")

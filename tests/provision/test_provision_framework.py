@@ -178,7 +178,8 @@ def test_env_ai_already_ignored_is_not_added_twice(project: Path) -> None:
 def test_ledger_survives_concurrent_writers(project: Path) -> None:
     code = (
         "import sys; from datetime import UTC, datetime; from pathlib import Path\n"
-        "from agentauth.state.ledger import Ledger, new_grant_id\n"
+        "from agentauth.providers.kit import new_grant_id\n"
+        "from agentauth.state.ledger import Ledger\n"
         "from agentauth.model import Grant, GrantStatus\n"
         "for i in range(15):\n"
         "    Ledger(Path(sys.argv[1])).put(Grant(new_grant_id('x'), 'a', 'x', 'V',"

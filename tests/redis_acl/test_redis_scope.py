@@ -164,7 +164,7 @@ def test_bad_options_name_the_key_and_line(
 ) -> None:
     with pytest.raises(ConfigError) as info:
         PROVIDER.validate(mk_entry(line=14, **options))
-    assert "agentauth.yaml:14" in str(info.value)
+    assert "line 14: credentials." in str(info.value)
     assert needle in str(info.value)
 
 

@@ -90,7 +90,7 @@ def test_test_mode_without_a_test_key_points_at_the_dashboard(
     text = str(info.value)
     assert "https://dashboard.stripe.com/test/apikeys" in text
     assert "live key, which is never given to an agent" in text
-    assert "agentauth.yaml:20" in text
+    assert "line 20: credentials." in text
     assert LIVE_SK not in text
 
 
@@ -283,7 +283,7 @@ def test_bad_options_name_the_key_and_line(
 ) -> None:
     with pytest.raises(ConfigError) as info:
         PROVIDER.validate(stripe_entry(line=31, **options))
-    assert "agentauth.yaml:31" in str(info.value)
+    assert "line 31: credentials." in str(info.value)
     assert needle in str(info.value)
 
 

@@ -179,7 +179,24 @@ def _plan_json(pplan: Any) -> dict[str, Any]:
         "copied": list(pplan.copied),
         "withheld": list(pplan.withheld),
         "warnings": list(pplan.warnings),
+        "errors": [
+            {"variable": e.variable, "provider": e.provider, "message": e.message}
+            for e in pplan.errors
+        ],
     }
+
+
+def _show_errors(pplan: Any) -> None:
+    """One ``error:`` line per entry that cannot be provisioned (and a DBA's SQL if any)."""
+    err = _err()
+    for e in pplan.errors:
+        err.print(f"[bold red]error:[/] {console.SCRUBBER(e.message)}", highlight=False)
+        if e.manual:
+            err.print("  Ask someone with the rights to run this instead:", highlight=False)
+            for line in console.SCRUBBER(e.manual).splitlines():
+                err.print(f"    {line}", markup=False, highlight=False)
+    if len(pplan.errors) > 1:
+        err.print(f"{len(pplan.errors)} entries cannot be provisioned; nothing was created.")
 
 
 def _show_plan(pplan: Any, out: Any) -> None:
@@ -216,11 +233,16 @@ def provision(
     project: Path = _PROJECT,
 ) -> None:
     """Create the scoped credentials of the policy and write .env.ai (ledger first)."""
-    from agentauth.service.provision import apply, plan
+    from agentauth.service.provision import apply, plan, preflight
 
     loaded = load_policy(_policy_path(project, policy))
     ctx = _context(project, loaded)
     pplan = plan(loaded, ctx)
+    if dry_run:
+        pplan = preflight(pplan, ctx)
+    elif pplan.errors:
+        _show_errors(pplan)
+        raise typer.Exit(int(pplan.errors[0].error.exit_code))
     for p in pplan.plans:
         for value in p.private.values():
             if isinstance(value, Secret):
@@ -229,9 +251,14 @@ def provision(
         _warn(warning)
     if fmt is Format.JSON and dry_run:
         console.write_report(json.dumps(_plan_json(pplan), indent=2), None)
+        if pplan.errors:
+            raise typer.Exit(int(pplan.errors[0].error.exit_code))
         return
     _show_plan(pplan, _out() if dry_run else _err())
     if dry_run:
+        if pplan.errors:
+            _show_errors(pplan)
+            raise typer.Exit(int(pplan.errors[0].error.exit_code))
         return
     if any(not p.keep for p in pplan.plans) and not console.confirm("Apply this plan?", yes=yes):
         _info("Nothing changed.")

@@ -163,6 +163,15 @@ def render(values: Sequence[tuple[str, str | Secret]], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def refuse_tracked(path: Path, project_root: Path) -> None:
+    """Raise ConfigError when git tracks ``path`` (checked by provision before anything exists)."""
+    if git_tracks(path, project_root):
+        raise ConfigError(
+            f"git tracks {path.name}; it would commit the agent's credentials. "
+            f"Run `git rm --cached {path.name}` and commit, then provision again"
+        )
+
+
 def write_env_ai(
     path: Path,
     values: Sequence[tuple[str, str | Secret]],
@@ -179,11 +188,7 @@ def write_env_ai(
     """
     if ENV_AI_MARKER not in header:
         header = f"This file was {ENV_AI_MARKER}.\n{header}"
-    if git_tracks(path, project_root):
-        raise ConfigError(
-            f"git tracks {path.name}; it would commit the agent's credentials. "
-            f"Run `git rm --cached {path.name}` and commit, then provision again"
-        )
+    refuse_tracked(path, project_root)
     check_output(path, project_root, source=source)
     text = render(values, header)
     try:

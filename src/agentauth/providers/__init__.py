@@ -1,8 +1,14 @@
-"""The explicit provider registry: name -> module, imported only when used."""
+"""The explicit provider registry: name -> module, imported only when used.
+
+Also the one place that knows which provider can scope a variable of the source env
+(by its URL scheme or its name) and how the audit engine's provider names map onto
+ours, so ``init``, ``provision`` and ``run`` agree.
+"""
 
 from __future__ import annotations
 
 import importlib
+from urllib.parse import urlsplit
 
 from agentauth.errors import ConfigError
 from agentauth.providers.base import Provider
@@ -18,6 +24,29 @@ PROVIDERS: dict[str, str] = {
     "http": "agentauth.providers.http",
 }
 
+DATABASES = frozenset({"postgres", "mysql", "redis"})
+"""Providers whose credential is a server URL (a URL without a password is still one)."""
+
+_URL_SCHEMES = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "redis": "redis",
+    "rediss": "redis",
+}
+_ENGINE_NAMES = {
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "redis": "redis",
+    "aws": "aws",
+    "amazon": "aws",
+    "github": "github",
+    "stripe": "stripe",
+}
+
 
 def get(name: str) -> Provider:
     """Return the provider called ``name``; raise ConfigError listing the known ones."""
@@ -29,3 +58,34 @@ def get(name: str) -> Provider:
     module = importlib.import_module(module_name)
     provider: Provider = module.PROVIDER
     return provider
+
+
+def for_url(value: str) -> str | None:
+    """Return the provider of a server URL by its scheme (``postgresql+psycopg://`` too)."""
+    try:
+        scheme = urlsplit(value).scheme.lower()
+    except ValueError:
+        return None
+    return _URL_SCHEMES.get(scheme.split("+", 1)[0])
+
+
+def for_name(name: str) -> str | None:
+    """Return the provider a variable's name points at (``AWS_*``, ``GITHUB_*``, ``STRIPE_*``)."""
+    upper = name.upper()
+    if upper.startswith("AWS_"):
+        return "aws"
+    if upper in ("GITHUB_TOKEN", "GH_TOKEN") or upper.startswith("GITHUB_"):
+        return "github"
+    if upper.startswith("STRIPE_") and "PUBLISHABLE" not in upper:
+        return "stripe"
+    return None
+
+
+def for_variable(name: str, value: str) -> str | None:
+    """Return the provider that could scope variable ``name`` holding ``value``, if any."""
+    return for_url(value) or for_name(name)
+
+
+def for_engine(engine_provider: str) -> str | None:
+    """Map an audit finding's provider (``PostgreSQL``, ``Amazon``...) to ours, or None."""
+    return _ENGINE_NAMES.get(engine_provider.lower())

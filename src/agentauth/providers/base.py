@@ -1,8 +1,10 @@
 """The provider protocol: what every provider module implements, and the context it gets.
 
-One module per provider (``providers/postgres.py``...) exposes ``PROVIDER``, an object
-satisfying :class:`Provider`. Heavy SDKs are imported inside the methods, never at
-module import, so ``agentauth audit`` and ``agentauth run`` start fast.
+One module per provider (``providers/redis.py``, ``providers/postgres/provider.py``...)
+exposes ``PROVIDER: Provider``, so mypy checks that it conforms. Heavy SDKs are imported
+inside the methods, never at module import, so ``agentauth audit`` and ``agentauth run``
+start fast. Grant ids, pending grants and option errors come from
+:mod:`agentauth.providers.kit` only.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from agentauth.model import (
     Applied,
@@ -93,12 +95,19 @@ class VerifyContext:
 
 
 class Provider(Protocol):
-    """The contract of a provider module. Every method translates its SDK's exceptions."""
+    """The contract of a provider module. Every method translates its SDK's exceptions.
+
+    The order ``provision`` calls them in: ``validate`` and ``plan`` for every entry
+    (``--dry-run`` stops here, after ``preflight``), ``preflight`` for every plan that
+    changes something, and only when every preflight passed, ``apply`` one by one.
+    """
 
     name: ClassVar[str]
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]]
+    """``init --preset NAME`` -> this provider's starting options for that job."""
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
-        """Check and normalise an entry's options; raise ConfigError naming the key and line."""
+        """Check and normalise an entry's options; raise ``kit.OptionError`` naming the key."""
         ...
 
     def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
@@ -109,8 +118,18 @@ class Provider(Protocol):
         """Build the plan without touching anything (may read: connect, describe)."""
         ...
 
+    def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
+        """Check every precondition of ``apply`` (admin rights, a usable keyring) and
+        raise an AgentAuthError with the remedy; creates nothing, may read."""
+        ...
+
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
-        """Create what the plan says. The plan's grant is already in the ledger as pending."""
+        """Create what the plan says. The plan's grant is already in the ledger as pending.
+
+        Sets ``Grant.mints_per_run`` and ``Grant.expiry_variable`` for ``run``. A failure
+        after something was created undoes it before raising (the pending grant stays in
+        the ledger so that ``revoke`` can finish the job if the undo fails too).
+        """
         ...
 
     def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:

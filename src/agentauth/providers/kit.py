@@ -1,9 +1,11 @@
-"""Small helpers the Stripe, MySQL and Redis providers share to build and match grants.
+"""The one maker of grant ids, pending grants and option errors, plus helpers providers share.
 
 Why a module of its own: every provider that creates an identity needs the same
-four things (a name an operator recognises, a strong password, the ledger record
-and the admin credential from the developer's env), and getting any of them
-subtly different per provider would make ``status`` and ``revoke`` inconsistent.
+things (a grant id, the ledger record, an error that points at the policy entry,
+the admin credential from the developer's env), and getting any of them subtly
+different per provider would make ``status``, ``revoke`` and the error messages
+inconsistent. Provider code never builds a :class:`Grant` or a ``file:line``
+message itself.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -21,22 +23,53 @@ from agentauth.model import Applied, CredentialPolicy, Grant, GrantId, GrantStat
 from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
 
+# --------------------------------------------------------------------------- option errors
 
-def where(entry: CredentialPolicy) -> str:
-    """Return ``agentauth.yaml:12: credentials.VAR`` for messages about ``entry``."""
-    prefix = f"agentauth.yaml:{entry.line}: " if entry.line else "agentauth.yaml: "
-    return f"{prefix}credentials.{entry.variable}"
+
+class OptionError(ConfigError):
+    """A problem with one policy entry, located by the framework in the policy file used.
+
+    Providers raise it without knowing which file the entry came from (``provision
+    --policy staging-policy.yaml`` reads another one); :func:`located` adds the file
+    name from the provider context, so the ``FILE:LINE: credentials.VAR.key`` prefix
+    is built here and nowhere else.
+    """
+
+    def __init__(
+        self, entry: CredentialPolicy, key: str | None, problem: str, path: str | None = None
+    ) -> None:
+        """Keep the pieces; the message is composed by :meth:`__str__`."""
+        self.entry = entry
+        self.key = key
+        self.problem = problem
+        self.path = path
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        """Return ``FILE:LINE: credentials.VAR.key: problem`` (``line N:`` before locating)."""
+        entry = self.entry
+        if self.path:
+            prefix = f"{self.path}:{entry.line}: " if entry.line else f"{self.path}: "
+        else:
+            prefix = f"line {entry.line}: " if entry.line else ""
+        name = f"credentials.{entry.variable}" + (f".{self.key}" if self.key else "")
+        return f"{prefix}{name}: {self.problem}"
+
+    def located(self, path: str) -> OptionError:
+        """Return the same error naming the policy file ``path``."""
+        return OptionError(self.entry, self.key, self.problem, path)
 
 
 def check_keys(entry: CredentialPolicy, known: Iterable[str]) -> None:
-    """Raise ConfigError naming the first option of ``entry`` that the provider does not know."""
+    """Raise OptionError naming the first option of ``entry`` that the provider does not know."""
     allowed = set(known)
     for key in entry.options:
         if key not in allowed:
             names = ", ".join(sorted(allowed))
-            raise ConfigError(
-                f"{where(entry)}: unknown option {key!r} for provider {entry.provider}; "
-                f"known options: {names}"
+            raise OptionError(
+                entry,
+                None,
+                f"unknown option {key!r} for provider {entry.provider}; known options: {names}",
             )
 
 
@@ -47,11 +80,11 @@ def string_list(entry: CredentialPolicy, key: str) -> tuple[str, ...]:
         return ()
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, Sequence) or isinstance(items, (bytes, Mapping)):
-        raise ConfigError(f"{where(entry)}.{key}: expected a list of strings")
+        raise OptionError(entry, key, "expected a list of strings")
     out = []
     for item in items:
         if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"{where(entry)}.{key}: {item!r} is not a non-empty string")
+            raise OptionError(entry, key, f"{item!r} is not a non-empty string")
         out.append(item)
     return tuple(out)
 
@@ -60,30 +93,28 @@ def positive_int(entry: CredentialPolicy, key: str, default: int, maximum: int) 
     """Return option ``key`` as an int in 1..maximum, or ``default`` when absent."""
     raw = entry.options.get(key, default)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= maximum:
-        raise ConfigError(
-            f"{where(entry)}.{key}: expected a whole number from 1 to {maximum}, got {raw!r}"
-        )
+        raise OptionError(entry, key, f"expected a whole number from 1 to {maximum}, got {raw!r}")
     return raw
 
 
-def identity_name(agent: str, *, limit: int = 32) -> str:
-    """Return ``agentauth_<agent>_<random>``: recognisable in the server's user list, unique.
+def duration(entry: CredentialPolicy, key: str) -> int | None:
+    """Return option ``key`` as seconds (``8h``, ``90m``, a number), None when absent."""
+    from agentauth.config.policy import parse_duration
 
-    ``limit`` is the server's maximum user-name length (32 on MySQL 8).
-    """
-    slug = re.sub(r"[^a-z0-9]+", "_", agent.lower()).strip("_") or "agent"
-    suffix = secrets.token_hex(3)
-    room = limit - len("agentauth__") - len(suffix)
-    return f"agentauth_{slug[:room]}_{suffix}"
+    raw = entry.options.get(key)
+    if raw is None:
+        return None
+    try:
+        return parse_duration(raw, key=key)
+    except ConfigError as exc:
+        raise OptionError(entry, key, str(exc).removeprefix(f"{key}: ")) from None
 
 
-def new_password() -> Secret:
-    """Return a 32-character URL-safe random password (192 bits), wrapped."""
-    return Secret(secrets.token_urlsafe(24))
+# --------------------------------------------------------------------------- grants
 
 
 def new_grant_id(provider: str) -> GrantId:
-    """Return a short unique grant id such as ``mysql-3f9a2c1b``."""
+    """Return a short unique grant id such as ``mysql-3f9a2c1b`` (the only place ids are made)."""
     return GrantId(f"{provider}-{secrets.token_hex(4)}")
 
 
@@ -96,23 +127,32 @@ def pending_grant(
     revocable: bool = True,
     long_lived: bool = False,
     expires: bool = True,
+    until: datetime | None = None,
+    grant_id: GrantId | None = None,
 ) -> Grant:
-    """Build the ledger record a plan carries: pending, expiring after the policy's ttl."""
-    from agentauth.config.policy import entry_digest
+    """Build the ledger record a plan carries: pending, expiring after the policy's ttl.
 
+    ``until`` overrides the expiry (a PAT's lifetime in days); ``expires=False`` means
+    none. The policy digest and the grant it replaces are the framework's business
+    (``service.provision`` stamps them), so a provider never computes them.
+    """
+    if not expires:
+        expiry: datetime | None = None
+    else:
+        expiry = until or ctx.now + timedelta(seconds=ctx.policy.ttl_seconds)
+    provider = entry.provider or "unknown"
     return Grant(
-        id=new_grant_id(entry.provider or "unknown"),
+        id=grant_id or new_grant_id(provider),
         agent=ctx.policy.agent,
-        provider=entry.provider or "unknown",
+        provider=provider,
         variable=entry.variable,
         created=ctx.now,
-        expires=ctx.now + timedelta(seconds=ctx.policy.ttl_seconds) if expires else None,
+        expires=expiry,
         status=GrantStatus.PENDING,
         scope=scope,
         objects=dict(objects),
         long_lived=long_lived,
         revocable=revocable,
-        policy_digest=entry_digest(entry, ctx.policy),
     )
 
 
@@ -138,6 +178,22 @@ def admin_secret(variable: str, ctx: ProviderContext, what: str) -> Secret:
             "scoped one and never copies it to the agent)"
         )
     return value
+
+
+def identity_name(agent: str, *, limit: int = 32) -> str:
+    """Return ``agentauth_<agent>_<random>``: recognisable in the server's user list, unique.
+
+    ``limit`` is the server's maximum user-name length (32 on MySQL 8).
+    """
+    slug = re.sub(r"[^a-z0-9]+", "_", agent.lower()).strip("_") or "agent"
+    suffix = secrets.token_hex(3)
+    room = limit - len("agentauth__") - len(suffix)
+    return f"agentauth_{slug[:room]}_{suffix}"
+
+
+def new_password() -> Secret:
+    """Return a 32-character URL-safe random password (192 bits), wrapped."""
+    return Secret(secrets.token_urlsafe(24))
 
 
 @dataclass(frozen=True)

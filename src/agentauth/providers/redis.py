@@ -28,7 +28,8 @@ from agentauth.model import (
     Verification,
 )
 from agentauth.providers import kit as grantkit
-from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers.base import Provider, ProviderContext, VerifyContext
+from agentauth.providers.kit import OptionError
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -51,9 +52,11 @@ def _patterns(entry: CredentialPolicy, key: str) -> tuple[str, ...]:
     items = grantkit.string_list(entry, key)
     for item in items:
         if not _PATTERN.match(item) or item[0] in "~%&":
-            raise ConfigError(
-                f"{grantkit.where(entry)}.{key}: {item!r} is not a plain glob pattern "
-                "(no spaces or control characters; write cache:* without a ~ or & prefix)"
+            raise OptionError(
+                entry,
+                key,
+                f"{item!r} is not a plain glob pattern "
+                "(no spaces or control characters; write cache:* without a ~ or & prefix)",
             )
     return items
 
@@ -157,20 +160,22 @@ class RedisProvider:
     """Creates and removes Redis ACL users confined to key patterns for agents."""
 
     name: ClassVar[str] = "redis"
+    presets: ClassVar[Mapping[str, Mapping[str, object]]] = {}
+    """No presets of its own: ``init`` uses the read-only defaults of ``service.presets``."""
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check ``access``, ``keys`` (required: a pattern like ``cache:*``) and ``channels``."""
         grantkit.check_keys(entry, OPTIONS)
         access = entry.options.get("access", "read-only")
         if access not in ACCESS:
-            raise ConfigError(
-                f"{grantkit.where(entry)}.access: {access!r} is not one of {', '.join(ACCESS)}"
-            )
+            raise OptionError(entry, "access", f"{access!r} is not one of {', '.join(ACCESS)}")
         keys = _patterns(entry, "keys")
         if not keys:
-            raise ConfigError(
-                f"{grantkit.where(entry)}.keys: name the key patterns the agent may use, "
-                'e.g. keys: ["cache:*"] (use ["*"] to allow every key, knowingly)'
+            raise OptionError(
+                entry,
+                "keys",
+                "name the key patterns the agent may use, "
+                'e.g. keys: ["cache:*"] (use ["*"] to allow every key, knowingly)',
             )
         channels = _patterns(entry, "channels")
         return replace(
@@ -250,6 +255,11 @@ class RedisProvider:
                 },
             },
         )
+
+    def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
+        """Nothing more to check: ``plan`` already connected as the admin and read the version;
+        a refused ``ACL SETUSER`` creates nothing."""
+        return None
 
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         """Run ``ACL SETUSER``; the password travels as its own argument, never in a log."""
@@ -403,4 +413,4 @@ def describe_acl(name: str, info: Mapping[str, Any]) -> Verification:
     )
 
 
-PROVIDER = RedisProvider()
+PROVIDER: Provider = RedisProvider()

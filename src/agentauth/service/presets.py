@@ -1,20 +1,21 @@
 """The ``init --preset`` catalogue: which providers a common agent job gets, and with what scope.
 
-A preset only decides *which* credentials are provisioned and their starting
-options; everything it does not name is ``drop``. Providers may refine the options
-through their own ``PRESETS`` dict (same preset name); the fallbacks here are the
-least-privilege defaults the docs describe.
+A preset only decides *which* credentials are provisioned; everything it does not
+name is ``drop``. The starting options come from the provider itself
+(``Provider.presets``, same preset name), so a provider's job templates live in one
+place; the fallbacks here are the read-only database defaults for providers (and
+presets) that have none.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentauth import providers
 from agentauth.errors import UsageError
-
-DATABASES = frozenset({"postgres", "mysql", "redis"})
+from agentauth.providers import DATABASES
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,6 @@ PRESETS: dict[str, Preset] = {
             "reads code and comments on pull requests: GitHub contents read + pull requests "
             "write on the repositories you list; no database, cloud or payment access",
             frozenset({"github"}),
-            {"github": {"permissions": {"contents": "read", "pull_requests": "write"}}},
         ),
         Preset(
             "db-query",
@@ -63,20 +63,13 @@ PRESETS: dict[str, Preset] = {
             "looks up customers: databases read-only, Stripe restricted to reading customers "
             "and charges; no code or cloud access",
             frozenset({"postgres", "mysql", "stripe"}),
-            {
-                **_DB_READ,
-                "stripe": {
-                    "mode": "restricted",
-                    "permissions": {"customers": "read", "charges": "read"},
-                },
-            },
+            _DB_READ,
         ),
         Preset(
             "deploy-staging",
             "deploys to staging: GitHub contents read + actions write, AWS limited to the "
             "actions and staging resources you fill in; databases dropped",
             frozenset({"github", "aws"}),
-            {"github": {"permissions": {"contents": "read", "actions": "write"}}},
         ),
     )
 }
@@ -102,16 +95,9 @@ def options_for(preset: Preset, provider: str) -> dict[str, Any] | None:
     """
     if provider not in preset.provision:
         return None
-    from agentauth.providers import PROVIDERS
-
-    module_name = PROVIDERS.get(provider)
-    if module_name is not None and preset.name != "default":
-        try:
-            module = importlib.import_module(module_name)
-            offered = getattr(module, "PRESETS", {}).get(preset.name)
-        except ImportError:
-            offered = None
-        if isinstance(offered, dict):
+    if preset.name != "default" and provider in providers.PROVIDERS:
+        offered: Mapping[str, Any] | None = providers.get(provider).presets.get(preset.name)
+        if offered is not None:
             return dict(offered)
     fallback = preset.options.get(provider)
     return dict(fallback) if fallback is not None else None

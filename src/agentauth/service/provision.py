@@ -20,7 +20,7 @@ from pathlib import Path
 from agentauth import providers
 from agentauth.config import envfile, envwrite
 from agentauth.config.policy import entry_digest, format_duration
-from agentauth.errors import AgentAuthError, ConfigError, ProviderError
+from agentauth.errors import AgentAuthError, ConfigError, ExitCode, ProviderError
 from agentauth.model import (
     Action,
     Applied,
@@ -34,6 +34,7 @@ from agentauth.model import (
     Secret,
 )
 from agentauth.providers.base import Prompter, ProviderContext, SecretStore
+from agentauth.providers.kit import OptionError
 from agentauth.redact import Scrubber, mask
 from agentauth.service.sourceenv import Classifier, load_source_env
 from agentauth.state import auditlog
@@ -49,6 +50,7 @@ __all__ = [
     "load_source_env",
     "mint_for_run",
     "plan",
+    "preflight",
     "revoke",
     "revoke_grants",
     "select_grants",
@@ -100,6 +102,40 @@ def build_context(
 
 
 @dataclass(frozen=True)
+class EntryError:
+    """Why one policy entry (or ``.env.ai`` itself) cannot be provisioned."""
+
+    variable: str
+    provider: str
+    error: AgentAuthError
+
+    @property
+    def message(self) -> str:
+        """The error's one message (already free of secrets: providers scrub them)."""
+        return str(self.error)
+
+    @property
+    def manual(self) -> str | None:
+        """What a more privileged human can run instead (a DBA's SQL), if the error says."""
+        manual = getattr(self.error, "manual", None)
+        return manual if isinstance(manual, str) else None
+
+
+class PlanRefused(AgentAuthError):
+    """Provisioning refused before anything was created: one line per failing entry."""
+
+    def __init__(self, errors: Sequence[EntryError]) -> None:
+        """Keep every error; the exit code is the first one's (2 for policy, 1 for providers)."""
+        self.errors = tuple(errors)
+        self.exit_code = errors[0].error.exit_code if errors else ExitCode.USAGE
+        lines = [
+            f"{e.variable}: {e.message}" if not e.message.startswith(e.variable) else e.message
+            for e in errors
+        ]
+        super().__init__("; ".join(lines) + " (nothing was created)")
+
+
+@dataclass(frozen=True)
 class ProvisionPlan:
     """Everything ``provision`` will do, built without changing anything."""
 
@@ -117,6 +153,17 @@ class ProvisionPlan:
     warnings: tuple[str, ...] = ()
     current: Mapping[str, Secret] = field(default_factory=dict, repr=False)
     """The values of the existing ``.env.ai`` (for keep and for the diff)."""
+    errors: tuple[EntryError, ...] = ()
+    """One per entry that cannot be provisioned (plan or preflight refused it)."""
+    preflighted: bool = False
+    """True once :func:`preflight` ran; :func:`apply` runs it when the caller did not."""
+
+    def raise_errors(self) -> None:
+        """Raise the errors as one AgentAuthError (exit code of the first), if there are any."""
+        if len(self.errors) == 1:
+            raise self.errors[0].error
+        if self.errors:
+            raise PlanRefused(self.errors)
 
     def env_diff(self) -> list[str]:
         """Return the ``.env.ai`` diff with every value masked (``+``, ``-``, ``~``, `` ``)."""
@@ -176,8 +223,12 @@ def _previous(entry: CredentialPolicy, ctx: ProviderContext) -> list[Grant]:
 def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
     """Validate every entry and ask each provider for its plan; changes nothing.
 
-    The output path is checked first, so a destructive ``output:`` is refused
-    before any provider creates anything (and by ``--dry-run`` too).
+    A failing entry does not stop the others: its error is kept in
+    :attr:`ProvisionPlan.errors` (option errors located in ``policy.path``), so
+    ``--dry-run`` shows the whole plan with one error per failing entry, and
+    :func:`apply` refuses to start while any is left. The output path is checked
+    first, so a destructive ``output:`` is refused before any provider creates
+    anything (and by ``--dry-run`` too).
     """
     root = ctx.project_root
     envwrite.check_output(root / policy.output, root, source=root / policy.source)
@@ -185,6 +236,7 @@ def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
     named = {e.variable: e for e in policy.credentials}
     warnings: list[str] = []
     plans: list[Plan] = []
+    errors: list[EntryError] = []
     for entry in policy.credentials:
         if entry.action is not Action.PROVISION or entry.provider is None:
             if entry.action is Action.PASS and entry.variable not in ctx.source_env:
@@ -193,25 +245,12 @@ def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
                     "variable"
                 )
             continue
-        provider = providers.get(entry.provider)
-        checked = provider.validate(entry)
-        digest = entry_digest(checked, policy)
-        kept = _matching_grant(checked, digest, ctx, current)
-        if kept is not None:
-            plans.append(_keep_plan(kept))
+        try:
+            made = _plan_entry(entry, policy, ctx, current)
+        except AgentAuthError as exc:
+            errors.append(_entry_error(entry.variable, entry.provider, exc, policy))
             continue
-        made = provider.plan(checked, ctx)
-        previous = _previous(checked, ctx)
-        grant = dataclasses.replace(
-            made.grant, agent=policy.agent, status=GrantStatus.PENDING, policy_digest=digest
-        )
-        plans.append(
-            dataclasses.replace(
-                made,
-                grant=grant,
-                replaces=made.replaces or (previous[-1].id if previous else None),
-            )
-        )
+        plans.append(made)
         warnings.extend(f"{entry.variable}: {w}" for w in made.warnings)
 
     classifier = Classifier(policy.source)
@@ -245,7 +284,55 @@ def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
         withheld=tuple(withheld),
         warnings=tuple(warnings),
         current=current,
+        errors=tuple(errors),
     )
+
+
+def _plan_entry(
+    entry: CredentialPolicy, policy: Policy, ctx: ProviderContext, current: Mapping[str, Secret]
+) -> Plan:
+    """Plan one entry; the framework alone stamps the digest, the status and what it replaces."""
+    assert entry.provider is not None
+    provider = providers.get(entry.provider)
+    checked = provider.validate(entry)
+    digest = entry_digest(checked, policy)
+    kept = _matching_grant(checked, digest, ctx, current)
+    if kept is not None:
+        return _keep_plan(kept)
+    made = provider.plan(checked, ctx)
+    previous = _previous(checked, ctx)
+    grant = dataclasses.replace(made.grant, status=GrantStatus.PENDING, policy_digest=digest)
+    return dataclasses.replace(made, grant=grant, replaces=previous[-1].id if previous else None)
+
+
+def _entry_error(variable: str, provider: str, exc: AgentAuthError, policy: Policy) -> EntryError:
+    if isinstance(exc, OptionError):
+        exc = exc.located(policy.path)
+    return EntryError(variable, provider, exc)
+
+
+def preflight(pplan: ProvisionPlan, ctx: ProviderContext) -> ProvisionPlan:
+    """Check every precondition before anything is created; return the plan with its errors.
+
+    The framework's own check (git must not track ``.env.ai``) and each provider's
+    :meth:`~agentauth.providers.base.Provider.preflight` (admin rights, a usable
+    keyring, a prompt for pasted tokens) run for every plan that changes something;
+    ``--dry-run`` runs exactly these, and :func:`apply` refuses while any failed.
+    """
+    errors = list(pplan.errors)
+    policy = pplan.policy
+    changing = [p for p in pplan.plans if not p.keep]
+    if changing or pplan.env_names:
+        try:
+            envwrite.refuse_tracked(ctx.project_root / policy.output, ctx.project_root)
+        except AgentAuthError as exc:
+            errors.append(EntryError(policy.output, "agentauth", exc))
+    for p in changing:
+        try:
+            providers.get(p.provider).preflight(p, ctx)
+        except AgentAuthError as exc:
+            errors.append(_entry_error(p.variable, p.provider, exc, policy))
+    return dataclasses.replace(pplan, errors=tuple(errors), preflighted=True)
 
 
 def _keep_plan(grant: Grant) -> Plan:
@@ -290,23 +377,19 @@ def _header(policy: Policy, grants: Sequence[Grant], now: datetime) -> str:
     )
 
 
-def apply(
-    pplan: ProvisionPlan, ctx: ProviderContext, *, progress: Progress | None = None
-) -> ProvisionResult:
-    """Apply every plan, ledger first, then write ``.env.ai``, then revoke what rotated.
-
-    A provider failure leaves its grant in the ledger (pending, with the error) so
-    that ``agentauth revoke`` can remove whatever exists; ``.env.ai`` is then not
-    written and the error is re-raised.
-    """
-    say = progress or _noop
+def _apply_plans(
+    pplan: ProvisionPlan,
+    ctx: ProviderContext,
+    say: Progress,
+    created: list[Grant],
+    kept: list[Grant],
+) -> dict[str, Secret]:
+    """Apply each plan, ledger first; fill ``created``/``kept`` as it goes (for rollback)."""
     policy = pplan.policy
     root = ctx.project_root
     ledger = Ledger(root)
     scrub = Scrubber(ctx.source_env.values())
     env: dict[str, Secret] = {}
-    created: list[Grant] = []
-    kept: list[Grant] = []
     for p in pplan.plans:
         provider = providers.get(p.provider)
         if p.keep:
@@ -355,9 +438,7 @@ def apply(
             ) from exc
         grant = dataclasses.replace(
             applied.grant,
-            agent=policy.agent,
             status=GrantStatus.ACTIVE,
-            policy_digest=p.grant.policy_digest,
             objects={**applied.grant.objects, ENV_OUTPUTS: list(applied.env)},
             error=None,
         )
@@ -377,21 +458,53 @@ def apply(
             replaces=p.replaces,
             ok=True,
         )
-    values: list[tuple[str, str | Secret]] = []
-    for name in pplan.env_names:
-        if name in env:
-            values.append((name, env[name]))
-        elif name in ctx.source_env:
-            values.append((name, ctx.source_env[name]))
-    out = root / policy.output
-    say(f"writing {policy.output} ({len(values)} variables)")
-    envwrite.write_env_ai(
-        out,
-        values,
-        _header(policy, [*created, *kept], ctx.now),
-        project_root=root,
-        source=root / policy.source,
-    )
+    return env
+
+
+def apply(
+    pplan: ProvisionPlan, ctx: ProviderContext, *, progress: Progress | None = None
+) -> ProvisionResult:
+    """Preflight, apply every plan (ledger first), write ``.env.ai``, revoke what rotated.
+
+    Nothing is created unless every preflight passed. A failure after something was
+    created revokes the grants this run created (the agent never received them); the
+    failing provider undoes its own partial work, and its grant stays in the ledger
+    (pending, with the error) so that ``agentauth revoke`` can finish if that failed
+    too. ``.env.ai`` is then not written and the error is re-raised.
+    """
+    say = progress or _noop
+    if not pplan.preflighted:
+        pplan = preflight(pplan, ctx)
+    pplan.raise_errors()
+    policy = pplan.policy
+    root = ctx.project_root
+    ledger = Ledger(root)
+    created: list[Grant] = []
+    kept: list[Grant] = []
+    try:
+        env = _apply_plans(pplan, ctx, say, created, kept)
+        values: list[tuple[str, str | Secret]] = []
+        for name in pplan.env_names:
+            if name in env:
+                values.append((name, env[name]))
+            elif name in ctx.source_env:
+                values.append((name, ctx.source_env[name]))
+        out = root / policy.output
+        say(f"writing {policy.output} ({len(values)} variables)")
+        envwrite.write_env_ai(
+            out,
+            values,
+            _header(policy, [*created, *kept], ctx.now),
+            project_root=root,
+            source=root / policy.source,
+        )
+    except BaseException:
+        if created:
+            # NOTE: nothing may outlive a refused run: what this run created is revoked
+            # (the agent never received it), and the old .env.ai is left as it was.
+            say(f"rolling back {len(created)} grant(s) created by this run")
+            revoke_grants(ctx, created, event_reason="rollback", strip=False)
+        raise
     for name in pplan.passed:
         auditlog.append(root, "pass", agent=policy.agent, variable=name, reason="policy: pass")
     for name in pplan.dropped:
@@ -489,6 +602,7 @@ def revoke_grants(
     *,
     event_reason: str = "requested",
     protect: Collection[str] = (),
+    strip: bool = True,
 ) -> list[RevokeResult]:
     """Revoke each grant through its provider; one result per grant, failures kept to retry.
 
@@ -526,7 +640,7 @@ def revoke_grants(
             message=result.message,
             manual=result.manual,
         )
-        if result.ok:
+        if result.ok and strip:
             names = [n for n in grant.objects.get(ENV_OUTPUTS, []) if n not in protect]
             _strip_env_ai(ctx, names)
         results.append(result)
@@ -556,17 +670,41 @@ def revoke(
 # --------------------------------------------------------------------------- minting
 
 
+def _fresh(grant: Grant, current: Mapping[str, Secret], now: datetime) -> bool:
+    """True when ``.env.ai`` already holds this grant's minted values, not near expiry."""
+    if not grant.expiry_variable:
+        return False
+    outputs = list(grant.objects.get(ENV_OUTPUTS, []))
+    if not outputs or not all(name in current for name in outputs):
+        return False
+    value = current.get(grant.expiry_variable)
+    if value is None:
+        return False
+    try:
+        expiry = datetime.fromisoformat(value.reveal().strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=UTC)
+    return expiry - _RENEW_MARGIN > now
+
+
 def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> dict[str, Secret]:
     """Mint fresh short-lived credentials for one run of the agent (AWS sessions, GitHub tokens).
 
-    Only active, unexpired grants of ``policy.agent`` are asked; providers whose
-    credentials live in ``.env.ai`` return None from ``mint`` and add nothing.
+    Only active, unexpired grants of ``policy.agent`` are asked, and not those whose
+    values in ``.env.ai`` are still fresh (their ``expiry_variable`` more than five
+    minutes away): one grant needing a token must not re-mint every other one.
+    Providers whose credentials live in ``.env.ai`` return None from ``mint``.
     """
+    current = _read_current(project_root / policy.output)
     minted: dict[str, Secret] = {}
     for grant in Ledger(project_root).grants():
         if grant.agent != policy.agent or grant.status is not GrantStatus.ACTIVE:
             continue
         if grant.expires is not None and grant.expires <= ctx.now:
+            continue
+        if _fresh(grant, current, ctx.now):
             continue
         applied = providers.get(grant.provider).mint(grant, ctx)
         if applied is None:

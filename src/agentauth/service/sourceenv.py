@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from agentauth import providers
 from agentauth.config import envfile
 from agentauth.errors import ConfigError
 from agentauth.model import Finding, Origin, Policy, Secret
@@ -29,14 +30,6 @@ _SECRET_NAME = re.compile(
     r"SIGNING|SESSION|COOKIE|DSN|APIKEY|ACCESS_KEY|CERT|PEM|SALT|WEBHOOK)(?:_|$)",
     re.IGNORECASE,
 )
-_URL_SCHEME = {
-    "postgres": "postgres",
-    "postgresql": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "redis": "redis",
-    "rediss": "redis",
-}
 
 
 def load_source_env(
@@ -84,44 +77,12 @@ class VariableClass:
     finding: Finding | None = None
 
 
-def _url_provider(value: str) -> str | None:
-    try:
-        scheme = urlsplit(value).scheme.lower()
-    except ValueError:
-        return None
-    return _URL_SCHEME.get(scheme.split("+", 1)[0])
-
-
 def _url_has_password(value: str) -> bool:
     try:
         parts = urlsplit(value)
     except ValueError:
         return False
     return bool(parts.scheme and parts.netloc and parts.password)
-
-
-def _name_provider(name: str) -> str | None:
-    upper = name.upper()
-    if upper.startswith("AWS_"):
-        return "aws"
-    if upper in ("GITHUB_TOKEN", "GH_TOKEN") or upper.startswith("GITHUB_"):
-        return "github"
-    if upper.startswith("STRIPE_") and "PUBLISHABLE" not in upper:
-        return "stripe"
-    return None
-
-
-_PROVIDER_ALIASES = {
-    "postgresql": "postgres",
-    "postgres": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "redis": "redis",
-    "aws": "aws",
-    "amazon": "aws",
-    "github": "github",
-    "stripe": "stripe",
-}
 
 
 class Classifier:
@@ -156,12 +117,12 @@ class Classifier:
         """Say whether ``name`` holds a credential and which provider could scope it."""
         plain = value.reveal()
         findings = self._findings(name, plain)
-        provider = _url_provider(plain) or _name_provider(name)
+        provider = providers.for_variable(name, plain)
         if findings:
-            engine = _PROVIDER_ALIASES.get(findings[0].provider.lower())
+            engine = providers.for_engine(findings[0].provider)
             return VariableClass(name, True, engine or provider, findings[0])
         credential = bool(_SECRET_NAME.search(name)) or _url_has_password(plain)
-        if provider in ("postgres", "mysql", "redis") and not _url_has_password(plain):
+        if provider in providers.DATABASES and not _url_has_password(plain):
             # NOTE: a database URL without a password is still the developer's identity
             # (trust/peer auth, or PGPASSWORD elsewhere): treat it as a credential.
             credential = True

@@ -230,14 +230,3 @@ class Ledger:
             return grants
 
         self.update(change)
-
-
-def new_grant_id(provider: str) -> GrantId:
-    """Return a short, unique, typeable grant id such as ``pg-3f9c2a1b``.
-
-    Providers call this in ``plan``; the id is what users pass to ``agentauth revoke``.
-    """
-    import secrets
-
-    short = {"postgres": "pg", "mysql": "my", "redis": "rd", "github": "gh", "stripe": "st"}
-    return GrantId(f"{short.get(provider, provider[:3])}-{secrets.token_hex(4)}")

@@ -13,22 +13,18 @@ only for tools that cannot refresh credentials. The policy documents are built i
 from __future__ import annotations
 
 import contextlib
-import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
 from typing import Any, ClassVar
 
-from agentauth.errors import AgentAuthError, ConfigError, ProviderError
+from agentauth.errors import AgentAuthError, ProviderError
 from agentauth.model import (
     Applied,
     CredentialPolicy,
     Finding,
     Grant,
-    GrantId,
     GrantStatus,
     Plan,
-    PlanStep,
     RevokeResult,
     Secret,
     Verification,
@@ -39,7 +35,6 @@ from agentauth.providers.aws.client import (
     Connection,
     call,
     connect,
-    endpoint_for,
     error_code,
     is_sdk_error,
     region_for,
@@ -47,15 +42,16 @@ from agentauth.providers.aws.client import (
     translate,
 )
 from agentauth.providers.aws.iam import delete_role, delete_user
-from agentauth.providers.aws.policy import PRESETS
+from agentauth.providers.aws.options import PRESETS, parse_options
+from agentauth.providers.aws.plan import build_plan
 from agentauth.providers.aws.sts import assume, scoped_session
-from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 
-__all__ = ["PRESETS", "PROVIDER", "AwsProvider"]
+__all__ = ["PROVIDER", "AwsProvider"]
 
 
-def _endpoints(conn: Connection) -> dict[str, str]:
-    return {k: v for k, v in conn.endpoints.items() if v}
+_SESSIONS: dict[str, Any] = {"mints_per_run": True, "expiry_variable": ap.EXPIRY_VARIABLE}
+"""What a session grant tells ``run``: mint per run, the expiry is in AWS_CREDENTIAL_EXPIRATION."""
 
 
 class AwsProvider:
@@ -66,6 +62,7 @@ class AwsProvider:
     """
 
     name: ClassVar[str] = "aws"
+    presets: ClassVar[Mapping[str, Mapping[str, object]]] = PRESETS
 
     def __init__(
         self,
@@ -83,7 +80,7 @@ class AwsProvider:
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check the entry's AWS options; the entry is returned as written (stable digest)."""
-        ap.parse_options(entry)
+        parse_options(entry)
         return entry
 
     def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
@@ -93,121 +90,17 @@ class AwsProvider:
         return verify(finding, ctx, hook=self._hook)
 
     def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
-        """Identify the source credential (GetCallerIdentity) and lay out what will be created."""
-        options = ap.parse_options(entry)
-        creds = source_credentials(ctx.source_env, ctx.policy.source)
-        region = region_for(options.region, ctx.source_env, ctx.environ)
-        conn = connect(creds, region, (ctx.source_env, ctx.environ), hook=self._hook)
-        scrub = creds.scrubber()
-        identity = call(
-            "sts:GetCallerIdentity", scrub, lambda: conn.client("sts").get_caller_identity()
-        )
-        caller = ap.parse_caller(str(identity["Arn"]))
-        mode = _resolve_mode(options.mode, caller, entry)
-        chained = caller.temporary and mode in ("role", "scoped-session")
-        duration, note = ap.session_duration(options, ctx.policy.ttl_seconds, chained=chained)
-        warnings = ap.wildcard_warnings(options) + ([note] if note else [])
-        permissions = ap.permission_policy(options)
-        expires = ctx.now + timedelta(seconds=ctx.policy.ttl_seconds)
-        objects: dict[str, Any] = {
-            "mode": mode,
-            "account": caller.account,
-            "region": region,
-            "endpoints": _endpoints(conn),
-            "source_arn": caller.arn,
-            "duration": duration,
-        }
-        scope = ap.scope_summary(options)
-        outputs = list(ap.OUTPUTS)
-        if endpoint_for("sts", ctx.source_env, ctx.environ):
-            outputs.append("AWS_ENDPOINT_URL")
-        long_lived = False
-        trust: dict[str, Any] | None = None
-        steps: list[PlanStep]
-        suffix = secrets.token_hex(4)
-        if mode == "role":
-            ap.check_size(permissions, ap.ROLE_POLICY_MAX_CHARS, "role policy", entry)
-            principal = self._principal(caller, conn, scrub, warnings)
-            name = options.name or ap.identity_name(ctx.policy.agent, suffix)
-            role_arn = f"arn:{caller.partition}:iam::{caller.account}:role/{name}"
-            trust = ap.trust_policy(principal, expires)
-            objects |= {"role_name": name, "role_arn": role_arn, "principal": principal}
-            objects["policies"] = [ap.SCOPE_POLICY_NAME]
-            scope = f"{scope} via role {name} ({duration // 60}m sessions)"
-            steps = [
-                PlanStep(
-                    f"iam:CreateRole {name}: only {principal} may assume it, until "
-                    f"{ap.iso(expires)}; sessions of at most {max(duration, 3600) // 60}m "
-                    "(trust policy below)",
-                    ap.pretty(trust),
-                ),
-                PlanStep(
-                    f"iam:PutRolePolicy {name}/{ap.SCOPE_POLICY_NAME}: the role's only "
-                    "permissions (permission policy below)",
-                    ap.pretty(permissions),
-                ),
-                PlanStep(
-                    f"sts:AssumeRole {role_arn} for {duration // 60}m -> AWS_* in "
-                    f"{ctx.policy.output}; `agentauth run` mints a fresh session per run"
-                ),
-            ]
-        elif mode == "user":
-            ap.check_size(permissions, ap.ROLE_POLICY_MAX_CHARS, "user policy", entry)
-            name = options.name or ap.identity_name(ctx.policy.agent, suffix)
-            user_arn = f"arn:{caller.partition}:iam::{caller.account}:user/{name}"
-            objects |= {"user_name": name, "user_arn": user_arn}
-            objects["policies"] = [ap.SCOPE_POLICY_NAME]
-            long_lived = True
-            outputs = [*ap.USER_OUTPUTS, *outputs[len(ap.OUTPUTS) :]]
-            scope = f"LONG-LIVED access key of IAM user {name}: {scope}"
-            warnings.append(
-                "mode: user issues a LONG-LIVED access key (no expiry); prefer the default "
-                "short-lived sessions unless the tool cannot refresh credentials"
-            )
-            steps = [
-                PlanStep(f"iam:CreateUser {name} (tagged agentauth=true)"),
-                PlanStep(
-                    f"iam:PutUserPolicy {name}/{ap.SCOPE_POLICY_NAME} (permission policy below)",
-                    ap.pretty(permissions),
-                ),
-                PlanStep(
-                    f"iam:CreateAccessKey {name} -> a LONG-LIVED key in {ctx.policy.output} "
-                    "(until `agentauth revoke`)"
-                ),
-            ]
-        else:
-            ap.check_size(permissions, ap.SESSION_POLICY_MAX_CHARS, "session policy", entry)
-            role_arn = self._own_role_arn(caller, conn, scrub)
-            objects |= {"session_policy": ap.compact(permissions), "role_arn": role_arn}
-            scope = f"{scope} (scoped session of {caller.arn}, {duration // 60}m)"
-            steps = [
-                PlanStep(
-                    f"sts:GetScopedCredentials for {duration // 60}m with this session policy "
-                    f"(fallback: sts:AssumeRole {role_arn} with it); nothing is created in IAM",
-                    ap.pretty(permissions),
-                )
-            ]
-        grant = Grant(
-            id=GrantId(f"aws-{suffix}"),
-            agent=ctx.policy.agent,
-            provider=self.name,
-            variable=entry.variable,
-            created=ctx.now,
-            expires=None if long_lived else expires,  # a user's key has no expiry
-            status=GrantStatus.PENDING,
-            scope=scope,
-            objects=objects,
-            long_lived=long_lived,
-        )
-        return Plan(
-            variable=entry.variable,
-            provider=self.name,
-            grant=grant,
-            steps=tuple(steps),
-            outputs=tuple(outputs),
-            warnings=tuple(warnings),
-            private={"permissions": permissions, "trust": trust},
-        )
+        """Identify the source credential and lay out what will be created (aws/plan.py)."""
+        return build_plan(entry, ctx, self._hook)
+
+    def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
+        """Nothing beyond the plan: it already asked STS who the source credential is.
+
+        IAM has no cheap, side-effect-free "may I CreateRole?" (SimulatePrincipalPolicy
+        needs IAM read rights of its own); a refused CreateRole creates nothing, and a
+        refusal after it is rolled back by :meth:`apply`.
+        """
+        return None
 
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         """Create the role (or user), attach the scope, and return the first credentials."""
@@ -216,7 +109,7 @@ class AwsProvider:
         mode = str(objects["mode"])
         if mode == "scoped-session":
             env, expiry = scoped_session(plan.grant, conn, ctx.now)
-            grant = _replace(plan.grant, status=GrantStatus.ACTIVE)
+            grant = _replace(plan.grant, status=GrantStatus.ACTIVE, **_SESSIONS)
             return Applied(grant, env, (f"session expires {expiry}",))
         iam = conn.client("iam")
         permissions = plan.private.get("permissions")
@@ -255,7 +148,10 @@ class AwsProvider:
                 ),
             )
             grant = _replace(
-                plan.grant, status=GrantStatus.ACTIVE, objects={**objects, "role_arn": role_arn}
+                plan.grant,
+                status=GrantStatus.ACTIVE,
+                objects={**objects, "role_arn": role_arn},
+                **_SESSIONS,
             )
             env, expiry = assume(grant, conn, ctx.now, delays=self._delays, sleep=self._sleep)
         except AgentAuthError:
@@ -326,39 +222,6 @@ class AwsProvider:
             conn = Connection(conn.credentials, region, merged, conn.hook, conn.timeout)
         return conn, creds.scrubber()
 
-    def _principal(
-        self, caller: ap.Caller, conn: Connection, scrub: Any, warnings: list[str]
-    ) -> str:
-        """Return the ARN the trust policy names: the user, or the role behind a session."""
-        if caller.kind == "user":
-            return caller.arn
-        if caller.kind != "assumed-role":
-            raise ConfigError(
-                f"mode: role needs an IAM user or an assumed role as the source; {caller.arn} "
-                "is neither; use mode: scoped-session"
-            )
-        try:
-            role = conn.client("iam").get_role(RoleName=caller.name)
-            return str(role["Role"]["Arn"])
-        except Exception as exc:
-            if not is_sdk_error(exc):
-                raise
-            warnings.append(
-                f"could not read role {caller.name} ({error_code(exc) or type(exc).__name__}); "
-                f"the trust policy names {caller.role_arn}, which is wrong if the role has a path"
-            )
-            return caller.role_arn
-
-    def _own_role_arn(self, caller: ap.Caller, conn: Connection, scrub: Any) -> str:
-        if caller.kind != "assumed-role":
-            return ""
-        try:
-            return str(conn.client("iam").get_role(RoleName=caller.name)["Role"]["Arn"])
-        except Exception as exc:
-            if not is_sdk_error(exc):
-                raise
-            return caller.role_arn
-
     def _apply_user(
         self,
         plan: Plan,
@@ -426,22 +289,4 @@ def _replace(grant: Grant, **changes: Any) -> Grant:
     return dataclasses.replace(grant, **changes)
 
 
-def _resolve_mode(mode: str, caller: ap.Caller, entry: CredentialPolicy) -> str:
-    here = ap.where(entry)
-    if caller.kind == "root" and mode != "user":
-        raise ConfigError(
-            f"{here}: the source keys belong to the account's root user, which AWS does not "
-            "allow to assume roles; use an IAM user's keys (root keys should not be in a .env "
-            "at all), or set mode: user for a long-lived IAM user"
-        )
-    if mode == "auto":
-        return "role" if caller.kind == "user" else "scoped-session"
-    if mode == "scoped-session" and not caller.temporary:
-        raise ConfigError(
-            f"{here}.mode: scoped-session needs temporary source credentials (an assumed role "
-            f"or SSO session); {caller.arn} is a long-term key; use mode: role (the default)"
-        )
-    return mode
-
-
-PROVIDER = AwsProvider()
+PROVIDER: Provider = AwsProvider()

@@ -147,6 +147,16 @@ def _integration(source: Mapping[str, Any], ctx: ProviderContext) -> Any:
     )
 
 
+def preflight(plan: Plan, opts: GitHubOptions, ctx: ProviderContext) -> None:
+    """Before anything is minted: the App's key resolves and the keyring answers.
+
+    A keyring that cannot answer without a human (a locked collection that prompts,
+    no terminal) fails here, not after a live token exists that it cannot keep.
+    """
+    _integration(objects(opts), ctx)
+    kept_slots.check_store(plan.grant.id, ctx)
+
+
 def apply(plan: Plan, opts: GitHubOptions, ctx: ProviderContext) -> Applied:
     """Resolve the installation if needed, mint the token, keep it for revoke."""
     source = objects(opts)
@@ -180,7 +190,20 @@ def _mint(gi: Any, grant: Grant, ctx: ProviderContext, *, first: bool) -> Applie
             ctx.warn("could not revoke the over-broad token; it expires within the hour")
         raise ProviderError(f"GitHub issued a broader token than requested ({problem}); revoked it")
     expires = tok.expires or ctx.now + TOKEN_LIFETIME
-    warning = kept_slots.keep(grant.id, tok.token, expires, ctx)
+    try:
+        warning = kept_slots.keep(grant.id, tok.token, expires, ctx)
+    except Exception as exc:
+        # NOTE(F): a token agentauth cannot keep is a token `revoke` cannot find: undo it.
+        try:
+            client.revoke_installation_token(tok.token, api_url, timeout=TIMEOUT)
+            undone = "revoked it"
+        except AgentAuthError:
+            undone = "could not revoke it either; it expires within the hour"
+        raise ProviderError(
+            f"{grant.variable}: could not keep the new installation token in the keyring "
+            f"({type(exc).__name__}: {exc}); {undone}. Fix the keyring (`agentauth doctor`) "
+            "and provision again"
+        ) from None
     if warning:
         ctx.warn(f"{grant.variable}: {warning}")
     when = expires.strftime("%H:%M UTC")
@@ -191,6 +214,7 @@ def _mint(gi: Any, grant: Grant, ctx: ProviderContext, *, first: bool) -> Applie
             grant,
             status=GrantStatus.ACTIVE,
             expires=ctx.now + timedelta(seconds=ctx.policy.ttl_seconds),
+            mints_per_run=True,
         )
         note = (
             f"{grant.variable}: installation token valid until {when}; `agentauth run` mints "

@@ -93,6 +93,25 @@ def keep(grant_id: str, token: Secret, expires: datetime, ctx: ProviderContext) 
     return warning
 
 
+def check_store(grant_id: str, ctx: ProviderContext) -> None:
+    """Raise ConfigError when the store cannot answer at all (it would fail after a mint).
+
+    "No secure keyring" (ConfigError from the store) is accepted: tokens are then not
+    kept and expire within the hour, as :func:`keep` documents. Anything else (a backend
+    that wants a prompt with no terminal, a locked collection) is refused up front.
+    """
+    try:
+        store_of(ctx).get(slot_name(grant_id, 0))
+    except ConfigError:
+        return
+    except Exception as exc:
+        raise ConfigError(
+            f"the keyring cannot be used here ({type(exc).__name__}: {exc}); agentauth keeps "
+            "minted GitHub tokens there so that `revoke` can find them. Unlock it or choose "
+            "a backend with PYTHON_KEYRING_BACKEND, then provision again"
+        ) from None
+
+
 def kept_tokens(grant_id: str, ctx: ProviderContext) -> Iterator[Kept]:
     """Yield every kept token of a grant (expired ones too); ConfigError without a keyring."""
     store = store_of(ctx)

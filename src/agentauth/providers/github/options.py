@@ -1,8 +1,9 @@
 """The ``provider: github`` policy entry: its keys, GitHub's permission names, and presets.
 
 ``parse`` turns an entry's options as written into :class:`GitHubOptions` or raises a
-ConfigError naming the key and the line; ``normalise`` is the canonical dict stored
-back into the entry (so the grant digest does not change with formatting).
+``kit.OptionError`` naming the key (the framework adds the file and line); ``normalise``
+is the canonical dict stored back into the entry (so the grant digest does not change
+with formatting). GitHub's permission names are in ``github/permissions.py``.
 """
 
 from __future__ import annotations
@@ -15,112 +16,24 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from agentauth.errors import ConfigError
 from agentauth.model import CredentialPolicy
+from agentauth.providers.github.permissions import (
+    ADMIN_ALLOWED,
+    HIGH_RISK,
+    LEVELS,
+    PERMISSIONS,
+    READ_ONLY,
+    WRITE_ONLY,
+)
+from agentauth.providers.kit import OptionError
 
 DEFAULT_API_URL = "https://api.github.com"
-
-# NOTE(F): repository, organization and account permission names accepted by
-# POST /app/installations/{id}/access_tokens (app-permissions schema) and by the
-# fine-grained PAT template URL (docs "Pre-filling fine-grained personal access token
-# details using URL parameters"). Unknown names are rejected so a typo cannot silently
-# produce a token without the permission (or GitHub's 422 at apply time).
-REPOSITORY_PERMISSIONS = frozenset(
-    {
-        "actions",
-        "actions_variables",
-        "administration",
-        "artifact_metadata",
-        "attestations",
-        "checks",
-        "code_quality",
-        "codespaces",
-        "codespaces_lifecycle_admin",
-        "codespaces_metadata",
-        "codespaces_secrets",
-        "contents",
-        "dependabot_secrets",
-        "deployments",
-        "discussions",
-        "environments",
-        "issues",
-        "merge_queues",
-        "metadata",
-        "packages",
-        "pages",
-        "pull_requests",
-        "repository_advisories",
-        "repository_custom_properties",
-        "repository_hooks",
-        "repository_projects",
-        "secret_scanning_alerts",
-        "secrets",
-        "security_events",
-        "single_file",
-        "statuses",
-        "vulnerability_alerts",
-        "workflows",
-    }
-)
-ORGANIZATION_PERMISSIONS = frozenset(
-    {
-        "members",
-        "issue_types",
-        "team_discussions",
-        "organization_administration",
-        "organization_announcement_banners",
-        "organization_copilot_seat_management",
-        "organization_custom_org_roles",
-        "organization_custom_properties",
-        "organization_custom_roles",
-        "organization_events",
-        "organization_hooks",
-        "organization_packages",
-        "organization_personal_access_token_requests",
-        "organization_personal_access_tokens",
-        "organization_plan",
-        "organization_projects",
-        "organization_secrets",
-        "organization_self_hosted_runners",
-        "organization_user_blocking",
-    }
-)
-ACCOUNT_PERMISSIONS = frozenset(
-    {
-        "email_addresses",
-        "followers",
-        "git_ssh_keys",
-        "gpg_keys",
-        "interaction_limits",
-        "profile",
-        "starring",
-    }
-)
-PERMISSIONS = REPOSITORY_PERMISSIONS | ORGANIZATION_PERMISSIONS | ACCOUNT_PERMISSIONS
-LEVELS = ("read", "write", "admin")
-_ADMIN_ALLOWED = frozenset({"organization_projects", "organization_custom_properties"})
-_WRITE_ONLY = frozenset({"workflows"})
-_READ_ONLY = frozenset({"metadata"})
-
-# Permissions that let the holder change what runs, who has access or what is secret:
-# the plan warns when a policy asks for them.
-HIGH_RISK = frozenset(
-    {
-        "administration",
-        "secrets",
-        "workflows",
-        "actions_variables",
-        "dependabot_secrets",
-        "codespaces_secrets",
-        "environments",
-        "repository_hooks",
-    }
-) | {p for p in ORGANIZATION_PERMISSIONS if p.startswith("organization_")}
 
 PRESETS: dict[str, dict[str, object]] = {
     "code-review": {"permissions": {"contents": "read", "pull_requests": "write"}},
     "issue-triage": {"permissions": {"issues": "write"}},
     "ci-reader": {"permissions": {"actions": "read"}},
+    "deploy-staging": {"permissions": {"contents": "read", "actions": "write"}},
 }
 """Preset name -> options for ``agentauth init --preset`` (repositories come from the user)."""
 
@@ -188,9 +101,8 @@ class GitHubOptions:
         return f"{perms} on {', '.join(self.repositories)} ({self.mode})"
 
 
-def _fail(entry: CredentialPolicy, key: str, problem: str) -> ConfigError:
-    where = f"agentauth.yaml:{entry.line}: " if entry.line else "agentauth.yaml: "
-    return ConfigError(f"{where}credentials.{entry.variable}.{key}: {problem}")
+def _fail(entry: CredentialPolicy, key: str, problem: str) -> OptionError:
+    return OptionError(entry, key, problem)
 
 
 def _positive_int(entry: CredentialPolicy, key: str, value: object) -> int:
@@ -280,16 +192,16 @@ def _permissions(entry: CredentialPolicy, value: object) -> dict[str, str]:
             )
         if not isinstance(level, str) or level not in LEVELS:
             raise _fail(entry, key, f"level must be one of read, write, admin; got {level!r}")
-        if level == "admin" and name not in _ADMIN_ALLOWED:
+        if level == "admin" and name not in ADMIN_ALLOWED:
             raise _fail(
                 entry,
                 key,
                 "admin exists only for organization_projects and "
                 "organization_custom_properties; use write",
             )
-        if name in _WRITE_ONLY and level != "write":
+        if name in WRITE_ONLY and level != "write":
             raise _fail(entry, key, f"GitHub offers {name} only as write")
-        if name in _READ_ONLY and level != "read":
+        if name in READ_ONLY and level != "read":
             raise _fail(entry, key, f"GitHub offers {name} only as read")
         perms[str(name)] = level
     # NOTE(F): metadata:read is implied by every token GitHub issues; say it explicitly so
@@ -299,7 +211,7 @@ def _permissions(entry: CredentialPolicy, value: object) -> dict[str, str]:
 
 
 def parse(entry: CredentialPolicy) -> GitHubOptions:
-    """Validate an entry's options; raise ConfigError naming the key, the line and the fix."""
+    """Validate an entry's options; raise OptionError naming the key and the fix."""
     raw: Mapping[str, Any] = entry.options
     for key in raw:
         if key in _FORBIDDEN:

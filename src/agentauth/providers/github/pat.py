@@ -109,18 +109,33 @@ class PatCheck:
     warnings: tuple[str, ...]
 
 
-def apply(plan: Plan, opts: GitHubOptions, ctx: ProviderContext) -> Applied:
-    """Show the URL, read the pasted token, check it, keep it in the keyring, record it."""
+def preflight(plan: Plan, ctx: ProviderContext) -> None:
+    """A prompt to paste into and a keyring to keep the token in, before the human starts."""
     if ctx.prompter is None:
         raise NonInteractiveError(
             f"{plan.variable}: a fine-grained GitHub token must be pasted and there is no "
             "prompt; run `agentauth provision` in a terminal or pipe the token on stdin"
         )
-    store = store_of(ctx)
     key = str(plan.grant.objects["store_key"])
     # NOTE(F): touch the keyring before the human creates a token, so a machine without
     # a secure backend fails here (with the options) rather than after the paste.
-    store.get(key)
+    try:
+        store_of(ctx).get(key)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(
+            f"{plan.variable}: the keyring cannot be used here ({type(exc).__name__}: {exc}); "
+            "the pasted token is kept there. Unlock it or set PYTHON_KEYRING_BACKEND"
+        ) from None
+
+
+def apply(plan: Plan, opts: GitHubOptions, ctx: ProviderContext) -> Applied:
+    """Show the URL, read the pasted token, check it, keep it in the keyring, record it."""
+    preflight(plan, ctx)
+    assert ctx.prompter is not None
+    store = store_of(ctx)
+    key = str(plan.grant.objects["store_key"])
     url, text = instructions(opts, ctx, plan.variable)
     ctx.prompter.info(text)
     _offer_browser(ctx, url)

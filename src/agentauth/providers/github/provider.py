@@ -8,7 +8,7 @@ the pasted token in the keyring (``github_pat``). ``verify`` lives in ``github_v
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import ClassVar
@@ -18,32 +18,39 @@ from agentauth.model import (
     CredentialPolicy,
     Finding,
     Grant,
-    GrantId,
     GrantStatus,
     Plan,
     RevokeResult,
     Verification,
 )
-from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers import kit
+from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.github import app as github_app
 from agentauth.providers.github import pat as github_pat
 from agentauth.providers.github import verify as github_verify
-from agentauth.providers.github.options import PRESETS as PRESETS
-from agentauth.providers.github.options import GitHubOptions, normalise, parse, pat_days
+from agentauth.providers.github.options import (
+    PRESETS,
+    GitHubOptions,
+    normalise,
+    parse,
+    pat_days,
+)
 
-__all__ = ["PRESETS", "PROVIDER", "GitHubProvider"]
+__all__ = ["PROVIDER", "GitHubProvider"]
 
 
-def _digest(entry: CredentialPolicy, ctx: ProviderContext) -> str:
-    from agentauth.config.policy import entry_digest
-
-    return entry_digest(entry, ctx.policy)
+def _options(plan: Plan) -> GitHubOptions:
+    opts = plan.private.get("options")
+    if not isinstance(opts, GitHubOptions):
+        raise TypeError("a GitHub plan must come from GitHubProvider.plan")
+    return opts
 
 
 class GitHubProvider:
     """The :class:`agentauth.providers.base.Provider` for ``provider: github``."""
 
     name: ClassVar[str] = "github"
+    presets: ClassVar[Mapping[str, Mapping[str, object]]] = PRESETS
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check repositories, permissions and the mode's keys; store the canonical options."""
@@ -56,38 +63,24 @@ class GitHubProvider:
     def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
         """Show the permissions and repositories requested; no network, nothing created."""
         opts = parse(entry)
-        digest = _digest(entry, ctx)
-        # NOTE(F): keeping an unchanged, unexpired grant is the framework's decision
-        # (service.provision); here we only name the grant a new one replaces.
-        current = [
-            g
-            for g in ctx.existing
-            if g.provider == self.name
-            and g.variable == entry.variable
-            and g.status is not GrantStatus.REVOKED
-        ]
-        grant_id = GrantId(f"github-{secrets.token_hex(4)}")
+        grant_id = kit.new_grant_id(self.name)
         if opts.mode == "app":
             steps, warnings = github_app.plan_steps(opts, ctx)
             objects = github_app.objects(opts)
-            expires = ctx.now + timedelta(seconds=ctx.policy.ttl_seconds)
+            until = None
             manual = None
         else:
             steps, warnings, manual = github_pat.plan_steps(opts, ctx, entry.variable)
             objects = github_pat.objects(opts, ctx, grant_id, entry.variable)
-            expires = ctx.now + timedelta(days=pat_days(opts, ctx.policy.ttl_seconds))
-        grant = Grant(
-            id=grant_id,
-            agent=ctx.policy.agent,
-            provider=self.name,
-            variable=entry.variable,
-            created=ctx.now,
-            expires=expires,
-            status=GrantStatus.PENDING,
+            until = ctx.now + timedelta(days=pat_days(opts, ctx.policy.ttl_seconds))
+        grant = kit.pending_grant(
+            entry,
+            ctx,
             scope=opts.scope(),
             objects=objects,
             revocable=opts.mode == "app",
-            policy_digest=digest,
+            until=until,
+            grant_id=grant_id,
         )
         return Plan(
             variable=entry.variable,
@@ -96,16 +89,21 @@ class GitHubProvider:
             steps=tuple(steps),
             outputs=(entry.variable,),
             warnings=tuple(warnings),
-            replaces=current[-1].id if current else None,
             manual=manual,
             private={"options": opts},
         )
 
+    def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
+        """App: the private key resolves and the keyring answers; PAT: a prompt and a keyring."""
+        opts = _options(plan)
+        if opts.mode == "app":
+            github_app.preflight(plan, opts, ctx)
+        else:
+            github_pat.preflight(plan, ctx)
+
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         """Mint the installation token (app) or read and check the pasted token (pat)."""
-        opts = plan.private.get("options")
-        if not isinstance(opts, GitHubOptions):
-            raise TypeError("a GitHub plan must come from GitHubProvider.plan")
+        opts = _options(plan)
         if opts.mode == "app":
             return github_app.apply(plan, opts, ctx)
         return github_pat.apply(plan, opts, ctx)
@@ -123,4 +121,4 @@ class GitHubProvider:
         return github_pat.revoke(grant, ctx)
 
 
-PROVIDER = GitHubProvider()
+PROVIDER: Provider = GitHubProvider()

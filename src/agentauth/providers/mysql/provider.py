@@ -10,7 +10,7 @@ connections, because MySQL documents that dropping a user does not close them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,10 +27,12 @@ from agentauth.model import (
     Verification,
 )
 from agentauth.providers import kit as grantkit
-from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers.base import Provider, ProviderContext, VerifyContext
+from agentauth.providers.kit import OptionError
 from agentauth.providers.mysql.sql import (
     MASK,
     Target,
+    can_provision,
     check_ident,
     create_statements,
     describe_grants,
@@ -163,6 +165,8 @@ class MySQLProvider:
     """Creates and removes read-only MySQL/MariaDB users for agents."""
 
     name: ClassVar[str] = "mysql"
+    presets: ClassVar[Mapping[str, Mapping[str, object]]] = {}
+    """No presets of its own: ``init`` uses the read-only defaults of ``service.presets``."""
 
     # ------------------------------------------------------------------ validate
 
@@ -171,9 +175,11 @@ class MySQLProvider:
         grantkit.check_keys(entry, OPTIONS)
         access = entry.options.get("access", "read-only")
         if access != "read-only":
-            raise ConfigError(
-                f"{grantkit.where(entry)}.access: {access!r} is not supported; the MySQL "
-                "provider creates read-only users only (access: read-only)"
+            raise OptionError(
+                entry,
+                "access",
+                f"{access!r} is not supported; the MySQL "
+                "provider creates read-only users only (access: read-only)",
             )
         parse_targets(entry)
         options: dict[str, Any] = {"access": "read-only"}
@@ -203,9 +209,11 @@ class MySQLProvider:
         if not targets:
             db = admin.url.path.lstrip("/")
             if not db:
-                raise ConfigError(
-                    f"{grantkit.where(entry)}: name what the agent may read with databases: "
-                    "[shop] or tables: [shop.orders] (the URL names no database either)"
+                raise OptionError(
+                    entry,
+                    None,
+                    "name what the agent may read with databases: "
+                    "[shop] or tables: [shop.orders] (the URL names no database either)",
                 )
             targets = (Target(check_ident(db, "database")),)
         warnings: list[str] = []
@@ -213,9 +221,11 @@ class MySQLProvider:
             flavor = _flavor(conn)
             missing = _missing_targets(conn, targets)
         if missing:
-            raise ConfigError(
-                f"{grantkit.where(entry)}: not found on {admin.url.address} (or not visible "
-                f"to {admin.url.username!r}): {', '.join(missing)}; fix the names in the policy"
+            raise OptionError(
+                entry,
+                None,
+                f"not found on {admin.url.address} (or not visible "
+                f"to {admin.url.username!r}): {', '.join(missing)}; fix the names in the policy",
             )
         max_time: int | None = int(entry.options["max_statement_time"])
         if flavor != "mariadb":
@@ -272,6 +282,23 @@ class MySQLProvider:
                 "database": targets[0].database,
             },
         )
+
+    def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
+        """Refuse before anything is created when the admin may not create users or grant."""
+        url = grantkit.parse_server_url(
+            grantkit.admin_secret(plan.variable, ctx, "MySQL URL"), SCHEMES, "MySQL"
+        )
+        with connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SHOW GRANTS FOR CURRENT_USER()")
+            lines = [str(row[0]) for row in cur.fetchall()]
+        missing = can_provision(lines)
+        if missing:
+            raise PermissionDenied(
+                f"{plan.variable}: the admin user {url.username!r} on {url.address} lacks "
+                f"{' and '.join(missing)}, so it cannot create the agent's user; nothing was "
+                "created. Give it those privileges, or have a DBA run the SQL below",
+                manual="\n".join(step.detail for step in plan.steps if step.detail) or None,
+            )
 
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         """Run the CREATE USER and GRANTs; on any failure drop the half-made user again."""
@@ -445,4 +472,4 @@ def _kill_connections(conn: Connection[Any], user: str, rounds: int = 20) -> int
     return len(remaining)
 
 
-PROVIDER = MySQLProvider()
+PROVIDER: Provider = MySQLProvider()

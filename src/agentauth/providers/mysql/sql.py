@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from agentauth.errors import ConfigError
 from agentauth.model import CredentialPolicy, Severity, Verification
 from agentauth.providers import kit as grantkit
+from agentauth.providers.kit import OptionError
 
 MASK = "***"
 _SAFE_LITERAL = re.compile(r"^[A-Za-z0-9_%.:-]+$")
@@ -105,7 +106,7 @@ def parse_targets(entry: CredentialPolicy) -> tuple[Target, ...]:
         try:
             targets.append(Target(check_ident(name, "database")))
         except ConfigError as exc:
-            raise ConfigError(f"{grantkit.where(entry)}.databases: {exc}") from None
+            raise OptionError(entry, "databases", str(exc)) from None
     for item in grantkit.string_list(entry, "tables"):
         try:
             parts = _split_dotted(item)
@@ -114,7 +115,7 @@ def parse_targets(entry: CredentialPolicy) -> tuple[Target, ...]:
             db = check_ident(parts[0], "database")
             table = None if parts[1] == "*" else check_ident(parts[1], "table")
         except ConfigError as exc:
-            raise ConfigError(f"{grantkit.where(entry)}.tables: {exc}") from None
+            raise OptionError(entry, "tables", str(exc)) from None
         targets.append(Target(db, table))
     seen: dict[tuple[str, str | None], Target] = {}
     for t in targets:
@@ -173,6 +174,25 @@ def privileges(lines: Sequence[str]) -> dict[str, set[str]]:
             privs.add("GRANT OPTION")
         found.setdefault(match.group("on").replace("`", ""), set()).update(privs)
     return found
+
+
+def can_provision(lines: Sequence[str]) -> list[str]:
+    """Return what ``SHOW GRANTS`` lacks to create a user and grant it reads (empty: nothing).
+
+    ``CREATE USER`` needs that global privilege (or ``ALL`` on ``*.*``, or INSERT on the
+    ``mysql`` schema); granting SELECT to another user needs ``GRANT OPTION``.
+    """
+    grants = privileges(lines)
+    every = grants.get("*.*", set())
+    missing = []
+    mysql_schema = grants.get("mysql.*", set())
+    if not (
+        {"ALL PRIVILEGES", "CREATE USER"} & every or {"INSERT", "ALL PRIVILEGES"} & mysql_schema
+    ):
+        missing.append("CREATE USER")
+    if not any("GRANT OPTION" in privs for privs in grants.values()):
+        missing.append("GRANT OPTION")
+    return missing
 
 
 def describe_grants(lines: Sequence[str]) -> Verification:

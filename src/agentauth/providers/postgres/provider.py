@@ -10,12 +10,11 @@ it touched, and drops the role. psycopg is imported only inside these functions.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from agentauth.config.policy import parse_duration
 from agentauth.errors import ConfigError, PermissionDenied, ProviderError
 from agentauth.model import (
     Applied,
@@ -29,11 +28,13 @@ from agentauth.model import (
     Secret,
     Verification,
 )
-from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers import kit
+from agentauth.providers.base import Provider, ProviderContext, VerifyContext
+from agentauth.providers.kit import OptionError
 from agentauth.providers.postgres import sql as pgsql
+from agentauth.providers.postgres.connection import connect
 from agentauth.providers.postgres.introspect import ServerFacts, inspect
 from agentauth.redact import Scrubber
-from agentauth.state.ledger import new_grant_id
 
 _OPTIONS = {
     "access",
@@ -55,7 +56,6 @@ _DEFAULTS: dict[str, Any] = {
     "statement_timeout": "30s",
     "idle_session_timeout": "15m",
 }
-CONNECT_TIMEOUT = 5
 
 PRESETS: dict[str, dict[str, object]] = {
     "code-review": {"access": "read-only", "schemas": ["public"], "statement_timeout": "15s"},
@@ -65,10 +65,8 @@ PRESETS: dict[str, dict[str, object]] = {
 }
 
 
-def _bad(entry: CredentialPolicy, key: str, problem: str) -> ConfigError:
-    return ConfigError(
-        f"line {entry.line}: credentials.{entry.variable}.{key}: {problem}; fix it in the policy"
-    )
+def _bad(entry: CredentialPolicy, key: str, problem: str) -> OptionError:
+    return OptionError(entry, key, problem)
 
 
 def _qualified(schema: str, table: str) -> str:
@@ -84,9 +82,14 @@ def _string_list(entry: CredentialPolicy, key: str, value: object) -> list[str]:
     return list(value)
 
 
+def _seconds(entry: CredentialPolicy, key: str, value: object) -> int:
+    seconds = kit.duration(replace(entry, options={key: value}), key)
+    assert seconds is not None
+    return seconds
+
+
 def _seconds_text(entry: CredentialPolicy, key: str, value: object) -> str:
-    seconds = parse_duration(value, key=f"credentials.{entry.variable}.{key}", line=entry.line)
-    return f"{seconds}s"
+    return f"{_seconds(entry, key, value)}s"
 
 
 def validate_options(entry: CredentialPolicy) -> dict[str, Any]:
@@ -149,8 +152,7 @@ def validate_options(entry: CredentialPolicy) -> dict[str, Any]:
         ),
     }
     if "ttl" in opts:
-        key = f"credentials.{entry.variable}.ttl"
-        normal["ttl"] = parse_duration(opts["ttl"], key=key, line=entry.line)
+        normal["ttl"] = _seconds(entry, "ttl", opts["ttl"])
     if "hardening" in opts:
         normal["hardening"] = opts["hardening"]
     return normal
@@ -166,34 +168,6 @@ def _admin_url(variable: str, env: Mapping[str, Secret], source: str) -> Secret:
     return value
 
 
-@contextlib.contextmanager
-def connect(
-    conninfo: Secret, *, dbname: str | None = None, autocommit: bool = False
-) -> Iterator[Any]:
-    """Open a psycopg connection, translating failures into a ProviderError naming host:port."""
-    import psycopg
-
-    params = pgsql.parse_conninfo(conninfo.reveal())
-    scrub = Scrubber([conninfo, *([Secret(params["password"])] if "password" in params else [])])
-    extra: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "autocommit": autocommit}
-    if "application_name" not in params:
-        extra["application_name"] = "agentauth"
-    if dbname is not None:
-        extra["dbname"] = dbname
-    try:
-        conn = psycopg.connect(conninfo.reveal(), **extra)
-    except psycopg.Error as exc:
-        reason = scrub(str(exc).strip().splitlines()[-1] if str(exc).strip() else "")
-        raise ProviderError(
-            f"cannot connect to PostgreSQL at {pgsql.endpoint(params)}: {reason}; "
-            "check that the server is running and the URL is right"
-        ) from None
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
 def _sql_error(exc: Exception, what: str, scrub: Scrubber) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"{what}: {scrub(text)}"
@@ -203,11 +177,10 @@ class PostgresProvider:
     """The :class:`agentauth.providers.base.Provider` for PostgreSQL URLs."""
 
     name: ClassVar[str] = "postgres"
+    presets: ClassVar[Mapping[str, Mapping[str, object]]] = PRESETS
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
-        """Normalise the options; ConfigError names the key and the entry's line."""
-        from dataclasses import replace
-
+        """Normalise the options; OptionError names the key (the framework adds file:line)."""
         return replace(entry, options=validate_options(entry))
 
     def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
@@ -247,14 +220,10 @@ class PostgresProvider:
                 manual=manual,
             )
         scope = _scope(spec, where)
-        grant = Grant(
-            id=new_grant_id("postgres"),
-            agent=ctx.policy.agent,
-            provider=self.name,
-            variable=entry.variable,
-            created=ctx.now,
-            expires=expires,
-            status=GrantStatus.PENDING,
+        grant = kit.pending_grant(
+            entry,
+            ctx,
+            until=expires,
             scope=scope,
             objects={
                 "role": role,
@@ -286,6 +255,11 @@ class PostgresProvider:
 
     # ------------------------------------------------------------------ apply
 
+    def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
+        """Nothing more to check: ``plan`` already refused an admin without CREATEROLE
+        or ownership of the granted objects (PermissionDenied with the DBA's SQL)."""
+        return None
+
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         """Run the plan's SQL in one transaction and return the agent's URL."""
         import psycopg
@@ -315,7 +289,7 @@ class PostgresProvider:
         url = pgsql.scoped_conninfo(
             admin.reveal(), params, plan.private["role"], password.reveal(), ctx.policy.agent
         )
-        grant = Grant(**{**_grant_fields(plan.grant), "status": GrantStatus.ACTIVE})
+        grant = replace(plan.grant, status=GrantStatus.ACTIVE)
         return Applied(grant=grant, env={plan.variable: Secret(url)})
 
     def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
@@ -329,12 +303,6 @@ class PostgresProvider:
         from agentauth.providers.postgres.revoke import revoke
 
         return revoke(grant, ctx)
-
-
-def _grant_fields(grant: Grant) -> dict[str, Any]:
-    from dataclasses import fields
-
-    return {f.name: getattr(grant, f.name) for f in fields(grant)}
 
 
 def _resolve(
@@ -464,4 +432,4 @@ def _scope(spec: pgsql.RoleSpec, where: str) -> str:
     return f"read-only on {target} ({where})"
 
 
-PROVIDER = PostgresProvider()
+PROVIDER: Provider = PostgresProvider()

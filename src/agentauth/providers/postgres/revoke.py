@@ -51,7 +51,7 @@ def revoke(grant: Grant, ctx: ProviderContext) -> RevokeResult:
     """Remove the grant's role; a failure is a result (kept in the ledger), not an exception."""
     import psycopg
 
-    from agentauth.providers.postgres.provider import connect
+    from agentauth.providers.postgres.connection import connect
 
     role = str(grant.objects.get("role", ""))
     databases = [str(d) for d in grant.objects.get("databases", [])]
