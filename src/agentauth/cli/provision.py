@@ -37,6 +37,9 @@ _POLICY = typer.Option(
 )
 _GRANT_IDS = typer.Argument(None, help="Grant ids (see `agentauth status`).")
 _FORMAT = typer.Option(Format.TABLE, "--format", help="Output format.")
+_LOG_KEY = typer.Option(
+    None, "--key", help="With --verify: the public key to trust (default: agentauth's own)."
+)
 
 
 def _out() -> Console:
@@ -436,8 +439,17 @@ def log(
     agent: str | None = typer.Option(None, "--agent", help="Only this agent's events."),
     limit: int = typer.Option(50, "--limit", min=0, help="The last N events (0 = all)."),
     project: Path = _PROJECT,
+    verify: bool = typer.Option(
+        False, "--verify", help="Check the hash chain and the signed head; exit 1 if broken."
+    ),
+    key: Path | None = _LOG_KEY,
 ) -> None:
     """Show the audit log: every provision, mint, revoke, pass, drop and run."""
+    if verify:
+        from agentauth.cli.delegate import verify_log
+
+        verify_log(project, key, json_output=fmt is Format.JSON)
+        return
     events = auditlog.read(project)
     if agent:
         events = [e for e in events if e.get("agent") == agent]
@@ -452,7 +464,7 @@ def log(
     # NOTE: one line per event, like `git log --oneline`: greppable, and no column
     # squeezing on a narrow terminal (the console soft-wraps long lines).
     out = _out()
-    skip = {"ts", "event", "agent", "grant", "variable"}
+    skip = {"ts", "event", "agent", "grant", "variable", *auditlog.CHAIN_FIELDS}
     for e in events:
         detail = ", ".join(
             f"{k}={v}" for k, v in e.items() if k not in skip and v not in (None, [], "")
@@ -507,6 +519,8 @@ _LOG_EPILOG = """\
   agentauth log --agent claude-code --limit 20
 
   agentauth log --format json | jq '.[] | select(.event == "revoke")'
+
+  agentauth log --verify        [dim]# exit 1 naming the record edited, removed or cut off[/]
 """
 
 

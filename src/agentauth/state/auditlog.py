@@ -1,13 +1,25 @@
-"""The append-only audit log: one JSON line per provision, mint, revoke, run, pass, drop, lock.
+"""The append-only, hash-chained audit log: one JSON line per provision, mint, revoke, run...
 
 Each line carries a UTC timestamp, the event name and the agent it concerns, plus
 non-secret fields. A :class:`~agentauth.model.Secret` passed by mistake is written
 as ``***``; the log must stay safe to attach to a bug report.
+
+Why a chain: a plain JSON-lines file that the same user can edit is not evidence.
+Every record ends with ``seq`` (its 1-based line number) and ``prev`` (the SHA-256
+of the exact bytes of the line before it; for the first chained record, of every
+byte before it, which seals a log written by an older, unchained agentauth). After
+each append the head (count and hash of the last line) is signed with agentauth's
+Ed25519 key (:mod:`agentauth.state.signing`) and written to a file of its own
+(:mod:`agentauth.state.loghead`), so ``agentauth log --verify``
+(:mod:`agentauth.state.logverify`) detects an edited, removed, reordered or
+inserted record and a cut-off tail. Appends are serialised with ``flock`` on the
+log itself, so the chain and the head move together.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -20,13 +32,33 @@ from agentauth.state import paths
 
 LOG_FILE = "audit.log"
 EVENTS = frozenset(
-    {"provision", "mint", "revoke", "run-start", "run-end", "pass", "drop", "lock", "rotate"}
+    {
+        "provision",
+        "mint",
+        "revoke",
+        "run-start",
+        "run-end",
+        "pass",
+        "drop",
+        "lock",
+        "rotate",
+        "delegate",
+        "attest",
+    }
 )
+CHAIN_FIELDS = ("seq", "prev")
+"""Fields the chain adds to every record (``log`` hides them)."""
+_TAIL_CHUNK = 8192
 
 
 def log_path(project_root: Path) -> Path:
     """Return where the project's audit log lives."""
     return paths.project_dir(project_root) / LOG_FILE
+
+
+def line_hash(line: bytes) -> str:
+    """Return the chain hash of one record: SHA-256 of its exact bytes, without the newline."""
+    return hashlib.sha256(line).hexdigest()
 
 
 def _plain(value: object) -> object:
@@ -46,6 +78,42 @@ def _plain(value: object) -> object:
     return str(value)
 
 
+def _last_line(fd: int) -> tuple[bytes, int]:
+    """Return the last non-empty line of the open log and its size in bytes."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return b"", 0
+    tail = b""
+    position = size
+    while position > 0:
+        step = min(_TAIL_CHUNK, position)
+        position -= step
+        tail = os.pread(fd, step, position) + tail
+        stripped = tail.rstrip(b"\n")
+        if b"\n" in stripped:
+            return stripped.rsplit(b"\n", 1)[1], size
+    return tail.rstrip(b"\n"), size
+
+
+def _next_link(fd: int) -> tuple[int, str]:
+    """Return (seq, prev) for the record about to be appended to the open log."""
+    last, size = _last_line(fd)
+    if not last:
+        return 1, line_hash(b"")
+    try:
+        item = json.loads(last)
+    except ValueError:
+        item = None
+    seq = item.get("seq") if isinstance(item, dict) else None
+    if isinstance(item, dict) and "prev" in item and isinstance(seq, int):
+        return seq + 1, line_hash(last)
+    # NOTE: the log predates the chain (or its tail is damaged): the first chained
+    # record seals everything before it with one hash, and counts its lines.
+    everything = os.pread(fd, size, 0)
+    lines = [raw for raw in everything.split(b"\n") if raw.strip()]
+    return len(lines) + 1, line_hash(everything)
+
+
 def append(project_root: Path, event: str, *, agent: str, **fields: object) -> None:
     """Append one event; raise ValueError for an unknown event name (a bug, not user input)."""
     if event not in EVENTS:
@@ -56,17 +124,27 @@ def append(project_root: Path, event: str, *, agent: str, **fields: object) -> N
         "agent": agent,
     }
     for key, value in fields.items():
-        record[key] = _plain(value)
-    line = json.dumps(record, sort_keys=False) + "\n"
+        if key not in CHAIN_FIELDS:
+            record[key] = _plain(value)
     path = log_path(project_root)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     except OSError as exc:
         raise StateError(f"cannot open the audit log {path}: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, line.encode("utf-8"))
+        seq, prev = _next_link(fd)
+        record["seq"] = seq
+        record["prev"] = prev
+        line = json.dumps(record, sort_keys=False).encode("utf-8")
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.write(fd, b"\n")
+        os.write(fd, line + b"\n")
+        from agentauth.state import loghead
+
+        loghead.write(project_root, count=seq, last_hash=line_hash(line))
     except OSError as exc:
         raise StateError(f"cannot append to the audit log {path}: {exc.strerror}") from None
     finally:
