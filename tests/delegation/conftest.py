@@ -13,7 +13,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., tuple[int, str, str]]:
     """Run the real console script (error funnel included); return (exit code, stdout, stderr)."""
-    from agentauth.cli import main
+    from agentauth.cli.app import main
 
     def run(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["agentauth", *args])
