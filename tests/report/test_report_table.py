@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from agentauth.model import Environment, ScanReport
+from agentauth.model import Environment, ScanReport, Severity
 from agentauth.report import Format, render
 from agentauth.report.table import (
     WIDE_TABLE_MIN,
@@ -67,9 +67,14 @@ def test_findings_are_grouped_by_file_with_fixes(sample: Any, width: int) -> Non
     env_block = "\n".join(lines[positions[0] : positions[1]])
     assert "STRIPE_SECRET_KEY" in env_block and "GITHUB_TOKEN" in env_block
     assert "DATABASE_URL" not in env_block
-    assert env_block.count("fix: Give the agent a scoped stripe credential") == 1  # deduplicated
+    stripe = [f for f in sample.report.findings if f.file == ".env" and f.provider == "stripe"]
+    # each finding's fix right under it, not gathered below the file
+    assert env_block.count("fix: Give the agent a scoped stripe credential") == len(stripe)
     for finding in sample.report.findings:
-        assert finding.redacted[:28] in text  # long masked URLs fold at the column width
+        if finding.severity is Severity.INFO:  # counted, listed with --show-info
+            assert finding.redacted not in text
+            continue
+        assert finding.redacted in text  # masked URLs are never folded
         assert finding.rule_id in text
     assert "MCP server 'github'" in text
     assert "verified: valid — owner of 12 tables" in text
@@ -187,3 +192,38 @@ def test_only_sandbox_credentials_are_said_once(sample: Any) -> None:
     assert lines[0].startswith(f"An agent started here can reach {len(sandbox)} test-mode or")
     assert "only (sandboxes and services on this machine)" in lines[0]
     assert not any(line.startswith("Also reachable") for line in lines)
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_info_findings_are_a_count_unless_asked_for(sample: Any, width: int) -> None:
+    info = [f for f in sample.report.findings if f.severity is Severity.INFO]
+    assert info
+    text = _text(sample.report, width=width)
+    assert all(f.redacted not in text for f in info)
+    assert f"{len(info)} info finding" in text and "--show-info lists them" in text
+    listed = _text(sample.report, width=width, show_info=True)
+    assert all(f.redacted in listed for f in info)
+    assert "--show-info" not in listed
+    assert render(sample.report, Format.JSON).count('"severity": "info"') == len(info)
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_each_fix_is_one_unbroken_line_under_its_finding(sample: Any, width: int) -> None:
+    url = "https://dashboard.stripe.com/apikeys/" + "x" * 60
+    long_fix = f"Rotate it: {url} then run agentauth init"
+    findings = tuple(
+        replace(f, fix=long_fix) if f.provider == "stripe" else f for f in sample.report.findings
+    )
+    text = _text(replace(sample.report, findings=findings), width=width)
+    fix_lines = [line for line in text.splitlines() if "fix: Rotate it:" in line]
+    shown = [f for f in findings if f.provider == "stripe" and f.severity is not Severity.INFO]
+    assert len(fix_lines) == len(shown)
+    assert all(line.strip() == f"fix: {long_fix}" for line in fix_lines)
+
+
+def test_no_trailing_padding_when_not_a_terminal(sample: Any) -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=160, force_terminal=False, color_system=None)
+    print_report(sample.report, console)
+    lines = buffer.getvalue().splitlines()
+    assert lines and all(line == line.rstrip() for line in lines)

@@ -316,6 +316,12 @@ def audit_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List the files not scanned.")
     ] = False,
+    show_info: Annotated[
+        bool,
+        typer.Option(
+            "--show-info", help="List info findings (publishable keys...); default: a count."
+        ),
+    ] = False,
 ) -> None:
     """Find credentials an agent could reach (see the help text above)."""
     from agentauth.report import table as table_report
@@ -358,7 +364,10 @@ def audit_command(
         return
 
     table_options = table_report.Options(
-        verbose=verbose, quiet=quiet, has_policy=(root / "agentauth.yaml").exists()
+        verbose=verbose,
+        quiet=quiet,
+        has_policy=(root / "agentauth.yaml").exists(),
+        show_info=show_info,
     )
     _emit(report, fmt, output, root=root, options=table_options)
     _wrote(output, fmt, report, quiet)

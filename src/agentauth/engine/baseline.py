@@ -63,6 +63,8 @@ def load_baseline(path: Path) -> frozenset[Fingerprint]:
         raise ConfigError(
             f"baseline {path} is not valid JSON (line {exc.lineno}: {exc.msg}); {_REMEDY}"
         ) from None
+    except RecursionError:
+        raise ConfigError(f"baseline {path} is nested too deeply to be one; {_REMEDY}") from None
     if not isinstance(document, dict) or "fingerprints" not in document:
         raise ConfigError(f"{path} is not an agentauth baseline (no 'fingerprints'); {_REMEDY}")
     version = document.get("schema_version")

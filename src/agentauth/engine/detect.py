@@ -49,7 +49,7 @@ _ASSIGNMENT = re.compile(
     rb"|process\.env\.(?P<n2>[A-Za-z_]\w*)\s*(?:\|\||\?\?)"
     rb"|(?:getenv|environ\.get|ENV\.fetch|env)\(\s*[\"'](?P<n3>[A-Za-z_]\w*)[\"']\s*,"
     rb"|<(?P<n4>[A-Za-z_][\w.\-]*)>)"
-    rb"\s*(?:\[\s*)?[\"'`]?$"
+    rb"\s*(?:\[\s*)?\\?[\"'`]?$"
 )
 _PREFIX_WINDOW = 256
 
@@ -201,9 +201,20 @@ class Detector:
         self.prefilter = build_prefilter(self.keywords, engine)
 
     def scan(self, text: str, *, honour_ignore_comments: bool = True) -> TextScan:
-        """Return every credential occurrence in ``text``, split into reported and suppressed."""
+        """Return every credential occurrence in ``text``, split into reported and suppressed.
+
+        Besides the text as written, two views are read: the text with its string escapes
+        undone when it holds ``\\"`` (a notebook cell, JSON inside a JSON string), and the
+        name/value pairs of :mod:`agentauth.engine.embedded` (base64 Kubernetes Secret data,
+        Terraform variable defaults, XML elements, Go byte slices).
+        """
         data = text.encode("utf-8", "surrogatepass")
         matches = self.matches(data)
+        escaped = _unescaped_view(data)
+        if escaped is not None:
+            matches = _merge(matches, self._view_matches(escaped))
+        if _maybe_embedded(data):
+            matches = _merge_pairs(matches, self._pair_matches(data))
         if not matches:
             return _EMPTY
         markers = _marker_lines(data) if honour_ignore_comments else None
@@ -264,6 +275,34 @@ class Detector:
                 found.extend(self._run(rule, data, start, end))
         return _resolve_overlaps(found)
 
+    def _view_matches(self, view: _View) -> list[_Match]:
+        """Matches in an unescaped view, mapped back to offsets of the text as written."""
+        out = []
+        for m in self.matches(view.data):
+            line_start = view.data.rfind(b"\n", 0, m.start) + 1
+            variable = m.variable or _variable(view.data, line_start, m.start)
+            start, end = view.original(m.start), view.original(m.end)
+            out.append(_Match(start, end, m.rule, m.secret, variable, m.extra))
+        return out
+
+    def _pair_matches(self, data: bytes) -> list[tuple[_Match, bool]]:
+        """Matches in the name/value pairs the embedded extractors find (value's offsets)."""
+        from agentauth.engine import embedded
+
+        out = []
+        for pair in embedded.pairs(data):
+            head = f"{pair.name}=".encode("utf-8", "surrogatepass")
+            for m in self.matches(head + pair.value.encode("utf-8", "surrogatepass")):
+                if m.start < len(head):
+                    continue
+                if pair.decoded:
+                    start, end = pair.start, pair.end
+                else:
+                    start, end = pair.start + m.start - len(head), pair.start + m.end - len(head)
+                variable = pair.shown or m.variable or pair.name
+                out.append((_Match(start, end, m.rule, m.secret, variable, m.extra), pair.decoded))
+        return out
+
     @staticmethod
     def _run(rule: Rule, data: bytes, start: int, end: int) -> list[_Match]:
         out: list[_Match] = []
@@ -300,6 +339,87 @@ def _resolve_overlaps(found: list[_Match]) -> list[_Match]:
         starts.insert(i, m.start)
         kept.insert(i, m)
     return kept
+
+
+_ESCAPE = re.compile(rb"\\([\"\\/nrt'])")
+_UNESCAPE = {
+    b'"': b'"', b"\\": b"\\", b"/": b"/", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"'": b"'"
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _View:
+    """Text with string escapes undone, and the map back to the text as written."""
+
+    data: bytes
+    new: list[int]
+    old: list[int]
+
+    def original(self, offset: int) -> int:
+        """Offset in the text as written of ``offset`` in this view."""
+        i = bisect.bisect_right(self.new, offset) - 1
+        return offset if i < 0 else self.old[i] + offset - self.new[i]
+
+
+def _unescaped_view(data: bytes) -> _View | None:
+    """Undo JSON/Python string escapes when the text holds an escaped quote (else None)."""
+    if b'\\"' not in data:
+        return None
+    parts: list[bytes] = []
+    new: list[int] = []
+    old: list[int] = []
+    pos = size = 0
+    for match in _ESCAPE.finditer(data):
+        chunk = data[pos : match.start()]
+        parts.append(chunk)
+        parts.append(_UNESCAPE[match.group(1)])
+        size += len(chunk) + 1
+        new.append(size)
+        old.append(match.end())
+        pos = match.end()
+    parts.append(data[pos:])
+    return _View(b"".join(parts), new, old)
+
+
+def _overlaps(a: _Match, b: _Match) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _merge(direct: list[_Match], view: list[_Match]) -> list[_Match]:
+    """Add the view's matches where the text as written gave none (or an escaped one)."""
+    if not view:
+        return direct
+    kept = list(direct)
+    for m in view:
+        clash = [d for d in kept if _overlaps(d, m)]
+        if any(d.rule.id != m.rule.id or "\\" not in d.secret for d in clash):
+            continue
+        kept = [d for d in kept if d not in clash]
+        kept.append(m)
+    kept.sort(key=lambda m: m.start)
+    return kept
+
+
+def _merge_pairs(direct: list[_Match], pairs: list[tuple[_Match, bool]]) -> list[_Match]:
+    """A decoded value replaces what matched its encoded form; a plain one only adds."""
+    if not pairs:
+        return direct
+    kept = list(direct)
+    for m, decoded in pairs:
+        clash = [d for d in kept if _overlaps(d, m)]
+        if clash and not decoded:
+            continue
+        kept = [d for d in kept if d not in clash]
+        kept.append(m)
+    kept.sort(key=lambda m: m.start)
+    return kept
+
+
+_EMBEDDED_MARKERS = (b"Secret", b"variable", b"</", b"value=", b"[]byte(")
+
+
+def _maybe_embedded(data: bytes) -> bool:
+    return any(marker in data for marker in _EMBEDDED_MARKERS)
 
 
 def _decode(raw: bytes) -> str:

@@ -131,10 +131,21 @@ def find(root: Path) -> list[McpConfig]:
 
 
 def parse(rel: str, text: str) -> McpConfig | None:
-    """Parse ``text`` of the config at ``rel``; None when ``rel`` is not an agent config."""
+    """Parse ``text`` of the config at ``rel``; None when ``rel`` is not an agent config.
+
+    A hostile file (nesting thousands deep) gives a config with an error, never an
+    exception: ``check`` is a CI gate and must not crash on what it gates.
+    """
     known = client_for(rel)
     if known is None:
         return None
+    try:
+        return _parse(rel, text, known)
+    except RecursionError:
+        return McpConfig(rel, known[0], error="nested too deeply to parse; not checked")
+
+
+def _parse(rel: str, text: str, known: tuple[str, str, str]) -> McpConfig:
     client, fmt, key = known
     if fmt == "toml":
         import tomllib

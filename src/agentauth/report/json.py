@@ -6,7 +6,9 @@ fields of a finding are read; the secret itself never reaches this module's outp
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +35,11 @@ FINDING_FIELDS: tuple[str, ...] = (
     "why",
     "fix",
 )
-"""The contract's fields of a finding, in output order (``origin`` and friends follow)."""
+"""The contract's fields of a finding, in output order (``origin`` and friends follow).
+
+``file`` is valid Unicode; a file name that is not UTF-8 has its bytes escaped there
+(``\\xNN``) and also given losslessly in the optional ``file_bytes`` (base64).
+"""
 
 
 def verification_dict(verification: Verification) -> dict[str, Any]:
@@ -53,10 +59,10 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "rule_id": finding.rule_id,
         "provider": finding.provider,
         "kind": finding.kind,
-        "file": finding.file,
+        "file": text(finding.file),
         "line": finding.line,
         "column": finding.column,
-        "variable": finding.variable,
+        "variable": text(finding.variable) if finding.variable else finding.variable,
         "environment": finding.environment.value,
         "severity": finding.severity.value,
         "ci_fail": finding.ci_fail,
@@ -67,8 +73,11 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "fix": finding.fix,
         "origin": finding.origin.value,
     }
+    raw = raw_path(finding.file)
+    if raw is not None:
+        data["file_bytes"] = raw
     if finding.context is not None:
-        data["context"] = finding.context
+        data["context"] = text(finding.context)
     if finding.verification is not None:
         data["verification"] = verification_dict(finding.verification)
     return data
@@ -99,9 +108,37 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
         "root": report.root,
         "findings": [finding_dict(f) for f in report.findings],
         "summary": summary_dict(report),
-        "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
-        "notes": list(report.notes),
+        "skipped": [_skip(s.path, s.reason) for s in report.skipped],
+        "notes": [text(n) for n in report.notes],
     }
+
+
+def text(value: str) -> str:
+    """``value`` as valid Unicode: a byte that was not UTF-8 in a file name becomes ``\\xNN``.
+
+    ``os.fsdecode`` keeps such bytes as lone surrogates, which no UTF-8 output can hold.
+    """
+    if not _SURROGATE.search(value):
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def raw_path(path: str) -> str | None:
+    """The path's bytes in base64 when ``text`` had to escape it (lossless), else None."""
+    if not _SURROGATE.search(path):
+        return None
+    return base64.b64encode(path.encode("utf-8", "surrogateescape")).decode("ascii")
+
+
+def _skip(path: str, reason: str) -> dict[str, str]:
+    entry = {"path": text(path), "reason": text(reason)}
+    raw = raw_path(path)
+    if raw is not None:
+        entry["path_bytes"] = raw
+    return entry
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def render(report: ScanReport) -> str:

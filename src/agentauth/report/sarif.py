@@ -208,7 +208,9 @@ def _artifact_uri(finding: Finding, prefix: str) -> str | None:
     path = posixpath.normpath(prefix + path)
     if path == ".." or path.startswith("../"):
         return None
-    return quote(path, safe="/")
+    # NOTE: percent-encode the path's bytes: a file name that is not UTF-8 (kept by
+    # os.fsdecode as surrogates) stays lossless and the URI stays valid.
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def _line_hash(finding: Finding, uri: str, occurrence: int) -> str:

@@ -8,6 +8,7 @@ never interpreted as markup.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -55,13 +56,40 @@ class Options:
     """How much of the report to print.
 
     ``quiet`` keeps only the findings; ``verbose`` lists skipped files; ``has_policy``
-    (an agentauth.yaml exists) changes the suggested next step; ``next_step`` replaces it.
+    (an agentauth.yaml exists) changes the suggested next step; ``next_step`` replaces it;
+    ``show_info`` lists the ``info`` findings, which are otherwise one count line.
     """
 
     verbose: bool = False
     quiet: bool = False
     has_policy: bool = False
     next_step: str | None = None
+    show_info: bool = False
+    """List ``info`` findings (publishable keys, bad checksums) instead of counting them."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (ESC, newline...) and undecodable bytes escaped.
+
+    File and variable names come from the scanned tree: a name holding an escape sequence
+    must not drive the terminal, and one holding a newline must not forge a report line.
+    """
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(_escape_char, text)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group(0)
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    )
 
 
 def blast_radius(findings: Iterable[Finding]) -> list[tuple[str, int]]:
@@ -137,8 +165,8 @@ def _group_title(finding: Finding) -> str:
     if finding.origin is Origin.ENVIRON:
         return "process environment (--environ)"
     if finding.origin is Origin.MCP:
-        return f"{finding.file} (MCP config)"
-    return finding.file
+        return f"{printable(finding.file)} (MCP config)"
+    return printable(finding.file)
 
 
 def _groups(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
@@ -149,70 +177,113 @@ def _groups(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
 
 
 def _why_cell(finding: Finding) -> Text:
-    text = Text(finding.why)
+    text = Text(printable(finding.why))
     verification = finding.verification
     if verification is not None:
         style = {"valid": "bold red", "invalid": "green"}.get(verification.status, "dim")
         text.append("\nverified: ", "dim")
         text.append(verification.status, style)
         if verification.summary:
-            text.append(f" — {verification.summary}")
+            text.append(f" — {printable(verification.summary)}")
     return text
 
 
-def _findings_rows(findings: Sequence[Finding]) -> Table:
+def _fix_line(finding: Finding) -> Text | None:
+    """The finding's fix on a line of its own, printed unwrapped (commands stay copyable)."""
+    if not finding.fix:
+        return None
+    text = Text("  fix: ", "green")
+    text.append(printable(finding.fix))
+    return text
+
+
+def _finding_block(finding: Finding) -> Table:
     """Narrow layout: one block per finding, the reason wrapped under its first line."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column(ratio=1, overflow="fold")
-    for index, finding in enumerate(findings):
-        if index:
-            grid.add_row("", "")
-        body = Text()
-        body.append("line -" if finding.line < 1 else f"line {finding.line}", "dim")
-        body.append("  ")
-        body.append(finding.variable or "-", "bold")
-        body.append("  ")
-        body.append(finding.redacted)
-        body.append("  ")
-        body.append(
-            finding.environment.value,
-            "bold" if finding.environment is Environment.LIVE else "dim",
-        )
-        body.append(f"  {finding.rule_id}", "dim")
-        if finding.context:
-            body.append(f"\n{finding.context}", "dim")
-        body.append("\n")
-        body.append_text(_why_cell(finding))
-        grid.add_row(Text(finding.severity.value, SEVERITY_STYLE[finding.severity]), body)
+    body = Text()
+    body.append("line -" if finding.line < 1 else f"line {finding.line}", "dim")
+    body.append("  ")
+    body.append(printable(finding.variable or "-"), "bold")
+    body.append("  ")
+    body.append(printable(finding.redacted))
+    body.append("  ")
+    body.append(
+        finding.environment.value,
+        "bold" if finding.environment is Environment.LIVE else "dim",
+    )
+    body.append(f"  {finding.rule_id}", "dim")
+    if finding.context:
+        body.append(f"\n{printable(finding.context)}", "dim")
+    body.append("\n")
+    body.append_text(_why_cell(finding))
+    grid.add_row(Text(finding.severity.value, SEVERITY_STYLE[finding.severity]), body)
     return grid
 
 
-def _findings_table(findings: Sequence[Finding]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("Line", justify="right", no_wrap=True)
-    table.add_column("Rule", no_wrap=True)
-    table.add_column("Variable", overflow="fold", max_width=28)
-    table.add_column("Value", overflow="fold", max_width=32)
-    table.add_column("Env", no_wrap=True)
-    table.add_column("Why", overflow="fold", ratio=1, min_width=30)
-    for finding in findings:
-        variable = Text(finding.variable or "-")
+def _print_blocks(findings: Sequence[Finding], console: Console) -> None:
+    for index, finding in enumerate(findings):
+        if index:
+            console.print()
+        console.print(_finding_block(finding))
+        fix = _fix_line(finding)
+        if fix is not None:
+            console.print(fix, soft_wrap=True)
+
+
+def _print_table(findings: Sequence[Finding], console: Console) -> None:
+    """Wide layout: one aligned row per finding, its fix on an unwrapped line just under it.
+
+    Column widths are computed for the whole group, so the per-finding tables line up;
+    the fix is printed outside the table so that a command or URL is never broken.
+    """
+    widths = {
+        "Severity": max(len("Severity"), *(len(f.severity.value) for f in findings)),
+        "Line": max(len("Line"), *(len(str(max(f.line, 0))) for f in findings)),
+        "Variable": min(28, max(len("Variable"), *(_variable_width(f) for f in findings))),
+        "Value": max(len("Value"), *(len(printable(f.redacted)) for f in findings)),
+        "Env": max(len("Env"), *(len(f.environment.value) for f in findings)),
+    }
+    for index, finding in enumerate(findings):
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            show_header=index == 0,
+            show_edge=False,
+            pad_edge=False,
+            expand=True,
+        )
+        for name, width in widths.items():
+            table.add_column(
+                name,
+                no_wrap=name != "Variable",
+                overflow="fold",
+                width=width,
+                justify="right" if name == "Line" else "left",
+            )
+        table.add_column("Why", ratio=1, min_width=30)
+        variable = Text(printable(finding.variable or "-"))
+        variable.append(f"\n{finding.rule_id}", "dim")
         if finding.context:
-            variable.append(f"\n{finding.context}", "dim")
+            variable.append(f"\n{printable(finding.context)}", "dim")
         line = "-" if finding.line < 1 else str(finding.line)
         env_style = "bold" if finding.environment is Environment.LIVE else "dim"
         table.add_row(
             Text(finding.severity.value, SEVERITY_STYLE[finding.severity]),
             Text(line),
-            Text(finding.rule_id),
             variable,
-            Text(finding.redacted),
+            Text(printable(finding.redacted)),
             Text(finding.environment.value, env_style),
             _why_cell(finding),
         )
-    return table
+        console.print(table)
+        fix = _fix_line(finding)
+        if fix is not None:
+            console.print(fix, soft_wrap=True)
+
+
+def _variable_width(finding: Finding) -> int:
+    return max(len(printable(finding.variable or "-")), len(finding.rule_id))
 
 
 def _counts(report: ScanReport) -> Text:
@@ -250,37 +321,59 @@ def _next_step(report: ScanReport, options: Options) -> Text | None:
 
 
 def print_report(report: ScanReport, console: Console, options: Options | None = None) -> None:
-    """Print the human report on ``console``."""
+    """Print the human report on ``console``.
+
+    When ``console`` is not a terminal (a pipe, a file) the lines carry no trailing
+    padding: the report is rendered first and each line right-stripped.
+    """
     options = options or Options()
+    if console.is_terminal:
+        _print_report(report, console, options)
+        return
+    with console.capture() as captured:
+        _print_report(report, console, options)
+    text = "\n".join(line.rstrip() for line in captured.get().split("\n"))
+    console.file.write(text)
+    console.file.flush()
+
+
+def _print_report(report: ScanReport, console: Console, options: Options) -> None:
+    shown = report.findings
+    hidden_info = 0
+    if not options.show_info:
+        shown = tuple(f for f in report.findings if f.severity is not Severity.INFO)
+        hidden_info = len(report.findings) - len(shown)
     if not options.quiet:
         console.print(headline(report))
         sandbox = _sandbox_line(report)
         if sandbox is not None:
             console.print(sandbox)
-    for title, findings in _groups(report.findings):
+    for title, findings in _groups(shown):
         console.print()
         console.print(Text(title, "bold underline"))
-        wide = console.width >= WIDE_TABLE_MIN
-        console.print(_findings_table(findings) if wide else _findings_rows(findings))
-        fixes = list(dict.fromkeys(f.fix for f in findings if f.fix))
-        if fixes:
-            grid = Table.grid(padding=(0, 1))
-            grid.add_column(no_wrap=True)
-            grid.add_column(ratio=1)
-            for fix in fixes:
-                grid.add_row(Text("  fix:", "green"), Text(fix))
-            console.print(grid)
+        if console.width >= WIDE_TABLE_MIN:
+            _print_table(findings, console)
+        else:
+            _print_blocks(findings, console)
     if options.verbose and report.skipped:
         console.print()
         console.print(Text("Skipped:", "bold"))
         for skip in report.skipped:
-            console.print(Text(f"  {skip.path}: {skip.reason}", "dim"))
+            console.print(Text(f"  {printable(skip.path)}: {printable(skip.reason)}", "dim"))
     if options.quiet:
         return
     console.print()
     for note in report.notes:
-        console.print(Text(f"note: {note}", "dim"))
+        console.print(Text(f"note: {printable(note)}", "dim"))
     console.print(_counts(report))
+    if hidden_info:
+        console.print(
+            Text(
+                f"{_plural(hidden_info, 'info finding')} not listed (publishable keys, "
+                "invalid checksums, expired tokens: no risk); --show-info lists them.",
+                "dim",
+            )
+        )
     if report.skipped and not options.verbose:
         console.print(Text("(--verbose lists the skipped files)", "dim"))
     step = _next_step(report, options)
