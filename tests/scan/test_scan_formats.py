@@ -136,3 +136,14 @@ def test_driver_schemes_and_percent_encoded_passwords() -> None:
     found = _findings("\n".join(lines) + "\n", ".env")
     assert [f.variable for f in found] == ["A", "B", "C", "D"]
     assert all(f.provider in {"postgres", "mysql"} for f in found)
+
+
+def test_a_key_deep_inside_a_minified_line_is_found() -> None:
+    key = "sk_live_" + _random(32)
+    url = f"postgres://app:{_random(16)}@db.shop-corp.io/shop"
+    filler = '{"k":"' + "ab12" * 50_000 + '"},'
+    text = "[" + filler * 3 + f'{{"key":"{key}","db":"{url}"}},' + filler * 3 + "]\n"
+    found = {f.rule_id: f for f in _findings(text, "dist/bundle.min.js")}
+    assert found["stripe-secret-key"].secret.reveal() == key
+    assert found["stripe-secret-key"].column == text.index(key) + 1
+    assert found["postgres-url"].secret.reveal() == url

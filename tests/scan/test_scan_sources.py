@@ -76,8 +76,8 @@ def test_dependency_and_cache_folders_are_skipped_and_counted(project: Path) -> 
         "node_modules/pkg/index.js",
         ".venv/lib/x.py",
         "__pycache__/a.py",
-        "dist/bundle.js",
         "src/pkg.egg-info/PKG-INFO",
+        "vendor/bundle/ruby/3.2.0/gems/x.rb",
         "src/main.py",
     ):
         _write(project, rel)
@@ -97,25 +97,43 @@ def test_virtualenv_under_any_name_is_skipped(project: Path) -> None:
 
 
 def test_custom_excludes_add_and_remove(project: Path) -> None:
-    for rel in ("fixtures/a.py", "docs/generated/b.py", "docs/c.py", "vendor/d.py", "e.py"):
+    for rel in ("fixtures/a.py", "docs/generated/b.py", "docs/c.py", "coverage/d.py", "e.py"):
         _write(project, rel)
-    rels = _rels(sources.select(project, exclude_dirs=("fixtures", "docs/generated", "!vendor")))
-    assert rels == {"docs/c.py", "vendor/d.py", "e.py"}
+    rels = _rels(sources.select(project, exclude_dirs=("fixtures", "docs/generated", "!coverage")))
+    assert rels == {"docs/c.py", "coverage/d.py", "e.py"}
     everything = _rels(sources.select(project, default_excludes=False))
-    assert "vendor/d.py" in everything
+    assert "coverage/d.py" in everything
     assert _rels(sources.select(project, exclude_dirs=("doc*",))) == {"fixtures/a.py", "e.py"}
 
 
-def test_lockfiles_and_binaries_by_extension_skipped_but_env_never(project: Path) -> None:
+def test_binaries_by_extension_skipped_but_lockfiles_and_env_read(project: Path) -> None:
     _write(project, "package-lock.json", "{}")
     _write(project, "go.sum", "x")
     _write(project, "logo.png", b"\x89PNG\r\n\x1a\n\0\0")
     _write(project, "prod.env", "A=1\n")
     _write(project, "app.js")
     selection = sources.select(project)
-    assert _rels(selection) == {"prod.env", "app.js"}
-    assert "2 lockfile(s)" in selection.notes[0]
+    assert _rels(selection) == {"prod.env", "app.js", "package-lock.json", "go.sum"}
     assert "1 binary file(s) by extension" in selection.notes[0]
+
+
+def test_folders_that_hold_credentials_are_read(project: Path) -> None:
+    """Build output, caches, vendored code, Terraform and direnv state: an agent reads them."""
+    kept = (
+        ".cache/gh/hosts.yml",
+        "vendor/acme/config.php",
+        "dist/bundle.js",
+        "build/env.js",
+        "out/server.js",
+        "target/classes/application.properties",
+        ".terraform/terraform.tfstate",
+        ".direnv/env.sh",
+    )
+    for rel in kept:
+        _write(project, rel)
+    _write(project, ".direnv/python-3.11/pyvenv.cfg", "home = /usr/bin\n")
+    _write(project, ".direnv/python-3.11/lib/site.py")
+    assert _rels(sources.select(project)) == set(kept)
 
 
 def test_binary_content_skipped_with_reason_env_file_read_anyway(project: Path) -> None:

@@ -52,6 +52,22 @@ _ASSIGNMENT = re.compile(
     rb"\s*(?:\[\s*)?\\?[\"'`]?$"
 )
 _PREFIX_WINDOW = 256
+_WINDOW_BEFORE = 2048
+_WINDOW_AFTER = 8192
+"""On a line longer than both, a line rule reads this far around its keyword (a token's
+keyword is its prefix or a label just before it; the longest tokens are under 8 KiB)."""
+
+
+def _merged(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping (start, end) spans joined, so no byte is scanned twice by one rule."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
 
 
 @dataclass(frozen=True)
@@ -263,15 +279,20 @@ class Detector:
                 line_end = data.find(b"\n", end - 1)
                 if line_end < 0:
                     line_end = size
+            span = (line_start, line_end)
+            if line_end - line_start > _WINDOW_BEFORE + _WINDOW_AFTER:
+                # NOTE: a minified bundle or a one-line JSON dump is one huge "line": run
+                # the rule around the keyword, not over megabytes for each hit.
+                span = (max(line_start, end - _WINDOW_BEFORE), min(line_end, end + _WINDOW_AFTER))
             for rule in line_rules:
                 rules_by_id[rule.id] = rule
-                spans.setdefault(rule.id, set()).add((line_start, line_end))
+                spans.setdefault(rule.id, set()).add(span)
         found: list[_Match] = []
         for rule in whole.values():
             found.extend(self._run(rule, data, 0, size))
         for rule_id, rule_spans in spans.items():
             rule = rules_by_id[rule_id]
-            for start, end in rule_spans:
+            for start, end in _merged(rule_spans):
                 found.extend(self._run(rule, data, start, end))
         return _resolve_overlaps(found)
 

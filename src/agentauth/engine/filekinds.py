@@ -15,21 +15,28 @@ BINARY_SNIFF_BYTES = 8192
 
 DEFAULT_EXCLUDED_DIRS: frozenset[str] = frozenset(
     {
-        # version control
+        # version control internals (compressed objects: `audit --history` reads them)
         ".git", ".hg", ".svn", ".bzr",
-        # dependencies
-        "node_modules", "bower_components", "jspm_packages", ".pnpm-store", "vendor",
-        ".venv", "venv", "site-packages", ".eggs", "*.egg-info", ".direnv",
-        ".terraform", ".terragrunt-cache",
-        # build output
-        "dist", "build", "target", "out", ".next", ".nuxt", ".svelte-kit", ".output",
-        ".angular", ".parcel-cache", ".turbo", ".gradle", "coverage", "htmlcov",
-        # caches
-        "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-        ".hypothesis", ".cache", ".sass-cache",
+        # installed third-party packages, rebuilt from a lockfile: published code only
+        "node_modules", "bower_components", "jspm_packages", ".pnpm-store",
+        ".venv", "venv", "site-packages", ".eggs", "*.egg-info", ".tox", ".nox",
+        "vendor/bundle", "*/vendor/bundle", ".terragrunt-cache",
+        # framework build caches: large, regenerated on every build
+        ".next", ".nuxt", ".svelte-kit", ".output", ".angular", ".parcel-cache", ".turbo",
+        ".gradle", ".sass-cache",
+        # analysis caches and reports: results of tools, never configuration
+        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis",
+        "coverage", "htmlcov",
     }
 )  # fmt: skip
-"""Folder names never descended into; ``AuditOptions.exclude_dirs`` adds (or ``!name`` removes)."""
+"""Folder names never descended into; ``AuditOptions.exclude_dirs`` adds (or ``!name`` removes).
+
+Read on purpose (an agent reads them, and they do hold credentials): ``vendor/``, ``dist/``,
+``build/``, ``out/``, ``target/`` (bundles inline environment values at build time),
+``.cache/`` (tools cache tokens there), ``.terraform/`` (backend config and state copies),
+``.direnv/`` (direnv's cached environment; the virtualenvs inside are skipped by their
+``pyvenv.cfg``). See docs/audit.md for the measured cost.
+"""
 
 LOCKFILES: frozenset[str] = frozenset(
     {
@@ -39,7 +46,8 @@ LOCKFILES: frozenset[str] = frozenset(
         "pubspec.lock", "Podfile.lock", "gradle.lockfile", "Package.resolved", "deno.lock",
     }
 )  # fmt: skip
-"""Huge, hash-full, machine-written files that never hold a credential."""
+"""Machine-written dependency locks. They are read (a ``resolved`` URL can carry registry
+credentials); the name is kept to recognise them, e.g. as not worth a size warning."""
 
 BINARY_EXTENSIONS: frozenset[str] = frozenset(
     {

@@ -2,10 +2,11 @@
 
 An agent started in a directory can read every file under it, git-ignored or not,
 so the walk includes ignored files (``.env``, ``terraform.tfvars``, ``*.pem``) and
-only skips, by name, the folders that hold other people's code or build output
-(``node_modules``, ``.venv``...), lockfiles and binaries. Env files are never skipped
-as binary and get a higher size cap. Every file that is not read leaves a
-:class:`~agentauth.model.Skip` or a counted note; nothing raises a traceback.
+only skips, by name, the folders that hold installed third-party packages or tool
+caches (``node_modules``, ``.venv``...) and binaries; lockfiles and build output are
+read. Env files are never skipped as binary and get a higher size cap. Every file that is
+not read leaves a :class:`~agentauth.model.Skip` or a counted note; nothing raises a
+traceback.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from agentauth.engine.filekinds import (
     DEFAULT_EXCLUDED_DIRS,
     DEFAULT_MAX_FILE_BYTES,
     ENV_HARD_CAP_BYTES,
-    LOCKFILES,
     MIB,
     compose_env_files,
     decode,
@@ -120,20 +120,15 @@ class _Collector:
         self.notes: list[str] = []
         self.excluded_dirs: Counter[str] = Counter()
         self.excluded_files = 0
-        self.lockfiles = 0
         self.binary_by_name = 0
 
     def consider(self, path: str, rel: str, size: int, *, env: bool = False) -> None:
         """Add a regular file unless its name or size says it cannot hold a secret."""
         name = rel.rsplit("/", 1)[-1]
         env = env or is_env_file(name)
-        if not env:
-            if name in LOCKFILES:
-                self.lockfiles += 1
-                return
-            if "." + name.rpartition(".")[2].lower() in BINARY_EXTENSIONS:
-                self.binary_by_name += 1
-                return
+        if not env and "." + name.rpartition(".")[2].lower() in BINARY_EXTENSIONS:
+            self.binary_by_name += 1
+            return
         limit = ENV_HARD_CAP_BYTES if env else self.max_file_bytes
         if size > limit:
             hint = "" if env else "; raise --max-file-size to scan it"
@@ -151,8 +146,6 @@ class _Collector:
             counts.append(f"excluded folders: {dirs}")
         if self.excluded_files:
             counts.append(f"{self.excluded_files} file(s) in excluded folders")
-        if self.lockfiles:
-            counts.append(f"{self.lockfiles} lockfile(s)")
         if self.binary_by_name:
             counts.append(f"{self.binary_by_name} binary file(s) by extension")
         notes = list(self.notes)
