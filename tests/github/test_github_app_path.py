@@ -376,3 +376,48 @@ def test_no_token_value_in_any_text_the_provider_returns(
     texts = [repr(plan), repr(applied), str(applied.grant.objects), *applied.notes, *warnings]
     texts += [result.message, result.manual or ""]
     assert all(value not in t for t in texts)
+
+
+class _PromptingStore:
+    """A keyring backend that wants a password prompt: with no terminal, EOFError (issue 14)."""
+
+    def __init__(self, fail_get: bool = True) -> None:
+        self.fail_get = fail_get
+
+    def get(self, name: str) -> Any:
+        if self.fail_get:
+            raise EOFError("EOF when reading a line")
+        return None
+
+    def set(self, name: str, value: Any) -> None:
+        raise EOFError("EOF when reading a line")
+
+    def delete(self, name: str) -> None:
+        return None
+
+
+def test_preflight_refuses_a_keyring_that_cannot_answer_before_minting(
+    gh_entry, stub, key_file, make_ctx
+) -> None:
+    entry = _app_entry(gh_entry, stub, key_file)
+    ctx = make_ctx(store=_PromptingStore())
+    plan = PROVIDER.plan(entry, ctx)
+    with pytest.raises(ConfigError, match="keyring cannot be used"):
+        PROVIDER.preflight(plan, ctx)
+    assert stub.calls("POST", r"/app/installations/\d+/access_tokens") == []
+
+
+def test_a_token_that_cannot_be_kept_is_revoked_before_the_error(
+    gh_entry, stub, key_file, make_ctx
+) -> None:
+    entry = _app_entry(gh_entry, stub, key_file)
+    ctx = make_ctx(store=_PromptingStore(fail_get=False))  # reads work, writes prompt
+    plan = PROVIDER.plan(entry, ctx)
+    PROVIDER.preflight(plan, ctx)
+    with pytest.raises(ProviderError, match="could not keep the new installation token") as info:
+        PROVIDER.apply(plan, ctx)
+    assert "revoked it" in str(info.value)
+    assert len(stub.calls("POST", r"/app/installations/\d+/access_tokens")) == 1
+    [revoked] = stub.calls("DELETE", "/installation/token")
+    token = revoked.headers["Authorization"].split(" ", 1)[1]
+    assert stub.tokens[token].revoked

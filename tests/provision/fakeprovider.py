@@ -6,6 +6,7 @@ import sys
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import ClassVar
 
 import pytest
@@ -37,6 +38,10 @@ class FakeProvider:
     presets: ClassVar[dict[str, dict[str, object]]] = {}
     fail_apply: bool = False
     fail_preflight: bool = False
+    fail_apply_for: set[str] = field(default_factory=set)
+    """Variables whose apply fails (the others succeed), for rollback tests."""
+    minting: bool = False
+    """Grants mint per run, with their expiry in FAKE_EXPIRATION (like AWS sessions)."""
     calls: list[str] = field(default_factory=list)
     ledger_at_apply: list[GrantStatus] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
@@ -44,6 +49,8 @@ class FakeProvider:
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         self.calls.append("validate")
+        if "bad" in entry.options:
+            raise kit.OptionError(entry, "bad", "is not a fake option")
         return entry
 
     def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
@@ -57,9 +64,8 @@ class FakeProvider:
             scope=f"fake scope {dict(entry.options)}",
             objects={"thing": entry.variable.lower()},
         )
-        return Plan(
-            entry.variable, "fake", grant, (PlanStep("make a fake thing"),), (entry.variable,)
-        )
+        outputs = (entry.variable, "FAKE_EXPIRATION") if self.minting else (entry.variable,)
+        return Plan(entry.variable, "fake", grant, (PlanStep("make a fake thing"),), outputs)
 
     def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
         self.calls.append("preflight")
@@ -70,13 +76,23 @@ class FakeProvider:
         self.calls.append("apply")
         recorded = Ledger(ctx.project_root).get(plan.grant.id)
         self.ledger_at_apply.append(recorded.status if recorded else GrantStatus.REVOKED)
-        if self.fail_apply:
+        if self.fail_apply or plan.variable in self.fail_apply_for:
             raise ProviderError("fake provider exploded; try again")
         self.counter += 1
         value = Secret(f"fake-secret-{self.counter}-0123456789")
-        return Applied(replace(plan.grant, status=GrantStatus.ACTIVE), {plan.variable: value})
+        if not self.minting:
+            return Applied(replace(plan.grant, status=GrantStatus.ACTIVE), {plan.variable: value})
+        until = (ctx.now + timedelta(hours=1)).isoformat()
+        grant = replace(
+            plan.grant,
+            status=GrantStatus.ACTIVE,
+            mints_per_run=True,
+            expiry_variable="FAKE_EXPIRATION",
+        )
+        return Applied(grant, {plan.variable: value, "FAKE_EXPIRATION": Secret(until)})
 
     def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
+        self.calls.append("mint")
         return Applied(grant, {"FAKE_SESSION": Secret("minted-session-value-42")})
 
     def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:

@@ -201,8 +201,15 @@ def test_guard_hook_typer_command_is_the_same_hook(project: Path) -> None:
     event = {"tool_name": "Bash", "tool_input": {"command": "cat .env"}}
     for text in ("not json", json.dumps(event)):
         runs = [
-            subprocess.run([*entry, "guard-hook"], input=text, cwd=project, env=cli_env(),
-                           capture_output=True, text=True, check=False)
+            subprocess.run(
+                [*entry, "guard-hook"],
+                input=text,
+                cwd=project,
+                env=cli_env(),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             for entry in ([sys.executable, "-m", "agentauth"], [sys.executable, "-c", code])
         ]
         fast, full = runs

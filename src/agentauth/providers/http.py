@@ -9,10 +9,12 @@ The same functions serve ``mode: broker`` of the stripe and github providers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import ClassVar
 
 from agentauth.config.brokerpolicy import entry_from_policy, summary
+from agentauth.errors import ConfigError
 from agentauth.model import (
     Applied,
     CredentialPolicy,
@@ -25,12 +27,26 @@ from agentauth.model import (
     Verification,
 )
 from agentauth.providers import kit as grantkit
-from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers.base import Provider, ProviderContext, VerifyContext
+from agentauth.providers.kit import OptionError
 
 
 def validate_brokered(entry: CredentialPolicy) -> CredentialPolicy:
-    """Check hosts, auth, allow rules and upstream; raise ConfigError naming the key."""
-    entry_from_policy(entry, {}, "agentauth.yaml")
+    """Check hosts, auth, allow rules and upstream; raise OptionError naming the key.
+
+    The framework adds the policy file that was read (``kit.OptionError``), so the
+    file name is not guessed here.
+    """
+    try:
+        entry_from_policy(entry, {}, "")
+    except ConfigError as exc:
+        text = str(exc)
+        prefix = f"credentials.{entry.variable}"
+        rest = text[text.find(prefix) + len(prefix) :] if prefix in text else f": {text}"
+        if rest.startswith("."):
+            key, _, problem = rest[1:].partition(": ")
+            raise OptionError(entry, key, problem) from None
+        raise OptionError(entry, None, rest.removeprefix(": ")) from None
     return entry
 
 
@@ -72,6 +88,7 @@ class HttpProvider:
     """Brokered HTTP API keys."""
 
     name: ClassVar[str] = "http"
+    presets: ClassVar[Mapping[str, Mapping[str, object]]] = {}
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check the brokered keys."""
@@ -84,6 +101,10 @@ class HttpProvider:
     def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
         """See :func:`plan_brokered`."""
         return plan_brokered(entry, ctx)
+
+    def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
+        """Nothing is created upstream; ``plan`` already found the key the broker injects."""
+        return None
 
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         """See :func:`apply_brokered`."""
@@ -98,4 +119,4 @@ class HttpProvider:
         return revoke_brokered(grant)
 
 
-PROVIDER = HttpProvider()
+PROVIDER: Provider = HttpProvider()

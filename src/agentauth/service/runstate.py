@@ -27,6 +27,7 @@ _RENEW_MARGIN_S = 300
 _LEDGER_FILE = "ledger.json"
 _CACHE_FILE = "run-cache.json"
 
+
 class PolicySummary(NamedTuple):
     """The few policy facts ``run`` needs, cached so that YAML is parsed only when it changes."""
 

@@ -324,8 +324,7 @@ def named_value_regex(names: Sequence[str], body: str) -> str:
     name written ``^box_`` must start a word (``BOX_TOKEN``, not ``SANDBOX_TOKEN``).
     """
     alternatives = "|".join(
-        r"(?<![A-Za-z0-9])" + re.escape(n[1:]) if n.startswith("^") else re.escape(n)
-        for n in names
+        r"(?<![A-Za-z0-9])" + re.escape(n[1:]) if n.startswith("^") else re.escape(n) for n in names
     )
     return (
         r"(?<![A-Za-z0-9_.\-])(?P<name>(?i:(?=[A-Za-z0-9_.\-]{0,80}?" + _SECRET_WORD + r")"
