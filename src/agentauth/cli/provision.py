@@ -16,6 +16,7 @@ from agentauth.cli import console
 from agentauth.config.policy import POLICY_FILE, load_policy
 from agentauth.errors import ExitCode, UsageError
 from agentauth.model import Grant, GrantStatus, Policy, RevokeResult, Secret
+from agentauth.project import cwd_root
 from agentauth.providers.base import ProviderContext
 from agentauth.state import auditlog
 from agentauth.state.ledger import Ledger, grant_to_dict
@@ -30,7 +31,10 @@ class Format(StrEnum):
 
 
 _PROJECT = typer.Option(
-    Path("."), "--project", "-C", help="The project directory (default: the current one)."
+    None,
+    "--project",
+    "-C",
+    help="The project directory (default: the nearest folder up from here with agentauth.yaml).",
 )
 _POLICY = typer.Option(
     None, "--policy", help=f"The policy file (default: {POLICY_FILE} in the project)."
@@ -135,10 +139,11 @@ def init(
     source: str = typer.Option(".env", "--source", help="The env file with your own credentials."),
     agent: str = typer.Option("claude-code", "--agent", help="The agent's name (in role names)."),
     ttl: str = typer.Option("8h", "--ttl", help="Lifetime of what is issued, like 8h or 30m."),
-    project: Path = _PROJECT,
+    project: Path | None = _PROJECT,
     policy: Path | None = _POLICY,
 ) -> None:
     """Write agentauth.yaml from the audit of your env file, with least-privilege defaults."""
+    project = cwd_root(project)
     from agentauth.service.initpolicy import write_policy
 
     path = _policy_path(project, policy)
@@ -233,9 +238,10 @@ def provision(
     yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
     policy: Path | None = _POLICY,
     fmt: Format = _FORMAT,
-    project: Path = _PROJECT,
+    project: Path | None = _PROJECT,
 ) -> None:
     """Create the scoped credentials of the policy and write .env.ai (ledger first)."""
+    project = cwd_root(project)
     from agentauth.service.provision import apply, plan, preflight
 
     loaded = load_policy(_policy_path(project, policy))
@@ -318,12 +324,56 @@ def _status_label(grant: Grant, now: datetime) -> str:
     return grant.status.value
 
 
+def _status_all_projects(fmt: Format, show_all: bool) -> None:
+    from agentauth.state.ledger import every_project
+
+    now = datetime.now(UTC)
+    items: list[dict[str, Any]] = []
+    out = _out()
+    shown = 0
+    for entry in every_project():
+        grants = [g for g in entry.grants if show_all or g.status is not GrantStatus.REVOKED]
+        root = str(entry.project.root)
+        if fmt is Format.JSON:
+            for g in grants:
+                item = grant_to_dict(g)
+                item.update(project=root, project_id=entry.project.id)
+                item["state"] = _status_label(g, now)
+                items.append(item)
+            continue
+        if entry.error:
+            _warn(f"{root}: {entry.error}")
+        if not grants:
+            continue
+        shown += len(grants)
+        out.print(f"{root}  (project {entry.project.id})", markup=False, highlight=False)
+        for g in grants:
+            label = _status_label(g, now) + ("" if g.revocable else " (manual revoke)")
+            out.print(
+                f"  {g.id}  {label}  {g.agent}  {g.provider}  {g.variable}  "
+                f"expires {_relative(g.expires, now)}",
+                markup=False,
+                highlight=False,
+            )
+    if fmt is Format.JSON:
+        console.write_report(json.dumps({"schema_version": 1, "grants": items}, indent=2), None)
+    elif not shown:
+        _info("No grants in any project.")
+
+
 def status(
     fmt: Format = _FORMAT,
     show_all: bool = typer.Option(False, "--all", help="Include revoked grants."),
-    project: Path = _PROJECT,
+    all_projects: bool = typer.Option(
+        False, "--all-projects", help="Every project's grants on this machine, not just this one."
+    ),
+    project: Path | None = _PROJECT,
 ) -> None:
     """List what is issued: agent, provider, scope, created, expires, status."""
+    if all_projects:
+        _status_all_projects(fmt, show_all)
+        return
+    project = cwd_root(project)
     now = datetime.now(UTC)
     grants = Ledger(project).grants()
     if not show_all:
@@ -386,9 +436,10 @@ def revoke(
     yes: bool = typer.Option(False, "--yes", "-y", help="Revoke without asking."),
     policy: Path | None = _POLICY,
     fmt: Format = _FORMAT,
-    project: Path = _PROJECT,
+    project: Path | None = _PROJECT,
 ) -> None:
     """Remove issued credentials (idempotent); a failure is reported per grant and retried later."""
+    project = cwd_root(project)
     from agentauth.service.provision import revoke_grants, select_grants
 
     ids = list(grant_ids or [])
@@ -438,13 +489,14 @@ def log(
     fmt: Format = _FORMAT,
     agent: str | None = typer.Option(None, "--agent", help="Only this agent's events."),
     limit: int = typer.Option(50, "--limit", min=0, help="The last N events (0 = all)."),
-    project: Path = _PROJECT,
+    project: Path | None = _PROJECT,
     verify: bool = typer.Option(
         False, "--verify", help="Check the hash chain and the signed head; exit 1 if broken."
     ),
     key: Path | None = _LOG_KEY,
 ) -> None:
     """Show the audit log: every provision, mint, revoke, pass, drop and run."""
+    project = cwd_root(project)
     if verify:
         from agentauth.cli.delegate import verify_log
 

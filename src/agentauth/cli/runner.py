@@ -92,9 +92,9 @@ def run_command(ctx: typer.Context) -> None:
 
 
 def _project_root() -> Path:
-    from agentauth.service.runstate import find_project_root
+    from agentauth.project import cwd_root
 
-    return find_project_root(Path(os.getcwd()))
+    return cwd_root()
 
 
 def _source_file(root: Path, file: Path | None) -> Path:

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agentauth.errors import AgentAuthError
+from agentauth.project import POLICY_FILE, find_root
 from agentauth.service import envrisk, guard
 from agentauth.service.runenv import MARKER
-from agentauth.service.runstate import POLICY_FILE, find_project_root
 
 SCHEMA_VERSION = 1
 
@@ -224,7 +224,7 @@ def _grants(root: Path, now: datetime) -> list[Check]:
 
 def diagnose(start: Path, *, now: datetime | None = None) -> DoctorReport:
     """Run every check for the project at (or above) ``start``."""
-    root = find_project_root(start)
+    root = find_root(start)
     engine = envrisk.Engine()
     checks: list[Check] = []
     if os.environ.get(MARKER):

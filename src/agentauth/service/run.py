@@ -25,16 +25,15 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from agentauth.clock import iso_utc, relative
 from agentauth.errors import AgentAuthError, ConfigError, UsageError
+from agentauth.project import POLICY_FILE, find_root
 from agentauth.service import envrisk, runmarks
 from agentauth.service.runenv import MARKER, ChildEnv, EnvOptions, build_child_env, read_env_ai
 from agentauth.service.runstate import (
-    POLICY_FILE,
     GrantInfo,
     PolicySummary,
     RunCache,
     earliest_expiry,
     env_file_risks,
-    find_project_root,
     ledger_grants,
     needs_minting,
     policy_summary,
@@ -228,7 +227,7 @@ def execute(
     executable = _executable(request, parent)
     from agentauth.state import paths
 
-    root = find_project_root(request.cwd)
+    root = find_root(request.cwd)
     state = paths.project_dir(root)
     runmarks.close_abandoned(state, root, audit)
     cache = RunCache(state)

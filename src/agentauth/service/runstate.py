@@ -10,22 +10,24 @@ mints per run and which ``.env.ai`` variable holds its expiry (``Grant.mints_per
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from agentauth.clock import parse_iso
+from agentauth.errors import AgentAuthError
+from agentauth.project import (
+    DEFAULT_AGENT,
+    DEFAULT_OUTPUT,
+    DEFAULT_SOURCE,
+    POLICY_FILE,
+    RUN_CACHE_FILE,
+    read_ledger_records,
+)
 from agentauth.service import envrisk
 from agentauth.service.runenv import EXPIRATION
 
-POLICY_FILE = "agentauth.yaml"
-DEFAULT_AGENT = "agent"
-DEFAULT_OUTPUT = ".env.ai"
-DEFAULT_SOURCE = ".env"
 _RENEW_MARGIN_S = 300
-_LEDGER_FILE = "ledger.json"
-_CACHE_FILE = "run-cache.json"
 
 
 class PolicySummary(NamedTuple):
@@ -57,22 +59,6 @@ class GrantInfo(NamedTuple):
         return self.expires is not None and self.expires <= now
 
 
-def find_project_root(start: Path) -> Path:
-    """Return the nearest directory (``start`` or a parent, up to HOME) with ``agentauth.yaml``.
-
-    Agents are often started in a sub-folder; without a policy anywhere up to the
-    home directory, ``start`` itself is the project.
-    """
-    home = Path(os.environ.get("HOME", "/")).resolve()
-    current = start
-    while True:
-        if (current / POLICY_FILE).is_file():
-            return current
-        if current == home or current.parent == current:
-            return start
-        current = current.parent
-
-
 def _stat_key(path: Path) -> list[int] | None:
     try:
         st = path.stat()
@@ -90,7 +76,7 @@ class RunCache:
 
     def __init__(self, state_dir: Path) -> None:
         """Read the cache of one project (a missing or damaged file is an empty cache)."""
-        self.path = state_dir / _CACHE_FILE
+        self.path = state_dir / RUN_CACHE_FILE
         self._data: dict[str, dict[str, object]] = {}
         self._dirty = False
         try:
@@ -166,9 +152,8 @@ def ledger_grants(state_dir: Path, agent: str) -> list[GrantInfo]:
     not import the model; a damaged ledger is reported by ``status``, not here.
     """
     try:
-        data = json.loads((state_dir / _LEDGER_FILE).read_text(encoding="utf-8"))
-        raw = data.get("grants", []) if isinstance(data, dict) else []
-    except (OSError, ValueError):
+        raw = read_ledger_records(state_dir)
+    except AgentAuthError:
         return []
     found: list[GrantInfo] = []
     for item in raw:

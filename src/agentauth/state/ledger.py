@@ -16,22 +16,22 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from agentauth import fsutil
+from agentauth import fsutil, project
 from agentauth.errors import StateError
 from agentauth.model import Grant, GrantId, GrantStatus
 from agentauth.state import paths
 
-LEDGER_FILE = "ledger.json"
-BACKUP_FILE = "ledger.json.bak"
+LEDGER_FILE = project.LEDGER_FILE
+BACKUP_FILE = project.LEDGER_BACKUP_FILE
 """The previous version of the ledger, kept on every write."""
 RESTORE_HINT = (
     f"The previous version is kept beside it as {BACKUP_FILE}: compare the two "
     "and copy the backup over the ledger if it is intact"
 )
-MAX_LEDGER_BYTES = 64 * 1024 * 1024
-_LOCK_FILE = "ledger.lock"
+MAX_LEDGER_BYTES = project.MAX_LEDGER_BYTES
+_LOCK_FILE = project.LEDGER_LOCK_FILE
 _VERSION = 1
 
 
@@ -135,10 +135,14 @@ def _optional_str(value: object) -> str | None:
 class Ledger:
     """The grants of one project. Every method re-reads the file: no cached state."""
 
-    def __init__(self, project_root: Path) -> None:
-        """Bind to the project's state directory (created on first write)."""
+    def __init__(self, project_root: Path, directory: Path | None = None) -> None:
+        """Bind to the project's state directory (created on first write).
+
+        ``directory`` names the state directory outright (``status --all-projects``
+        reads every project's ledger, including those whose root has gone).
+        """
         self.project_root = project_root
-        self.directory = paths.project_dir(project_root)
+        self.directory = directory if directory is not None else paths.project_dir(project_root)
         self.path = self.directory / LEDGER_FILE
 
     # ------------------------------------------------------------------ reading
@@ -197,8 +201,13 @@ class Ledger:
             os.close(fd)
 
     def _write(self, grants: list[Grant], previous: str | None) -> None:
+        try:
+            ident = paths.remember(self.project_root, self.directory)
+        except OSError as exc:
+            raise StateError(f"cannot write to {self.directory}: {exc.strerror}") from None
         payload = {
             "version": _VERSION,
+            "project_id": ident,
             "project": str(self.project_root.resolve()),
             "grants": [grant_to_dict(g) for g in grants],
         }
@@ -230,3 +239,26 @@ class Ledger:
             return grants
 
         self.update(change)
+
+
+class ProjectGrants(NamedTuple):
+    """The grants of one project, for ``status --all-projects``; ``error`` if unreadable."""
+
+    project: paths.ProjectRecord
+    grants: list[Grant]
+    error: str | None = None
+
+
+def every_project() -> list[ProjectGrants]:
+    """Return the grants of every project agentauth has state for (like ``vault list sys/leases``).
+
+    A damaged ledger is reported for its project, never hiding the others.
+    """
+    found: list[ProjectGrants] = []
+    for record in paths.projects():
+        ledger = Ledger(record.root, record.directory)
+        try:
+            found.append(ProjectGrants(record, ledger.grants()))
+        except StateError as exc:
+            found.append(ProjectGrants(record, [], str(exc)))
+    return found
