@@ -24,7 +24,7 @@ Cli = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    from agentauth.cli import main
+    from agentauth.cli.app import main
 
     def run(*args: str, cwd: Path) -> tuple[int, str, str]:
         monkeypatch.chdir(cwd)
