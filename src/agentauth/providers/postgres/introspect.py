@@ -47,6 +47,52 @@ SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prosec
  WHERE n.nspname = ANY(%s) AND has_function_privilege('public', p.oid, 'EXECUTE')
  ORDER BY 1, 2
 """
+# What every role may do on this server that is not a boundary, database-wide (issue 15).
+_PUBLIC_CREATE = """
+SELECT n.nspname, pg_has_role(n.nspowner, 'MEMBER')
+  FROM pg_namespace n
+ WHERE has_schema_privilege('public', n.oid, 'CREATE')
+   AND n.nspname NOT LIKE 'pg\\_%%' AND n.nspname <> 'information_schema'
+ ORDER BY 1
+"""
+_DEFINERS = """
+SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
+       pg_get_userbyid(p.proowner), pg_has_role(p.proowner, 'MEMBER'), p.oid::regprocedure::text
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE p.prosecdef AND has_function_privilege('public', p.oid, 'EXECUTE')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND (n.nspname = ANY(%s) OR has_schema_privilege('public', n.oid, 'USAGE'))
+ ORDER BY 1, 2
+"""
+LO_WRITERS = ("lo_create(oid)", "lo_creat(integer)", "lo_from_bytea(oid,bytea)")
+_LO_WRITERS = """
+SELECT f FROM unnest(%s::text[]) AS f
+ WHERE has_function_privilege('public', f, 'EXECUTE')
+"""
+_PUBLIC_TABLES = """
+SELECT n.nspname, c.relname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND has_table_privilege('public', c.oid, 'SELECT')
+   AND (n.nspname = ANY(%s) OR has_schema_privilege('public', n.oid, 'USAGE'))
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ ORDER BY 1, 2
+"""
+_OTHER_DATABASES = """
+SELECT datname, has_database_privilege('public', oid, 'TEMPORARY')
+  FROM pg_database
+ WHERE datallowconn AND datname <> current_database()
+   AND has_database_privilege('public', oid, 'CONNECT')
+ ORDER BY 1
+"""
+_PUBLIC_FDW = """
+SELECT 'foreign-data wrapper ' || fdwname FROM pg_foreign_data_wrapper
+ WHERE has_foreign_data_wrapper_privilege('public', oid, 'USAGE')
+UNION ALL
+SELECT 'foreign server ' || srvname FROM pg_foreign_server
+ WHERE has_server_privilege('public', oid, 'USAGE')
+ORDER BY 1
+"""
 
 
 @dataclass(frozen=True)
@@ -87,6 +133,19 @@ class ServerFacts:
     columns: frozenset[tuple[str, str, str]] = frozenset()
     public_functions: tuple[tuple[str, str, str, bool, str], ...] = ()
     """(schema, name, arguments, SECURITY DEFINER, owner) executable by PUBLIC."""
+    public_create: tuple[tuple[str, bool], ...] = ()
+    """Every schema where PUBLIC may CREATE: (schema, the admin is a member of its owner)."""
+    definers: tuple[tuple[str, str, str, str, bool, str], ...] = ()
+    """SECURITY DEFINER functions PUBLIC may run in a reachable schema: (schema, name,
+    arguments, owner, the admin is a member of the owner, the server-quoted signature)."""
+    lo_writers: tuple[str, ...] = ()
+    """Large-object creators PUBLIC may execute (they work in a read-only session)."""
+    public_tables: tuple[tuple[str, str], ...] = ()
+    """Tables and views PUBLIC may SELECT in a schema the agent can reach."""
+    other_databases: tuple[tuple[str, bool], ...] = ()
+    """Other databases PUBLIC may CONNECT to: (name, PUBLIC may also create TEMP tables)."""
+    public_fdw: tuple[str, ...] = ()
+    """Foreign-data wrappers and servers PUBLIC may use (CREATE SERVER / USER MAPPING)."""
 
     def relation(self, schema: str, name: str) -> Relation | None:
         """Return the relation named ``schema.name`` or None."""
@@ -101,6 +160,8 @@ def inspect(conn: Any, schemas: Sequence[str]) -> ServerFacts:
     relations = tuple(Relation(*r) for r in conn.execute(_RELATIONS, [names]).fetchall())
     columns = frozenset(tuple(r) for r in conn.execute(_COLUMNS, [names]).fetchall())
     functions = tuple(tuple(r) for r in conn.execute(_FUNCTIONS, [names]).fetchall())
+    definers = tuple(tuple(r) for r in conn.execute(_DEFINERS, [names]).fetchall())
+    lo_writers = tuple(str(r[0]) for r in conn.execute(_LO_WRITERS, [list(LO_WRITERS)]))
     return ServerFacts(
         version=int(row[0]),
         admin=str(row[1]),
@@ -115,4 +176,10 @@ def inspect(conn: Any, schemas: Sequence[str]) -> ServerFacts:
         relations=relations,
         columns=columns,
         public_functions=functions,
+        public_create=tuple((str(r[0]), bool(r[1])) for r in conn.execute(_PUBLIC_CREATE)),
+        definers=definers,
+        lo_writers=lo_writers,
+        public_tables=tuple((str(r[0]), str(r[1])) for r in conn.execute(_PUBLIC_TABLES, [names])),
+        other_databases=tuple((str(r[0]), bool(r[1])) for r in conn.execute(_OTHER_DATABASES)),
+        public_fdw=tuple(str(r[0]) for r in conn.execute(_PUBLIC_FDW)),
     )

@@ -33,7 +33,9 @@ from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.kit import OptionError
 from agentauth.providers.postgres import sql as pgsql
 from agentauth.providers.postgres.connection import connect
+from agentauth.providers.postgres.exposure import exposure
 from agentauth.providers.postgres.introspect import ServerFacts, inspect
+from agentauth.providers.postgres.trust import passwordless_logins, trust_warning
 from agentauth.redact import Scrubber
 
 _OPTIONS = {
@@ -207,6 +209,9 @@ class PostgresProvider:
         spec, warnings, problems = _resolve(
             entry, opts, facts, role, expires.isoformat(), hardening
         )
+        trusted = passwordless_logins(admin)
+        if trusted:
+            warnings.insert(0, trust_warning(pgsql.endpoint(params), trusted))
         stmts = pgsql.provision_statements(spec, pgsql.MASKED_VERIFIER)
         shown = pgsql.render(stmts)
         where = f"{facts.database}@{pgsql.endpoint(params)}"
@@ -314,8 +319,6 @@ def _resolve(
     hardening: bool,
 ) -> tuple[pgsql.RoleSpec, list[str], list[str]]:
     """Match the policy against the server: the spec, warnings, and privilege problems."""
-    from psycopg import sql
-
     warnings: list[str] = []
     problems: list[str] = []
     if not (facts.superuser or facts.createrole):
@@ -366,39 +369,8 @@ def _resolve(
     grant_connect = facts.connect_grantable
     if not grant_connect and not facts.public_connect:
         problems.append(f"it may not grant CONNECT on database {facts.database}")
-    hardening_sql: list[Any] = []
-    if facts.version < 150000 and any(facts.schemas.get(s, (0, 0, 0))[1] for s in wanted):
-        warnings.append(
-            "PostgreSQL < 15: PUBLIC may CREATE in a granted schema (the agent could create "
-            "tables if it turns read-only off); set hardening: true to revoke it"
-        )
-        if hardening:
-            hardening_sql.extend(
-                sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(s))
-                for s in wanted
-                if facts.schemas[s][1] and (facts.schemas[s][2] or facts.superuser)
-            )
-    if facts.public_temp:
-        if hardening and (facts.database_owner or facts.superuser):
-            hardening_sql.append(
-                sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(
-                    sql.Identifier(facts.database)
-                )
-            )
-        else:
-            warnings.append(
-                "PUBLIC may create temporary tables in this database (the agent can too, after "
-                "SET default_transaction_read_only = off); hardening: true revokes it for all roles"
-            )
-    definers = [f for f in facts.public_functions if f[3]]
-    if facts.public_functions:
-        warnings.append(
-            f"{len(facts.public_functions)} function(s) in the granted schemas are executable by "
-            "PUBLIC, so by the agent"
-        )
-    if definers:
-        listed = ", ".join(f"{s}.{n}({a}) owned by {o}" for s, n, a, _d, o in definers[:10])
-        warnings.append(f"SECURITY DEFINER functions the agent could call: {listed}")
+    more, hardening_sql = exposure(facts, opts, hardening)
+    warnings.extend(more)
     spec = pgsql.RoleSpec(
         role=role,
         database=facts.database,

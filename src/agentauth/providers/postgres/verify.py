@@ -84,6 +84,9 @@ def verify(finding: Finding, ctx: VerifyContext) -> Verification:
             application_name="agentauth-verify",
         ) as conn:
             facts = _facts(conn)
+        from agentauth.providers.postgres.trust import passwordless_logins
+
+        facts["passwordless_logins"] = passwordless_logins(conninfo, timeout=timeout)
     except psycopg.OperationalError as exc:
         text = scrub(str(exc).strip().splitlines()[-1] if str(exc).strip() else "")
         if "authentication failed" in text or ("password" in text and "fail" in text):
@@ -152,6 +155,14 @@ def _judge(facts: dict[str, Any], where: str) -> Verification:
         parts.append("member of " + ", ".join(others))
     if not parts:
         parts.append(f"read-only ({facts['tables_readable']} readable tables)")
+    trusted = facts.get("passwordless_logins") or []
+    if trusted:
+        parts.append(
+            f"the server accepts a login as {', '.join(trusted)} with NO password (trust "
+            "auth): scoping means nothing until it requires passwords"
+        )
+        if severity.rank < Severity.HIGH.rank:
+            severity = Severity.HIGH
     summary = f"{facts['user']}@{facts['database']} on {where}: " + "; ".join(parts)
     return Verification(
         status="valid",
