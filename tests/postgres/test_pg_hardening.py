@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgshop import Shop, make_url
+from pgshop import OWNER_PASSWORD, Shop, make_url
 
 pytestmark = pytest.mark.postgres
 
@@ -156,3 +156,14 @@ def test_trust_probe_sends_no_password_and_reports_only_accepted_roles(shop: Sho
     assert shop.owner in accepted and "postgres" in accepted and "no_such_r" not in accepted
     closed = make_url("postgres", None, shop.database).replace(":5432", ":1")
     assert passwordless_logins(Secret(closed), timeout=1) == []
+
+
+def test_doctor_fails_on_a_server_that_trusts_everyone(shop: Shop) -> None:
+    from agentauth.service.doctor import diagnose
+
+    shop.write_policy(ALLOWLIST)
+    report = diagnose(shop.project)
+    check = next(c for c in report.checks if c.id == "server-auth-DATABASE_URL")
+    assert check.status == "fail" and "with NO password" in check.summary
+    assert "scram-sha-256" in check.fix and report.failed
+    assert OWNER_PASSWORD not in check.summary + check.fix

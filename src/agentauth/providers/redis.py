@@ -126,6 +126,54 @@ def connect(url: grantkit.ServerURL, *, timeout: float = 10.0) -> Redis[bytes]:
     )
 
 
+def open_default_user(url: grantkit.ServerURL, *, timeout: float = 3.0) -> bool:
+    """True when the server answers a client that sends no credentials at all.
+
+    That is the ``default`` user left ``on`` with ``nopass``: an agent can skip its
+    ACL user (no AUTH, or ``AUTH default anything``) and run every command on every
+    key. Tried, not inferred: the probe sends no password, so nothing can leak.
+    """
+    import redis
+
+    try:
+        bare = replace(url, username="", password=None)
+        with connect(bare, timeout=timeout) as client:
+            return bool(client.ping())
+    except (redis.exceptions.RedisError, OSError, ConfigError):
+        return False
+
+
+_OPEN_DEFAULT_FIX = (
+    "ACL SETUSER default on resetpass >a-long-random-password (or create an admin user and "
+    "ACL SETUSER default off), put that password in the admin URL, then ACL SAVE or CONFIG "
+    "REWRITE"
+)
+
+
+def _open_default_problem(address: str) -> str:
+    return (
+        f"Redis at {address} lets anyone in with NO password as the 'default' user (nopass): "
+        "the agent can skip its ACL user (no AUTH, or AUTH default <anything>) and read, "
+        "write or flush every key, so the ACL user scopes nothing"
+    )
+
+
+def open_default_warning(address: str) -> str:
+    """The loud warning (plan, doctor) for an open ``default`` user, with the fix."""
+    return f"{_open_default_problem(address)}. Fix: {_OPEN_DEFAULT_FIX}"
+
+
+def doctor_check(value: Secret) -> tuple[str, str, str] | None:
+    """``doctor``: (status, summary, fix) when the server's default user is open, else None."""
+    try:
+        url = grantkit.parse_server_url(value, SCHEMES, "Redis")
+    except ConfigError:
+        return None
+    if not open_default_user(url):
+        return None
+    return ("fail", _open_default_problem(url.address), _OPEN_DEFAULT_FIX)
+
+
 def _translate(exc: Exception, url: grantkit.ServerURL, doing: str, *secrets: Secret) -> Exception:
     import redis
 
@@ -209,6 +257,13 @@ class RedisProvider:
             select_db=db != 0,
         )
         warnings = []
+        if open_default_user(url):
+            warnings.append(open_default_warning(url.address))
+        if db != 0:
+            warnings.append(
+                f"the URL names database {db}, but Redis ACLs cannot restrict databases: the "
+                "agent may SELECT every database of the server (the key patterns still apply)"
+            )
         if "*" in keys:
             warnings.append("keys: ['*'] lets the agent touch every key; prefer a prefix")
         if major and major < 6:
@@ -221,7 +276,7 @@ class RedisProvider:
         grant = grantkit.pending_grant(
             entry,
             ctx,
-            scope=f"{scope} ({url.address}/{db})",
+            scope=f"{scope} ({url.address}, all databases; URL names db {db})",
             objects={"user": user, "address": url.address, "db": db},
         )
         return Plan(

@@ -222,6 +222,41 @@ def _grants(root: Path, now: datetime) -> list[Check]:
     return checks
 
 
+def _servers(root: Path) -> list[Check]:
+    """Database servers the policy names that let anyone in without a password.
+
+    The provider modules own the probes (a login attempt that sends no password);
+    a server that does not answer is skipped here (provision reports it).
+    """
+    from importlib import import_module
+
+    from agentauth.config.policy import load_policy
+    from agentauth.service.sourceenv import load_source_env
+
+    probes = {
+        "postgres": "agentauth.providers.postgres.trust",
+        "redis": "agentauth.providers.redis",
+    }
+    try:
+        policy = load_policy(root / POLICY_FILE)
+        if not any(e.provider in probes for e in policy.credentials):
+            return []
+        env = load_source_env(root, policy)
+    except (AgentAuthError, OSError):
+        return []
+    checks: list[Check] = []
+    for entry in policy.credentials:
+        value = env.get(entry.variable)
+        if entry.provider not in probes or value is None:
+            continue
+        found = import_module(probes[entry.provider]).doctor_check(value)
+        if found is not None:
+            status, summary, fix = found
+            checks.append(Check(f"server-auth-{entry.variable}", status,
+                                f"{entry.variable}: {summary}", fix))  # fmt: skip
+    return checks
+
+
 def diagnose(start: Path, *, now: datetime | None = None) -> DoctorReport:
     """Run every check for the project at (or above) ``start``."""
     root = find_root(start)
@@ -237,6 +272,7 @@ def diagnose(start: Path, *, now: datetime | None = None) -> DoctorReport:
     checks.extend(_env_files(root, engine))
     checks.extend(_tools(root, engine))
     checks.extend(_grants(root, now or datetime.now(UTC)))
+    checks.extend(_servers(root))
     if not engine.available:
         checks.append(Check("engine", "info", "audit engine not available; credentials were "
                             "recognised by name and shape only"))  # fmt: skip

@@ -224,7 +224,7 @@ class PostgresProvider:
                 "in .env.ai yourself",
                 manual=manual,
             )
-        scope = _scope(spec, where)
+        scope = pgsql.scope_text(spec, where)
         grant = kit.pending_grant(
             entry,
             ctx,
@@ -390,18 +390,6 @@ def _resolve(
         server_version=facts.version,
     )
     return spec, warnings, problems
-
-
-def _scope(spec: pgsql.RoleSpec, where: str) -> str:
-    if spec.all_tables:
-        target = ", ".join(f"{s}.*" for s in spec.schemas)
-    else:
-        parts = []
-        for schema, table in spec.tables:
-            cols = spec.columns.get((schema, table))
-            parts.append(f"{schema}.{table}" + (f"({', '.join(cols)})" if cols else ""))
-        target = ", ".join(parts)
-    return f"read-only on {target} ({where})"
 
 
 PROVIDER: Provider = PostgresProvider()

@@ -352,3 +352,16 @@ def revoke_statements(role: str) -> dict[str, list[sql.Composable]]:
 def render(statements: Sequence[sql.Composable]) -> str:
     """Render statements as SQL text for ``--dry-run`` and for a DBA (one per line)."""
     return "\n".join(s.as_string(None) + ";" for s in statements)
+
+
+def scope_text(spec: RoleSpec, where: str) -> str:
+    """Return the grant's one-line scope, as ``status`` and the plan show it."""
+    if spec.all_tables:
+        target = ", ".join(f"{s}.*" for s in spec.schemas)
+    else:
+        parts = []
+        for schema, table in spec.tables:
+            cols = spec.columns.get((schema, table))
+            parts.append(f"{schema}.{table}" + (f"({', '.join(cols)})" if cols else ""))
+        target = ", ".join(parts)
+    return f"read-only on {target} ({where})"

@@ -59,3 +59,18 @@ def trust_warning(where: str, roles: Sequence[str]) -> str:
         "credential, so scoping means nothing until the server requires passwords. Fix: set "
         "the host lines of pg_hba.conf to scram-sha-256 and reload the server"
     )
+
+
+def doctor_check(value: Secret) -> tuple[str, str, str] | None:
+    """``doctor``: (status, summary, fix) when the server takes password-less logins."""
+    from agentauth.errors import AgentAuthError
+
+    try:
+        params = pgsql.parse_conninfo(value.reveal())
+    except AgentAuthError:
+        return None
+    roles = passwordless_logins(value)
+    if not roles:
+        return None
+    problem, _, fix = trust_warning(pgsql.endpoint(params), roles).partition(". Fix: ")
+    return ("fail", problem, fix)
