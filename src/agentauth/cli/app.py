@@ -11,6 +11,7 @@ import typer
 from agentauth import __version__
 from agentauth.cli import audit as _audit
 from agentauth.cli import console
+from agentauth.cli import delegate as _delegate
 from agentauth.cli import provision as _provision
 from agentauth.cli import runner as _runner
 
@@ -55,6 +56,7 @@ def _root(
 _audit.register(app)
 _provision.register(app)
 _runner.register(app)
+_delegate.register(app)
 
 
 def main() -> int:

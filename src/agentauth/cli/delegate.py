@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from agentauth.cli import console
-from agentauth.errors import ExitCode
+from agentauth.errors import ExitCode, UsageError
 
 
 def _say(message: str) -> None:
@@ -62,5 +62,95 @@ def verify_log(project: Path, key: Path | None, *, json_output: bool) -> None:
         raise typer.Exit(int(ExitCode.FINDINGS))
 
 
+_PROJECT = typer.Option(
+    Path("."), "--project", "-C", help="The project directory (default: the current one)."
+)
+
+
+_OUTPUT = typer.Option(None, "--output", "-o", help="Write the envelope here (default: stdout).")
+_FILE = typer.Argument(..., help="The attestation (DSSE envelope) to check.")
+_KEY = typer.Option(
+    None, "--key", help="The signer's public key, PEM or hex (default: agentauth's own)."
+)
+
+
+def _chain(agent: str | None, project: Path) -> str:
+    """The identity chain: --agent, else the session's AGENTAUTH_AGENT, else the policy's agent."""
+    import os
+
+    if agent:
+        return agent
+    if os.environ.get("AGENTAUTH_AGENT"):
+        return os.environ["AGENTAUTH_AGENT"]
+    from agentauth.config.policy import POLICY_FILE, load_policy
+
+    return load_policy(project / POLICY_FILE).agent
+
+
+def attest(
+    agent: str | None = typer.Option(
+        None, "--agent", help="Whose grants (default: this session's agent, else the policy's)."
+    ),
+    output: Path | None = _OUTPUT,
+    ttl: str = typer.Option("8h", "--ttl", help="Valid at most this long, never past a grant."),
+    show_key: bool = typer.Option(False, "--show-key", help="Print the public key (PEM), exit."),
+    project: Path = _PROJECT,
+) -> None:
+    """Write a signed in-toto statement (DSSE envelope) of what an agent holds; never a secret."""
+    from datetime import timedelta
+
+    from agentauth.config.policy import parse_duration
+    from agentauth.service import attest as service
+    from agentauth.state import signing
+
+    if show_key:
+        signing.private_key()
+        console.write_report(signing.public_key_pem().rstrip("\n"), output)
+        return
+    seconds = parse_duration(ttl, key="--ttl")
+    document = service.attest(project, _chain(agent, project), ttl=timedelta(seconds=seconds))
+    if output is None:
+        console.write_report(json.dumps(document, indent=2), None)
+    else:
+        service.write_attestation(output, document)
+        keyid = document["signatures"][0]["keyid"]
+        _say(f"wrote {output} (DSSE, in-toto Statement v1, keyid {keyid[:16]}...)")
+
+
+def verify_attestation(
+    file: Path = _FILE,
+    key: Path | None = _KEY,
+    project: Path = _PROJECT,
+) -> None:
+    """Check an attestation's signature, its subject against the working tree, and its expiry."""
+    from datetime import UTC, datetime
+
+    from agentauth.service import attest as service
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
+    verdict = service.verify(data, project, key_hex=_trusted_key(key), now=datetime.now(UTC))
+    if verdict.ok:
+        console.out_console().print(verdict.reason, markup=False, soft_wrap=True)
+        return
+    console.out_console().print(f"REFUSED: {verdict.reason}", markup=False, soft_wrap=True)
+    raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+_ATTEST_EPILOG = """\
+[bold]Examples[/]
+
+  agentauth attest -o agent.intoto.json        [dim]# this session's agent (or the policy's)[/]
+
+  agentauth attest --show-key > agentauth.pub  [dim]# hand this to whoever verifies[/]
+
+  agentauth verify-attestation agent.intoto.json --key agentauth.pub
+"""
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to ``app``."""
+    app.command("attest", epilog=_ATTEST_EPILOG)(attest)
+    app.command("verify-attestation", epilog=_ATTEST_EPILOG)(verify_attestation)

@@ -52,6 +52,8 @@ FLAGS: tuple[Flag, ...] = (
          "Your own process: the full environment, .env references resolved."),
     Flag(("--allow-nested",), "allow_nested", None,
          "Allow starting inside another agentauth run (MCP servers)."),
+    Flag(("--attest",), "attest", None,
+         "Hand the agent a signed attestation of its grants (AGENTAUTH_ATTESTATION)."),
     Flag(("-q", "--quiet"), "quiet", None, "Do not print the one-line banner."),
     Flag(("-v", "--verbose"), "verbose", None, "List what was dropped (names, never values)."),
 )  # fmt: skip

@@ -86,6 +86,8 @@ class RunRequest(NamedTuple):
     refs: tuple[tuple[str, str], ...] = ()
     """``--env VAR=agentauth-keyring:NAME``: values resolved from the keyring for this child."""
     quiet: bool = False
+    attest: bool = False
+    """``--attest``: write a signed attestation and name it in ``AGENTAUTH_ATTESTATION``."""
 
 
 class CommandError(AgentAuthError):
@@ -267,7 +269,16 @@ def execute(
     audit(root, "run-start", agent, **fields, inherit=request.inherit,
           dropped=list(child.dropped), minted=sorted(minted))  # fmt: skip
     return _supervised(root, state, agent, fields, executable, request.command, child.env,
-                       interactive, audit, sidecars(root, agent, live))  # fmt: skip
+                       interactive, audit, [*sidecars(root, agent, live),
+                       *_attestation(request, root, agent)])  # fmt: skip
+
+
+def _attestation(request: RunRequest, root: Path, agent: str) -> list[Sidecar]:
+    if not request.attest:
+        return []
+    from agentauth.service.attest import AttestationSidecar
+
+    return [AttestationSidecar(root, agent)]
 
 
 def _judge(

@@ -17,10 +17,7 @@ on another machine, raises the bar further.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,19 +44,13 @@ def _home() -> Path:
 
 def _write_private(path: Path, text: str, mode: int) -> None:
     """Write ``text`` atomically with ``mode`` (the key file is 0600 from its first byte)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    from agentauth.fsutil import write_atomic
+
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(path, text, mode=mode)
+    except OSError as exc:
+        raise StateError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _keyring_usable() -> bool:
