@@ -45,8 +45,9 @@ def main() -> None:
     revoked = {f"{i:0128x}" for i in range(100)}
 
     def once() -> bool:
+        path = "/repos/acme/web/pulls/7"
         decision = capability.authorize(token, public, host="api.github.com", method="GET",
-                                        path="/repos/acme/web/pulls/7", revoked=revoked)  # fmt: skip
+                                        path=path, revoked=revoked)  # fmt: skip
         return decision.allowed
 
     assert once()
