@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -88,9 +89,17 @@ def _step(name: str) -> dict[str, Any]:
 
 
 def _run_action_step(
-    name: str, repo: Path, inputs: dict[str, str], tmp_path: Path
+    name: str,
+    repo: Path,
+    inputs: dict[str, str],
+    tmp_path: Path,
+    github: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Execute a composite step's script in bash with the env GitHub would give it."""
+    """Execute a composite step's script in bash with the env GitHub would give it.
+
+    ``github`` gives values of ``${{ github.X }}`` expressions; the others are empty, as
+    on GitHub when the event has no such field (a push has no pull_request).
+    """
     step = _step(name)
     output_file = tmp_path / "github_output"
     output_file.write_text("")
@@ -99,7 +108,9 @@ def _run_action_step(
         value = str(template)
         for input_name, input_value in inputs.items():
             value = value.replace("${{ inputs." + input_name + " }}", input_value)
-        env[key] = value
+        for expression, expression_value in (github or {}).items():
+            value = value.replace("${{ github." + expression + " }}", expression_value)
+        env[key] = re.sub(r"\$\{\{[^}]*\}\}", "", value)
     done = subprocess.run(
         ["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True,
         check=False,
@@ -157,3 +168,26 @@ def test_action_input_is_not_executed(demo_repo: Path, tmp_path: Path) -> None:
     outputs = _run_action_step("Run agentauth", demo_repo, inputs, tmp_path)
     assert outputs["exit-code"] == "2"  # a usage error, not a command
     assert not marker.exists()
+
+
+def test_action_checks_the_pull_requests_commits(clean_repo: Path, tmp_path: Path) -> None:
+    """A key added and removed inside the pull request fails the job, though the tree is clean."""
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=clean_repo, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    git("commit", "-q", "-m", "start")  # the fixture only stages the app
+    base = git("rev-parse", "HEAD")
+    (clean_repo / "leak.py").write_text('KEY = "sk_live_' + "Zq3" * 9 + 'x"\n')
+    git("add", "leak.py")
+    git("commit", "-q", "-m", "add")
+    git("rm", "-q", "leak.py")
+    git("commit", "-q", "-m", "remove")
+    head = git("rev-parse", "HEAD")
+    pull = {"event.pull_request.base.sha": base, "event.pull_request.head.sha": head}
+    outputs = _run_action_step("Run agentauth", clean_repo, DEFAULTS, tmp_path, github=pull)
+    assert outputs["exit-code"] == "1"
+    assert _run_action_step("Run agentauth", clean_repo, DEFAULTS, tmp_path)["exit-code"] == "0"

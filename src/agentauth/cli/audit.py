@@ -322,6 +322,16 @@ def audit_command(
             "--show-info", help="List info findings (publishable keys...); default: a count."
         ),
     ] = False,
+    history: Annotated[
+        bool,
+        typer.Option("--history", help="Also read every commit reachable (git log -p --all)."),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", metavar="REF", help="With history: only the commits after REF (REF..HEAD)."
+        ),
+    ] = None,
 ) -> None:
     """Find credentials an agent could reach (see the help text above)."""
     from agentauth.report import table as table_report
@@ -346,6 +356,8 @@ def audit_command(
         honour_ignore_comments=not no_ignore_comments,
         verify=verify,
         jobs=jobs,
+        history=history or since is not None,
+        since=since,
     )
     report = _run_scan(options, quiet)
     report = dataclasses.replace(report, root=_display_root(path))
@@ -410,6 +422,14 @@ def check_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only failing findings.")
     ] = False,
+    commit_range: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            metavar="BASE..HEAD",
+            help="Check the lines the commits of this range added (a pull request), not the files.",
+        ),
+    ] = None,
 ) -> None:
     """Fail on live credentials in git-tracked files (see the help text above)."""
     from agentauth.report import table as table_report
@@ -434,7 +454,10 @@ def check_command(
         staged_only=staged,
         exclude_dirs=tuple(exclude or ()),
         baseline=baseline,
+        commit_range=commit_range,
     )
+    if commit_range is not None and (paths or staged):
+        raise UsageError("--range reads commits; it does not go with FILES or --staged")
     report = _run_scan(options, quiet)
     failing = tuple(f for f in report.findings if f.ci_fail)
     gate = dataclasses.replace(report, findings=failing)
@@ -472,8 +495,12 @@ def _print_check(gate: ScanReport, full: ScanReport, output: Path | None, quiet:
         return
     if not quiet:
         err.print(
-            f"agentauth check: {len(gate.findings)} live credential(s) in tracked files "
-            f"({full.files_scanned} file(s) scanned).",
+            f"agentauth check: {len(gate.findings)} live credential(s) in "
+            + (
+                "the commits checked."
+                if any("commit" in f.extra for f in gate.findings)
+                else f"tracked files ({full.files_scanned} file(s) scanned)."
+            ),
             style="bold red",
             markup=False,
             highlight=False,

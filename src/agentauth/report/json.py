@@ -80,6 +80,10 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["context"] = text(finding.context)
     if finding.verification is not None:
         data["verification"] = verification_dict(finding.verification)
+    if "commit" in finding.extra:  # audit --history, check --range
+        data["commit"] = finding.extra["commit"]
+        data["commit_date"] = finding.extra.get("commit_date", "")
+        data["in_tree"] = finding.extra.get("in_tree") == "true"
     return data
 
 

@@ -240,6 +240,10 @@ def _result(finding: Finding, uri: str, rule_index: int, occurrence: int) -> dic
         properties["variable"] = finding.variable
     if finding.verification is not None:
         properties["verification"] = finding.verification.status
+    if "commit" in finding.extra:
+        properties["commit"] = finding.extra["commit"]
+        properties["commit_date"] = finding.extra.get("commit_date", "")
+        properties["in_tree"] = finding.extra.get("in_tree") == "true"
     return {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,

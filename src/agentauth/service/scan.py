@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agentauth.engine import mcpconfig, sources
+from agentauth.engine import sources
 from agentauth.engine.sources import DEFAULT_MAX_FILE_BYTES, SourceFile
 from agentauth.model import Finding, Origin, ScanReport, Secret, Skip
+from agentauth.service.scanconfigs import environ_findings, mcp_findings_of
 
 if TYPE_CHECKING:
     from agentauth.engine.rules import Catalog
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 PARALLEL_MIN_FILES = 200
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 """Below both thresholds a pool costs more to start than it saves."""
-ENVIRON_FILE = "<environ>"
 
 
 class ScanProgress(Protocol):
@@ -68,10 +68,16 @@ class AuditOptions:
     verify: bool = False
     jobs: int = 0
     """Worker processes; 0 means one per CPU, 1 forces in-process scanning."""
+    history: bool = False
+    """Also read every commit reachable (``git log -p --all``): what an agent can dig up."""
+    since: str | None = None
+    """With ``history``: only the commits after this revision (``REF..HEAD``)."""
+    commit_range: str | None = None
+    """Read only the commits of this range (``BASE..HEAD``) instead of the files."""
 
 
 @dataclass(frozen=True)
-class _Engine:
+class Engine:
     """The detector and classifier bound to one catalog."""
 
     catalog: Catalog
@@ -98,20 +104,23 @@ def audit(
     from agentauth.engine.baseline import load_baseline
 
     accepted = load_baseline(options.baseline) if options.baseline else frozenset()
-    selection = sources.select(
-        options.root,
-        paths=options.paths,
-        git_tracked_only=options.git_tracked_only,
-        staged_only=options.staged_only,
-        exclude_dirs=options.exclude_dirs,
-        default_excludes=options.default_excludes,
-        max_file_bytes=options.max_file_bytes,
-    )
+    if options.commit_range:
+        selection = sources.Selection(())
+    else:
+        selection = sources.select(
+            options.root,
+            paths=options.paths,
+            git_tracked_only=options.git_tracked_only,
+            staged_only=options.staged_only,
+            exclude_dirs=options.exclude_dirs,
+            default_excludes=options.default_excludes,
+            max_file_bytes=options.max_file_bytes,
+        )
     if catalog is None:
         from agentauth.engine.rules import load_catalog
 
         catalog = load_catalog()
-    engine = _Engine(catalog, options.honour_ignore_comments, options.max_file_bytes)
+    engine = Engine(catalog, options.honour_ignore_comments, options.max_file_bytes)
     if progress is not None:
         progress.start(len(selection.files))
     findings: list[Finding] = []
@@ -133,10 +142,14 @@ def audit(
         progress.finish()
     environ = dict(os.environ if options.environ is None else options.environ)
     if options.include_environ:
-        findings += _environ_findings(environ, engine)
-    mcp_findings, mcp_hidden = _mcp(selection, engine, findings, notes)
+        findings += environ_findings(environ, engine)
+    mcp_findings, mcp_hidden = mcp_findings_of(selection, engine, findings, notes)
     hidden.update(mcp_hidden)
     findings = _dedupe(findings + mcp_findings)
+    if options.history or options.since or options.commit_range:
+        from agentauth.service.scanhistory import history_findings
+
+        findings = history_findings(options, engine.catalog, findings)
     kept = [f for f in findings if f.fingerprint not in accepted]
     suppressed = len(hidden) + len(findings) - len(kept)
     if options.verify:
@@ -160,7 +173,7 @@ def audit(
 # --------------------------------------------------------------------------- files
 
 
-def _scan_files(selection: sources.Selection, engine: _Engine, jobs: int) -> Iterator[_FileResult]:
+def _scan_files(selection: sources.Selection, engine: Engine, jobs: int) -> Iterator[_FileResult]:
     """Yield one result per selected file, in-process or from a pool of workers."""
     workers = _workers(jobs)
     files = selection.files
@@ -181,7 +194,7 @@ def _workers(jobs: int) -> int:
         return os.cpu_count() or 1
 
 
-def _scan_one(source: SourceFile, engine: _Engine) -> _FileResult:
+def _scan_one(source: SourceFile, engine: Engine) -> _FileResult:
     """Read, detect, classify and filter one file; never raises for bad input."""
     from agentauth.engine.classify import classify
     from agentauth.engine.detect import scan_text
@@ -212,29 +225,16 @@ def _scan_one(source: SourceFile, engine: _Engine) -> _FileResult:
     return result
 
 
-def _ignored(lines: list[str], line: int) -> bool:
-    """True when an inline ignore comment covers ``line`` (same rules as the detector)."""
-    from agentauth.engine.detect import IGNORE_MARKERS, IGNORE_NEXT_LINE_MARKERS
-
-    if not 0 < line <= len(lines):
-        return False
-    here = lines[line - 1].encode("utf-8", "surrogatepass")
-    before = lines[line - 2].encode("utf-8", "surrogatepass") if line > 1 else b""
-    return any(m in here for m in IGNORE_MARKERS) or any(
-        m in before for m in IGNORE_NEXT_LINE_MARKERS
-    )
-
-
 # NOTE: per-process state of pool workers, set once by the initializer in each child;
 # the parent never reads it, so nothing has to reset it between audits.
-_WORKER_ENGINE: list[_Engine] = []
+_WORKER_ENGINE: list[Engine] = []
 
 
-def _init_worker(engine: _Engine | None, honour: bool, max_file_bytes: int) -> None:
+def _init_worker(engine: Engine | None, honour: bool, max_file_bytes: int) -> None:
     if engine is None:  # spawn start method: the catalog is loaded in the child
         from agentauth.engine.rules import load_catalog
 
-        engine = _Engine(load_catalog(), honour, max_file_bytes)
+        engine = Engine(load_catalog(), honour, max_file_bytes)
     _WORKER_ENGINE[:] = [engine]
 
 
@@ -249,7 +249,7 @@ def _scan_batch(batch: list[SourceFile]) -> list[_FileResult]:
 
 
 def _scan_pool(
-    files: tuple[SourceFile, ...], engine: _Engine, workers: int, total: int
+    files: tuple[SourceFile, ...], engine: Engine, workers: int, total: int
 ) -> Iterator[_FileResult]:
     import multiprocessing
 
@@ -316,114 +316,3 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             unique.append(f)
     return unique
-
-
-# --------------------------------------------------------------------------- environ and MCP
-
-
-def _environ_findings(environ: Mapping[str, str], engine: _Engine) -> list[Finding]:
-    """Findings for credentials in the process environment: names shown, values masked."""
-    from agentauth.engine.classify import classify
-    from agentauth.engine.detect import detect_value
-
-    found = []
-    for name in sorted(environ):
-        value = environ[name]
-        if not value:
-            continue
-        for candidate in detect_value(name, value, engine.catalog):
-            finding = classify(
-                candidate, file=ENVIRON_FILE, catalog=engine.catalog, origin=Origin.ENVIRON
-            )
-            if finding is not None:
-                found.append(dataclasses.replace(finding, variable=finding.variable or name))
-    return found
-
-
-def _mcp(
-    selection: sources.Selection, engine: _Engine, findings: list[Finding], notes: list[str]
-) -> tuple[list[Finding], list[tuple[str, str, int]]]:
-    """Parse agent configs: literal credentials become MCP findings, references add context.
-
-    ``findings`` is updated in place with context naming the servers that receive a variable.
-    """
-    receivers: dict[str, list[str]] = {}
-    env_files: dict[str, list[str]] = {}
-    found: list[Finding] = []
-    hidden: list[tuple[str, str, int]] = []
-    for source in selection.files:
-        if mcpconfig.client_for(source.rel) is None:
-            continue
-        text = sources.read(source, engine.max_file_bytes)
-        if isinstance(text, Skip):
-            continue
-        config = mcpconfig.parse(source.rel, text)
-        if config is None:
-            continue
-        if config.error:
-            notes.append(f"{config.path}: {config.error}")
-            continue
-        lines = text.split("\n")
-        for server in config.servers:
-            where = f"{server.label} ({config.path})"
-            if server.references:
-                notes.append(
-                    f"{where} receives {', '.join(server.references)} from the environment"
-                )
-            for ref in server.references:
-                receivers.setdefault(ref, []).append(where)
-            if server.env_file:
-                env_files.setdefault(server.env_file, []).append(where)
-            for finding, line in _mcp_literals(server, config.path, text, engine):
-                if engine.honour_ignore_comments and _ignored(lines, line):
-                    hidden.append((finding.fingerprint, finding.file, finding.line))
-                else:
-                    found.append(finding)
-    for index, finding in enumerate(findings):
-        extra = receivers.get(finding.variable or "", []) + env_files.get(finding.file, [])
-        if extra:
-            context = "received by " + "; ".join(dict.fromkeys(extra))
-            if finding.context:
-                context = f"{finding.context}; {context}"
-            findings[index] = dataclasses.replace(finding, context=context)
-    return found, hidden
-
-
-def _mcp_literals(
-    server: mcpconfig.McpServer, rel: str, text: str, engine: _Engine
-) -> Iterator[tuple[Finding, int]]:
-    """Run the detector over each literal value a server is given; locate it in the text."""
-    from agentauth.engine.classify import classify
-    from agentauth.engine.detect import detect_value
-
-    for value in server.values:
-        if value.value is None:
-            continue
-        for candidate in detect_value(value.name, value.value.reveal(), engine.catalog):
-            finding = classify(candidate, file=rel, catalog=engine.catalog, origin=Origin.MCP)
-            if finding is None:
-                continue
-            line, column = _locate(text, candidate.secret.reveal(), value.offset, server.offset)
-            yield (
-                dataclasses.replace(
-                    finding,
-                    line=line or value.line or server.line,
-                    column=column or value.column,
-                    variable=finding.variable or value.name or None,
-                    origin=Origin.MCP,
-                    context=server.label,
-                ),
-                line or value.line,
-            )
-
-
-def _locate(text: str, needle: str, *starts: int) -> tuple[int, int]:
-    """Return the 1-based line and column of ``needle`` at or after the first usable start."""
-    for start in (*starts, 0):
-        if start < 0:
-            continue
-        offset = text.find(needle, start)
-        if offset >= 0:
-            line_start = text.rfind("\n", 0, offset) + 1
-            return text.count("\n", 0, offset) + 1, offset - line_start + 1
-    return 0, 0
