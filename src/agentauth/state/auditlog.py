@@ -44,6 +44,7 @@ EVENTS = frozenset(
         "rotate",
         "delegate",
         "attest",
+        "request",  # one per request through the broker (agentauth.broker.events)
     }
 )
 CHAIN_FIELDS = ("seq", "prev")
