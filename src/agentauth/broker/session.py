@@ -9,12 +9,15 @@ requests fail (connection refused) instead of going out without the broker.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from agentauth.broker.proxy import Broker
 
+_PR_SET_DUMPABLE = 4
 NO_PROXY = "localhost,127.0.0.1,::1"
 CA_VARIABLES = (
     "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS",
@@ -32,12 +35,24 @@ def child_env(proxy_url: str, bundle: Path) -> dict[str, str]:
     return env
 
 
+def make_undumpable() -> bool:
+    """Set PR_SET_DUMPABLE to 0 on Linux; return whether it worked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 class BrokerThread:
     """Runs one broker on an event loop in a daemon thread."""
 
-    def __init__(self, broker: Broker) -> None:
-        """Keep ``broker``; nothing starts until :meth:`start`."""
+    def __init__(self, broker: Broker, port: int = 0) -> None:
+        """Keep ``broker``; nothing starts until :meth:`start` (``port`` 0: a random one)."""
         self.broker = broker
+        self.port = port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="agentauth-broker", daemon=True)
         self._ready = threading.Event()
@@ -47,7 +62,7 @@ class BrokerThread:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         try:
-            self._loop.run_until_complete(self.broker.start())
+            self._loop.run_until_complete(self.broker.start(port=self.port))
         except BaseException as exc:  # reported to start()
             self._error = exc
             self._ready.set()
@@ -58,7 +73,14 @@ class BrokerThread:
         self._loop.close()
 
     def start(self, timeout: float = 10.0) -> Mapping[str, str]:
-        """Start listening; return the child's proxy and CA variables."""
+        """Start listening; return the child's proxy and CA variables.
+
+        First the process is made non-dumpable (Linux): its ``/proc/PID/environ``,
+        ``mem`` and ``fd`` become unreadable to the child, which runs as the same
+        user, and it cannot be ptrace-attached, so the values held in this process's
+        memory stay out of the agent's reach.
+        """
+        make_undumpable()
         self._thread.start()
         if not self._ready.wait(timeout) or self._error is not None:
             raise RuntimeError(f"the broker did not start: {self._error}")

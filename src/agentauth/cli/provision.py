@@ -369,13 +369,16 @@ def status(
     ),
     project: Path | None = _PROJECT,
 ) -> None:
-    """List what is issued: agent, provider, scope, created, expires, status."""
+    """List what is issued: agent, provider, scope, created, expires, status, requests."""
+    from agentauth.service.requeststats import counts_by_grant, describe
+
     if all_projects:
         _status_all_projects(fmt, show_all)
         return
     project = cwd_root(project)
     now = datetime.now(UTC)
     grants = Ledger(project).grants()
+    requests = counts_by_grant(auditlog.read(project))
     if not show_all:
         grants = [g for g in grants if g.status is not GrantStatus.REVOKED]
     if fmt is Format.JSON:
@@ -383,6 +386,8 @@ def status(
         for g in grants:
             item = grant_to_dict(g)
             item["state"] = _status_label(g, now)
+            if g.id in requests:
+                item["requests"] = requests[g.id]
             item["expires_in_seconds"] = (
                 int((g.expires - now).total_seconds()) if g.expires else None
             )
@@ -399,6 +404,8 @@ def status(
             label = _status_label(g, now) + ("" if g.revocable else " (manual revoke)")
             out.print(f"{g.id}  {label}  {g.agent}  {g.provider}  {g.variable}", markup=False)
             out.print(f"  scope:   {g.scope}", markup=False)
+            if g.id in requests:
+                out.print(f"  broker:  {describe(requests[g.id])}", markup=False)
             out.print(
                 f"  created: {_relative(g.created, now)}   "
                 f"expires: {_relative(g.expires, now)} ({_iso(g.expires)})",
@@ -416,7 +423,7 @@ def status(
             g.agent,
             g.provider,
             g.variable,
-            g.scope,
+            g.scope + (f" [{describe(requests[g.id])}]" if g.id in requests else ""),
             _relative(g.created, now),
             expires,
             label,
@@ -488,6 +495,9 @@ def revoke(
 def log(
     fmt: Format = _FORMAT,
     agent: str | None = typer.Option(None, "--agent", help="Only this agent's events."),
+    event: str | None = typer.Option(
+        None, "--event", help="Only events of this kind (request, run-start, mint, revoke...)."
+    ),
     limit: int = typer.Option(50, "--limit", min=0, help="The last N events (0 = all)."),
     project: Path | None = _PROJECT,
     verify: bool = typer.Option(
@@ -495,7 +505,7 @@ def log(
     ),
     key: Path | None = _LOG_KEY,
 ) -> None:
-    """Show the audit log: every provision, mint, revoke, pass, drop and run."""
+    """Show the audit log: every provision, mint, revoke, pass, drop, run and brokered request."""
     project = cwd_root(project)
     if verify:
         from agentauth.cli.delegate import verify_log
@@ -505,6 +515,8 @@ def log(
     events = auditlog.read(project)
     if agent:
         events = [e for e in events if e.get("agent") == agent]
+    if event:
+        events = [e for e in events if e.get("event") == event]
     if limit:
         events = events[-limit:]
     if fmt is Format.JSON:
@@ -569,6 +581,8 @@ _LOG_EPILOG = """\
 [bold]Examples[/]
 
   agentauth log --agent claude-code --limit 20
+
+  agentauth log --event request   [dim]# what the agent called through the broker[/]
 
   agentauth log --format json | jq '.[] | select(.event == "revoke")'
 

@@ -89,6 +89,8 @@ class Network:
     default: str = "allow"
     allow: tuple[str, ...] = ()
     line: int = 0
+    ports: tuple[int, ...] = (443,)
+    """Ports ``CONNECT`` may reach (brokered or not); anything else is refused."""
 
     def permits(self, host: str) -> bool:
         """Return True if a tunnel to ``host`` (not brokered) may be opened."""
@@ -246,9 +248,16 @@ def parse_network(raw: object, line: int, path: str) -> Network:
         return Network(line=line)
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{at}: expected a mapping like {{default: deny, allow: [pypi.org]}}")
-    unknown = set(raw) - {"default", "allow"}
+    unknown = set(raw) - {"default", "allow", "ports"}
     if unknown:
-        raise ConfigError(f"{at}: unknown key {sorted(unknown)[0]!r}; known keys: allow, default")
+        raise ConfigError(
+            f"{at}: unknown key {sorted(unknown)[0]!r}; known keys: allow, default, ports"
+        )
+    ports = raw.get("ports", [443])
+    if not isinstance(ports, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in ports
+    ):
+        raise ConfigError(f"{at}.ports: expected a list of port numbers, e.g. [443, 8443]")
     default = raw.get("default", "allow")
     if default not in NETWORK_DEFAULTS:
         raise ConfigError(f"{at}.default: {default!r}: choose allow or deny")
@@ -261,7 +270,7 @@ def parse_network(raw: object, line: int, path: str) -> Network:
         if not _HOST.match(host.removeprefix("*.")):
             raise ConfigError(f"{at}.allow: {item!r} is not a host name (or *.domain)")
         hosts.append(host)
-    return Network(default=str(default), allow=tuple(hosts), line=line)
+    return Network(default=str(default), allow=tuple(hosts), line=line, ports=tuple(ports))
 
 
 @dataclass(frozen=True)

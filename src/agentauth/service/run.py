@@ -124,6 +124,17 @@ def no_sidecars(root: Path, agent: str, grants: Sequence[GrantInfo]) -> Sequence
     return ()
 
 
+def broker_sidecars(root: Path, agent: str, grants: Sequence[GrantInfo]) -> Sequence[Sidecar]:
+    """The broker (issue 11), only when the policy brokers something (a text test first)."""
+    from agentauth.broker.hint import brokers_anything
+
+    if not brokers_anything(root / POLICY_FILE):
+        return ()
+    from agentauth.service.broker import BrokerSidecar
+
+    return (BrokerSidecar(root, agent),)
+
+
 def default_minter(root: Path, policy_file: str) -> Mapping[str, Secret]:
     """Mint through the provisioning service (imports the policy, the ledger, the SDKs)."""
     from agentauth.config.policy import load_policy
@@ -213,7 +224,7 @@ def execute(
     interactive: bool | None = None,
     audit: Callable[..., None] = _audit,
     engine_factory: Callable[[], envrisk.Engine] = _engine,
-    sidecars: SidecarFactory = no_sidecars,
+    sidecars: SidecarFactory = broker_sidecars,
 ) -> int:
     """Run ``request.command`` as ``agentauth run`` does and return its exit code.
 

@@ -1,0 +1,174 @@
+"""The broker use case: start one for ``run`` (or stand-alone) from the project's policy.
+
+The real values come from the developer's source env (keyring references resolved,
+as ``provision`` does); the agent gets phantoms and the proxy variables. A brokered
+entry whose grants in the ledger were all revoked (or expired) is not served: its
+variable is dropped, so ``revoke --agent`` ends brokered access like any other.
+This module is imported only when :func:`brokers_anything` says the policy needs it,
+so ``run`` without brokered entries pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agentauth.broker.events import ThreadedSink
+from agentauth.broker.forward import Limits
+from agentauth.broker.proxy import Broker
+from agentauth.broker.resolver import ChainResolver, PhantomResolver, Resolved, StaticResolver
+from agentauth.broker.session import BrokerThread
+from agentauth.config import brokerpolicy
+from agentauth.config.policy import POLICY_FILE, load_policy
+from agentauth.errors import ConfigError
+from agentauth.model import GrantStatus, Secret
+
+
+@dataclass
+class BrokerSession:
+    """A started broker and the variables the child gets from it."""
+
+    thread: BrokerThread
+    sink: ThreadedSink
+    env: dict[str, str]
+    """Proxy and CA variables plus one phantom per brokered variable."""
+    variables: tuple[str, ...]
+    skipped: tuple[str, ...] = ()
+    """Brokered variables not served (revoked grant), for a warning."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def broker(self) -> Broker:
+        """Return the running broker."""
+        return self.thread.broker
+
+    def alive(self) -> bool:
+        """Return True while the broker serves."""
+        return self.thread.alive()
+
+    def stop(self) -> None:
+        """Stop the broker and flush its audit events."""
+        self.thread.stop()
+        self.sink.close()
+
+
+def _grants(root: Path, agent: str) -> tuple[dict[str, str], set[str]]:
+    """Return variable -> active grant id, and the variables that only have dead grants."""
+    from agentauth.state.ledger import Ledger
+
+    now = datetime.now(UTC)
+    active: dict[str, str] = {}
+    dead: set[str] = set()
+    for grant in Ledger(root).grants():
+        if grant.agent != agent or grant.provider not in ("http", "stripe", "github"):
+            continue
+        alive = grant.status is GrantStatus.ACTIVE and (
+            grant.expires is None or grant.expires > now
+        )
+        if alive:
+            active[grant.variable] = grant.id
+        else:
+            dead.add(grant.variable)
+    return active, dead - set(active)
+
+
+def _write_request_event(root: Path) -> Callable[[dict[str, object]], None]:
+    from agentauth.state import auditlog
+
+    def write(event: dict[str, object]) -> None:
+        fields = dict(event)
+        agent = str(fields.pop("agent", "agent"))
+        auditlog.append(root, "request", agent=agent, **fields)
+
+    return write
+
+
+def start(
+    root: Path,
+    *,
+    agent: str | None = None,
+    source_env: Mapping[str, Secret] | None = None,
+    limits: Limits | None = None,
+    extra: PhantomResolver | None = None,
+    port: int = 0,
+) -> BrokerSession | None:
+    """Start the broker for the project at ``root``; None if the policy brokers nothing.
+
+    ``extra`` is asked after the run's own phantoms (delegated phantoms plug in here).
+    Raises ConfigError when a brokered variable is missing from the source env.
+    """
+    from agentauth.broker import phantom
+    from agentauth.service.sourceenv import load_source_env
+
+    policy = load_policy(root / POLICY_FILE)
+    bp = brokerpolicy.load(policy, root)
+    if not bp.entries:
+        return None
+    who = agent or policy.agent
+    values = load_source_env(root, policy) if source_env is None else source_env
+    active, dead = _grants(root, who)
+    table: dict[str, Resolved] = {}
+    env: dict[str, str] = {}
+    skipped = []
+    for entry in bp.entries:
+        if entry.variable in dead:
+            skipped.append(entry.variable)
+            continue
+        real = values.get(entry.variable)
+        if real is None or not real.reveal().strip():
+            raise ConfigError(
+                f"{policy.path}:{entry.line}: {entry.variable} is brokered but not set in "
+                f"{policy.source}; put the real value there (or lock it in the keyring)"
+            )
+        stand_in = phantom.make(real.reveal())
+        env[entry.variable] = stand_in
+        table[stand_in] = Resolved(
+            entry=entry, real=real, rules=entry.rules, grant_id=active.get(entry.variable)
+        )
+    resolver: PhantomResolver = StaticResolver(table)
+    if extra is not None:
+        resolver = ChainResolver(resolver, extra)
+    sink = ThreadedSink(_write_request_event(root))
+    broker = Broker(bp, resolver, agent=who, sink=sink, limits=limits or _limits(bp), root=root)
+    thread = BrokerThread(broker, port=port)
+    try:
+        env.update(thread.start())
+    except RuntimeError as exc:
+        sink.close()
+        raise ConfigError(str(exc)) from None
+    return BrokerSession(thread, sink, env, tuple(table[p].entry.variable for p in table),
+                         tuple(skipped))  # fmt: skip
+
+
+def _limits(bp: brokerpolicy.BrokerPolicy) -> Limits:
+    return Limits(ports=bp.network.ports)
+
+
+def wait(session: BrokerSession, stop: Callable[[], bool], interval: float = 0.5) -> None:
+    """Block until ``stop()`` is true or the broker dies (stand-alone mode)."""
+    while session.alive() and not stop():
+        time.sleep(interval)
+
+
+class BrokerSidecar:
+    """``run``'s sidecar: starts the broker before the child, stops it after."""
+
+    def __init__(self, root: Path, agent: str) -> None:
+        """Nothing starts until :meth:`start`."""
+        self.root = root
+        self.agent = agent
+        self.session: BrokerSession | None = None
+
+    def start(self, env: Mapping[str, str]) -> Mapping[str, str]:
+        """Start the broker; return the proxy, CA and phantom variables (nothing if none)."""
+        self.session = start(self.root, agent=self.agent)
+        return self.session.env if self.session is not None else {}
+
+    def stop(self) -> None:
+        """Stop the broker and flush its events."""
+        if self.session is not None:
+            self.session.stop()
+            self.session = None
