@@ -94,7 +94,7 @@ def test_a_forbidden_call_gets_403_naming_the_rule_and_never_reaches_the_upstrea
         r = c.post("https://api.openai.test/v1/files", content=b"x" * 10,
                    headers={"Authorization": f"Bearer {b.phantoms['OPENAI_API_KEY']}"})  # fmt: skip
         assert r.status_code == 403
-        assert r.json()["error"] == (
+        assert r.json()["message"] == (
             "agentauth: POST /v1/files is not allowed for OPENAI_API_KEY (agentauth.yaml:4)"
         )
         assert r.json()["allowed"] == ["GET /v1/models", "POST /v1/chat/completions"]
@@ -115,8 +115,8 @@ def test_a_phantom_sent_to_another_brokered_host_or_place_is_refused(
         r2 = c.get("https://api.openai.test/v1/models", headers={"X-Leak": openai})
         r3 = c.get(f"https://api.openai.test/v1/models?q={openai}")
     assert [r.status_code for r in (r1, r2, r3)] == [403, 403, 403]
-    assert "not one of its hosts" in r1.json()["error"]
-    assert "may only travel as auth bearer" in r2.json()["error"]
+    assert "not one of its hosts" in r1.json()["message"]
+    assert "may only travel as auth bearer" in r2.json()["message"]
     assert api.log == []
 
 

@@ -140,7 +140,7 @@ def test_curl_through_run_allowed_and_refused_and_both_logged(
     assert out.returncode == 0, out.stderr
     first, _, second = out.stdout.strip().rpartition("\n")
     assert json.loads(first) == {"data": ["gpt"]}
-    assert json.loads(second)["error"] == (
+    assert json.loads(second)["message"] == (
         "agentauth: POST /v1/files is not allowed for OPENAI_API_KEY (agentauth.yaml:4)"
     )
     assert len(api.log) == 1

@@ -265,8 +265,16 @@ def decide(
 
 
 def refusal_body(decision: Decision) -> bytes:
-    """Return the JSON body of a 403: the message names the rule set and the policy line."""
-    body: dict[str, object] = {"error": f"agentauth: {decision.reason}"}
+    """Return the JSON body of a 403: the message names the rule set and the policy line.
+
+    Shaped so that SDKs show the message instead of failing to parse the error:
+    ``error.message`` (Stripe, OpenAI, Anthropic) and a top-level ``message`` (GitHub).
+    """
+    message = f"agentauth: {decision.reason}"
+    body: dict[str, object] = {
+        "error": {"message": message, "type": "permission_error", "code": "agentauth_refused"},
+        "message": message,
+    }
     if decision.variable:
         body["variable"] = decision.variable
     if decision.policy_line:

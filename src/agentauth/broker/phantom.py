@@ -14,12 +14,12 @@ import re
 import secrets
 import string
 
-MARKER = "AGENTAUTHphantom"
-"""Inside every phantom, right after the provider prefix."""
+from agentauth.marker import MARKER, PATTERN, RANDOM_LEN, is_phantom
+
+__all__ = ["MARKER", "PATTERN", "find", "is_phantom", "make", "prefix_of"]
+
 _ALPHABET = string.ascii_letters + string.digits
-_RANDOM_LEN = 32
-PATTERN = re.compile(MARKER + f"[A-Za-z0-9]{{{_RANDOM_LEN}}}")
-"""Finds the marker part of a phantom in text (the prefix is not needed to find it)."""
+_RANDOM_LEN = RANDOM_LEN
 
 PREFIXES: tuple[str, ...] = (
     "sk_live_", "sk_test_", "rk_live_", "rk_test_",      # Stripe
@@ -42,11 +42,6 @@ def make(real: str) -> str:
     """Return a fresh phantom shaped like ``real`` (same prefix), holding no part of it."""
     body = "".join(secrets.choice(_ALPHABET) for _ in range(_RANDOM_LEN))
     return prefix_of(real) + MARKER + body
-
-
-def is_phantom(value: str) -> bool:
-    """Return True if ``value`` is (or contains) an agentauth phantom."""
-    return MARKER in value and PATTERN.search(value) is not None
 
 
 def find(text: str) -> list[str]:

@@ -22,6 +22,7 @@ from agentauth.engine.rules.classifiers import (
     is_test_path,
 )
 from agentauth.engine.rules.placeholders import is_placeholder
+from agentauth.marker import is_phantom
 from agentauth.model import Candidate, Environment, Finding, Origin, RuleId, Severity
 from agentauth.redact import fingerprint, mask
 
@@ -49,8 +50,8 @@ def classify(
     """
     rule = catalog.get(candidate.rule_id)
     value = candidate.secret.reveal()
-    if value in catalog.documentation_examples:
-        return None
+    if value in catalog.documentation_examples or is_phantom(value):
+        return None  # a phantom (agentauth.marker) is a worthless per-run stand-in
     if rule.classifier not in OWN_PLACEHOLDER_CHECK and is_placeholder(_unfixed(value, rule)):
         return None
     assessment = Assessment.from_rule(rule)

@@ -23,6 +23,7 @@ from agentauth.model import (
     RevokeResult,
     Verification,
 )
+from agentauth.providers import http as brokered
 from agentauth.providers import kit
 from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.github import app as github_app
@@ -54,6 +55,8 @@ class GitHubProvider:
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check repositories, permissions and the mode's keys; store the canonical options."""
+        if entry.options.get("mode") == "broker":  # the key stays in the broker
+            return brokered.validate_brokered(entry)
         return replace(entry, options=normalise(parse(entry)))
 
     def verify(self, finding: Finding, ctx: VerifyContext) -> Verification:
@@ -62,6 +65,8 @@ class GitHubProvider:
 
     def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
         """Show the permissions and repositories requested; no network, nothing created."""
+        if entry.options.get("mode") == "broker":
+            return brokered.plan_brokered(entry, ctx)
         opts = parse(entry)
         grant_id = kit.new_grant_id(self.name)
         if opts.mode == "app":
@@ -95,6 +100,8 @@ class GitHubProvider:
 
     def preflight(self, plan: Plan, ctx: ProviderContext) -> None:
         """App: the private key resolves and the keyring answers; PAT: a prompt and a keyring."""
+        if plan.grant.objects.get("brokered"):
+            return
         opts = _options(plan)
         if opts.mode == "app":
             github_app.preflight(plan, opts, ctx)
@@ -103,6 +110,8 @@ class GitHubProvider:
 
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         """Mint the installation token (app) or read and check the pasted token (pat)."""
+        if plan.grant.objects.get("brokered"):
+            return brokered.apply_brokered(plan)
         opts = _options(plan)
         if opts.mode == "app":
             return github_app.apply(plan, opts, ctx)
@@ -110,12 +119,16 @@ class GitHubProvider:
 
     def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
         """Mint a fresh one-hour token for ``agentauth run`` (app grants); None for a PAT."""
+        if grant.objects.get("brokered"):
+            return None
         if grant.objects.get("mode") != "app" or grant.status is not GrantStatus.ACTIVE:
             return None
         return github_app.mint(grant, ctx)
 
     def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
         """Delete the kept installation tokens (app), or forget the PAT and say where to delete."""
+        if grant.objects.get("brokered"):
+            return brokered.revoke_brokered(grant)
         if grant.objects.get("mode") == "app":
             return github_app.revoke(grant, ctx)
         return github_pat.revoke(grant, ctx)

@@ -27,6 +27,7 @@ from agentauth.model import (
     Secret,
     Verification,
 )
+from agentauth.providers import http as brokered
 from agentauth.providers import kit as grantkit
 from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.kit import OptionError
@@ -76,6 +77,8 @@ class StripeProvider:
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check mode, permissions (a curated list of resources), environment and api_base."""
+        if entry.options.get("mode") == "broker":  # the key stays in the broker
+            return brokered.validate_brokered(entry)
         grantkit.check_keys(entry, OPTIONS)
         mode = entry.options.get("mode", "test")
         if mode not in MODES:
@@ -128,6 +131,8 @@ class StripeProvider:
 
     def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
         """Plan offline: which test key to copy, or the Dashboard URL of the restricted key."""
+        if entry.options.get("mode") == "broker":
+            return brokered.plan_brokered(entry, ctx)
         entry = self.validate(entry)
         if entry.options["mode"] == "test":
             return self._plan_test(entry, ctx)
@@ -236,6 +241,8 @@ class StripeProvider:
 
     def apply(self, plan: Plan, ctx: ProviderContext) -> Applied:
         """Copy the test key, or read, verify and keep the pasted restricted key."""
+        if plan.grant.objects.get("brokered"):
+            return brokered.apply_brokered(plan)
         if plan.grant.objects.get("mode") == "test":
             source = str(plan.private["source"])
             key = ctx.source_env.get(source)
@@ -306,10 +313,14 @@ class StripeProvider:
 
     def mint(self, grant: Grant, ctx: ProviderContext) -> Applied | None:
         """Stripe keys are long-lived; nothing is minted per run."""
+        if grant.objects.get("brokered"):
+            return None
         return None
 
     def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
         """Forget the key (keyring) and say where to roll or delete it: only the Dashboard can."""
+        if grant.objects.get("brokered"):
+            return brokered.revoke_brokered(grant)
         live = grant.objects.get("environment") == "live"
         if grant.objects.get("mode") == "test":
             return RevokeResult(
