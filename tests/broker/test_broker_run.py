@@ -192,3 +192,39 @@ def test_the_broker_process_is_made_undumpable() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "0"]  # PR_GET_DUMPABLE answers 0
+
+
+def test_standalone_broker_prints_the_env_and_serves_until_stopped(
+    project: tuple[Path, dict[str, str], HTTPServer],
+) -> None:
+    import signal
+    import time
+
+    root, env, api = project
+    api.expect_request("/v1/models").respond_with_json({"data": "standalone"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentauth", "broker", "--agent", "mcp-tool", "--format", "json"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not lines or lines[-1] != "}\n":
+            lines.append(proc.stdout.readline())
+            assert lines[-1], proc.stderr.read() if proc.stderr else ""
+        served = json.loads("".join(lines))
+        assert served["OPENAI_API_KEY"].startswith("sk-proj-AGENTAUTHphantom")
+        child = {"PATH": os.environ["PATH"], **served}
+        out = subprocess.run(
+            ["sh", "-c", 'curl -sS -H "Authorization: Bearer $OPENAI_API_KEY" '
+             "https://api.openai.test/v1/models"],
+            env=child, capture_output=True, text=True, timeout=30, check=True,
+        )  # fmt: skip
+        assert json.loads(out.stdout) == {"data": "standalone"}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    time.sleep(0.1)
+    events = _request_events(env, root)
+    assert [(e["agent"], e["status"]) for e in events] == [("mcp-tool", 200)]
+    assert REAL not in json.dumps(served)

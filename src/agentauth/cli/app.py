@@ -10,6 +10,7 @@ import typer
 
 from agentauth import __version__
 from agentauth.cli import audit as _audit
+from agentauth.cli import broker as _broker
 from agentauth.cli import console
 from agentauth.cli import delegate as _delegate
 from agentauth.cli import provision as _provision
@@ -57,6 +58,7 @@ _audit.register(app)
 _provision.register(app)
 _runner.register(app)
 _delegate.register(app)
+_broker.register(app)
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ from agentauth.config import envfile
 from agentauth.config.policy import parse_duration, parse_policy
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
-from agentauth.service import presets
+from agentauth.service import brokerinit, presets
 from agentauth.service.sourceenv import Classifier, VariableClass
 
 _NAME_HINTS = (("POSTGRES", "postgres"), ("PG", "postgres"), ("MYSQL", "mysql"), ("REDIS", "redis"))
@@ -71,6 +71,11 @@ def _classify(name: str, value: Secret, reference: bool, classifier: Classifier)
     provider = next((p for hint, p in _NAME_HINTS if hint in upper), None)
     found = classifier.classify(name, Secret(""))
     return VariableClass(name, True, provider or found.provider)
+
+
+def _audit_provider(cls: VariableClass) -> str | None:
+    """The provider the audit names (openai, slack...), which may have no agentauth provider."""
+    return cls.provider or (cls.finding.provider if cls.finding is not None else None)
 
 
 def _yaml(value: Any) -> str:
@@ -138,6 +143,11 @@ def build_policy_text(
                 options = {"repositories": ["OWNER/REPO"], **options}
                 notes.append(f"{name}: replace OWNER/REPO with the repositories the agent needs")
             lines.extend(_entry_lines(name, cls.provider, options))
+        elif (brokered := brokerinit.proposal(_audit_provider(cls))) is not None:
+            lines.append("    # brokered: the agent gets a phantom, only these calls reach the API")
+            lines.extend(_entry_lines(name, *brokered))
+            if _audit_provider(cls) in brokerinit.NOTES:
+                notes.append(f"{name}: {brokerinit.NOTES[str(_audit_provider(cls))]}")
         else:
             lines.append(f"  {name}: drop")
             lines.extend(_example(cls.provider or "", name))
