@@ -17,7 +17,7 @@ import typer
 
 from agentauth.errors import ConfigError
 
-_PROJECT = typer.Option(Path("."), "--project", "-C", help="The project directory.")
+_PROJECT = typer.Option(None, "--project", "-C", help="The project directory.")
 _EPILOG = """\
 [bold]Examples[/]
 
@@ -33,15 +33,15 @@ def broker(
     ),
     port: int = typer.Option(0, "--port", min=0, max=65535, help="Listen port (0: random)."),
     fmt: str = typer.Option("shell", "--format", help="shell (export lines) or json."),
-    project: Path = _PROJECT,
+    project: Path | None = _PROJECT,
 ) -> None:
     """Serve the broker stand-alone and print the environment its clients need."""
+    from agentauth.project import cwd_root
     from agentauth.service import broker as service
-    from agentauth.service.runstate import find_project_root
 
     if fmt not in ("shell", "json"):
         raise typer.BadParameter("choose shell or json", param_hint="--format")
-    root = find_project_root(project.resolve())
+    root = cwd_root(project.resolve() if project is not None else None)
     session = service.start(root, agent=agent, port=port)
     if session is None:
         raise ConfigError(
