@@ -67,6 +67,9 @@ _PROJECT = typer.Option(
 )
 
 
+_ONLY = typer.Option(
+    ..., "--only", help="VAR or VAR='METHOD /glob,...': what the sub-agent keeps (repeatable)."
+)
 _OUTPUT = typer.Option(None, "--output", "-o", help="Write the envelope here (default: stdout).")
 _FILE = typer.Argument(..., help="The attestation (DSSE envelope) to check.")
 _KEY = typer.Option(
@@ -139,6 +142,73 @@ def verify_attestation(
     raise typer.Exit(int(ExitCode.FINDINGS))
 
 
+def delegate(
+    ctx: typer.Context,
+    to: str = typer.Option(..., "--to", help="The sub-agent's name (the chain becomes A>NAME)."),
+    only: list[str] = _ONLY,
+    ttl: str = typer.Option("10m", "--ttl", help="Lifetime, never past the parent's grants."),
+    project: Path = _PROJECT,
+) -> None:
+    """Start CMD as a sub-agent holding a strict subset of this session's credentials."""
+    import os
+    from datetime import timedelta
+
+    from agentauth.config.policy import parse_duration
+    from agentauth.service import delegate as service
+
+    command = list(ctx.args)
+    if not command:
+        raise UsageError("nothing to run; write the command after --, e.g. -- claude -p ...")
+    seconds = parse_duration(ttl, key="--ttl")
+    made = service.delegate(project, dict(os.environ), to=to, only=service.parse_only(only),
+                            ttl=timedelta(seconds=seconds))  # fmt: skip
+    for grant in made.grants:
+        _say(f"{made.chain}: {grant.id} {grant.variable} {grant.scope} (until {grant.expires})")
+    raise typer.Exit(service.run_delegated(project, made, command))
+
+
+def check_capability(
+    variable: str = typer.Argument(..., help="The variable holding the phantom (read from env)."),
+    request: str = typer.Argument(..., help='The request, e.g. "POST /repos/acme/web/issues".'),
+    host: str | None = typer.Option(None, "--host", help="The host (default: the grant's)."),
+    project: Path = _PROJECT,
+) -> None:
+    """Ask, as the broker would, whether this session's capability allows a request."""
+    import os
+
+    from agentauth.broker import capability
+    from agentauth.service.delegate import revoked_ids
+    from agentauth.state import signing
+    from agentauth.state.ledger import Ledger
+
+    token = capability.token_of(os.environ.get(variable, ""))
+    public = signing.public_key_hex()
+    if token is None or public is None:
+        raise UsageError(f"{variable} holds no agentauth capability in this environment")
+    method, _, path = request.strip().partition(" ")
+    grants = Ledger(project).grants()
+    hosts = [h for g in grants if g.variable == variable for h in g.objects.get("hosts", [])]
+    decision = capability.authorize(
+        token, bytes.fromhex(public), host=host or (hosts[0] if hosts else ""),
+        method=method, path=path.strip(), revoked=revoked_ids(grants),
+    )  # fmt: skip
+    out = console.out_console()
+    if decision.allowed:
+        out.print(f"allowed: {method.upper()} {path.strip()}", markup=False, soft_wrap=True)
+        return
+    out.print(f"refused: {method.upper()} {path.strip()}: {decision.reason}", markup=False,
+              soft_wrap=True)  # fmt: skip
+    raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+_DELEGATE_EPILOG = """\
+[bold]Examples[/] (inside an `agentauth run` session)
+
+  agentauth delegate --to reviewer --only GITHUB_TOKEN='GET /repos/acme/web/**' -- claude -p review
+
+  agentauth delegate --to tests --only OPENAI_API_KEY --ttl 5m -- pytest
+"""
+
 _ATTEST_EPILOG = """\
 [bold]Examples[/]
 
@@ -152,5 +222,11 @@ _ATTEST_EPILOG = """\
 
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to ``app``."""
+    app.command(
+        "delegate",
+        epilog=_DELEGATE_EPILOG,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(delegate)
+    app.command("check-capability")(check_capability)
     app.command("attest", epilog=_ATTEST_EPILOG)(attest)
     app.command("verify-attestation", epilog=_ATTEST_EPILOG)(verify_attestation)

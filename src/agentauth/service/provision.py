@@ -566,7 +566,10 @@ def select_grants(
             or (expired and g.expires is not None and g.expires <= moment)
         ):
             chosen.setdefault(g.id, g)
-    return list(chosen.values())
+    from agentauth.service.delegate import with_descendants
+
+    # NOTE: revoking a parent revokes every grant delegated from it (issue 12).
+    return with_descendants(chosen.values(), grants)
 
 
 def _strip_env_ai(ctx: ProviderContext, names: Sequence[str]) -> None:
@@ -617,7 +620,11 @@ def revoke_grants(
             results.append(RevokeResult(grant.id, True, "already revoked"))
             continue
         try:
-            result = providers.get(grant.provider).revoke(grant, ctx)
+            if grant.objects.get("kind") == "capability":
+                # a delegated capability: nothing upstream, the broker refuses its ids
+                result = RevokeResult(grant.id, True, "delegated capability revoked")
+            else:
+                result = providers.get(grant.provider).revoke(grant, ctx)
         except AgentAuthError as exc:
             result = RevokeResult(grant.id, False, scrub(str(exc)))
         except Exception as exc:
