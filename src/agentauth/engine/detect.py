@@ -52,6 +52,8 @@ _ASSIGNMENT = re.compile(
     rb"\s*(?:\[\s*)?\\?[\"'`]?$"
 )
 _PREFIX_WINDOW = 256
+SMALL_TEXT_BYTES = 2048
+"""Texts up to this size are prefiltered with ``bytes.find`` (no database to build)."""
 _WINDOW_BEFORE = 2048
 _WINDOW_AFTER = 8192
 """On a line longer than both, a line rule reads this far around its keyword (a token's
@@ -205,26 +207,46 @@ class Detector:
         """Build the prefilter for ``catalog`` (once per process and catalog is enough)."""
         self.catalog = catalog
         keywords: list[str] = []
+        position: dict[str, int] = {}
         line_rules: list[list[Rule]] = []
         text_rules: list[list[Rule]] = []
         for rule in catalog.rules:
             for keyword in rule.keywords:
-                if keyword not in keywords:
+                if keyword not in position:
+                    position[keyword] = len(keywords)
                     keywords.append(keyword)
                     line_rules.append([])
                     text_rules.append([])
-                index = keywords.index(keyword)
+                index = position[keyword]
                 (text_rules if rule.scope == "text" else line_rules)[index].append(rule)
         for marker in _EMBEDDED_MARKERS:
-            if marker not in keywords:
+            if marker not in position:
+                position[marker] = len(keywords)
                 keywords.append(marker)
                 line_rules.append([])
                 text_rules.append([])
-        self._markers = frozenset(keywords.index(m) for m in _EMBEDDED_MARKERS)
+        self._markers = frozenset(position[m] for m in _EMBEDDED_MARKERS)
         self.keywords = tuple(keywords)
         self._line_rules = tuple(tuple(r) for r in line_rules)
         self._text_rules = tuple(tuple(r) for r in text_rules)
-        self.prefilter = build_prefilter(self.keywords, engine)
+        self._engine = engine
+        self._prefilter: Prefilter | None = None
+        # NOTE: compiling the hyperscan database takes ~0.1 s; `check --staged` of a small
+        # change never needs it, since bytes.find over a few KiB gives the same hits.
+        self._small = _FindPrefilter(self.keywords) if engine == "auto" else None
+
+    @property
+    def prefilter(self) -> Prefilter:
+        """The prefilter for large texts, built on first use (the fastest engine available)."""
+        if self._prefilter is None:
+            self._prefilter = build_prefilter(self.keywords, self._engine)
+        return self._prefilter
+
+    def hits(self, data: bytes) -> list[tuple[int, int]]:
+        """Keyword hits in ``data``: plain ``bytes.find`` for a small text, else the prefilter."""
+        if self._small is not None and len(data) <= SMALL_TEXT_BYTES:
+            return self._small.hits(data)
+        return self.prefilter.hits(data)
 
     def scan(self, text: str, *, honour_ignore_comments: bool = True) -> TextScan:
         """Return every credential occurrence in ``text``, split into reported and suppressed.
@@ -235,7 +257,7 @@ class Detector:
         Terraform variable defaults, XML elements, Go byte slices).
         """
         data = text.encode("utf-8", "surrogatepass")
-        hits = self.prefilter.hits(data)
+        hits = self.hits(data)
         matches = self._matches(data, hits)
         escaped = _unescaped_view(data)
         if escaped is not None:
@@ -271,7 +293,7 @@ class Detector:
 
     def matches(self, data: bytes) -> list[_Match]:
         """Run the triggered rules and resolve overlaps; return matches in text order."""
-        return self._matches(data, self.prefilter.hits(data))
+        return self._matches(data, self.hits(data))
 
     def _matches(self, data: bytes, hits: list[tuple[int, int]]) -> list[_Match]:
         if not hits:

@@ -256,11 +256,11 @@ def _scan_pool(
     fork = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     if fork:
-        from agentauth.engine.detect import scan_text
+        from agentauth.engine.detect import detector_for
 
         # NOTE: build the detector (prefilter database, compiled rules) once, before the
         # fork, so every worker inherits it instead of compiling its own.
-        scan_text("", engine.catalog)
+        _ = detector_for(engine.catalog).prefilter
     initargs = (engine if fork else None, engine.honour_ignore_comments, engine.max_file_bytes)
     target = min(4 * 1024 * 1024, max(256 * 1024, total // (workers * 8)))
     import gc
