@@ -14,6 +14,13 @@ RANDOM_LEN = 32
 PATTERN = re.compile(MARKER + f"[A-Za-z0-9]{{{RANDOM_LEN}}}")
 
 
+CAPABILITY_MARKER = "AGENTAUTHcap_"
+"""Delegated phantoms carry an attenuable Biscuit token after this (broker/capability.py)."""
+CAPABILITY_PATTERN = re.compile(re.escape(CAPABILITY_MARKER) + r"[A-Za-z0-9_=-]{40,8192}")
+
+
 def is_phantom(value: str) -> bool:
-    """Return True if ``value`` is (or contains) an agentauth phantom."""
-    return MARKER in value and PATTERN.search(value) is not None
+    """Return True if ``value`` is (or contains) an agentauth phantom (delegated ones too)."""
+    if MARKER in value and PATTERN.search(value) is not None:
+        return True
+    return CAPABILITY_MARKER in value and CAPABILITY_PATTERN.search(value) is not None

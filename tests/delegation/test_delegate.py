@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -179,3 +180,41 @@ def test_names_are_sanitised_for_providers() -> None:
     assert len(long) == 63 and long != service.sanitised("a" * 40 + ">" + "b" * 39 + "c")
     with pytest.raises(Exception, match="--to"):
         service.child_chain("claude-code", "Bad>Name")
+
+
+def test_the_broker_enforces_a_delegated_phantom_through_its_resolver(project: Path) -> None:
+    """enforce.decide with the capability resolver: allowed, refused, revoked."""
+    from agentauth.broker.capresolve import CapabilityResolver
+    from agentauth.broker.enforce import decide
+    from agentauth.config import brokerpolicy
+    from agentauth.config.policy import load_policy
+    from agentauth.secret import Secret
+
+    policy = load_policy(project / "agentauth.yaml")
+    bp = brokerpolicy.broker_policy(policy, (project / "agentauth.yaml").read_text())
+    entry = bp.entries[0]
+    real = "ghs_" + "R" * 36
+    resolver = CapabilityResolver(
+        {entry.variable: (entry, Secret(real))},
+        signing.private_key().public_key().public_bytes_raw(),
+        revoked=lambda: service.revoked_ids(Ledger(project).grants()),
+    )
+    made = _delegate(project, "GITHUB_TOKEN=GET /repos/acme/web/**")
+    header = [(b"authorization", b"Bearer " + made.env["GITHUB_TOKEN"].encode())]
+    import time as _time
+
+    def ask(method: str, path: str) -> object:
+        return decide(bp, resolver, host=HOST, method=method, target=path, headers=header,
+                      now=_time.time())  # fmt: skip
+
+    ok = ask("GET", "/repos/acme/web/pulls")
+    assert ok.allowed, ok.reason  # type: ignore[attr-defined]
+    assert any(real.encode() in v for _n, v in ok.headers)  # type: ignore[attr-defined]
+    assert ok.grant_id == made.grants[0].id  # type: ignore[attr-defined]
+    refused = ask("POST", "/repos/acme/web/issues")
+    assert not refused.allowed  # type: ignore[attr-defined]
+    Ledger(project).put(replace(made.grants[0], status=GrantStatus.REVOKED))
+    assert not ask("GET", "/repos/acme/web/pulls").allowed  # type: ignore[attr-defined]
+    forged = made.env["GITHUB_TOKEN"][:-8] + "AAAAAAAA"
+    header[0] = (b"authorization", b"Bearer " + forged.encode())
+    assert not ask("GET", "/repos/acme/web/pulls").allowed  # type: ignore[attr-defined]

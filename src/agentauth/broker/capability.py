@@ -33,12 +33,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from agentauth.config.brokerpolicy import AllowRule, compile_glob
+from agentauth.marker import CAPABILITY_MARKER, CAPABILITY_PATTERN
 
 if TYPE_CHECKING:
     from biscuit_auth import Biscuit
 
-MARKER = "AGENTAUTHcap_"
-PATTERN = re.compile(re.escape(MARKER) + r"[A-Za-z0-9_=-]{40,8192}")
+MARKER = CAPABILITY_MARKER
+PATTERN = CAPABILITY_PATTERN
 _MAX_TIME = timedelta(milliseconds=200)
 """Datalog time limit per request: biscuit's default (1 ms) refuses valid requests on a
 loaded machine; the fact and iteration limits (1,000 and 100) still bound the work."""

@@ -14,7 +14,14 @@ import re
 import secrets
 import string
 
-from agentauth.marker import MARKER, PATTERN, RANDOM_LEN, is_phantom
+from agentauth.marker import (
+    CAPABILITY_MARKER,
+    CAPABILITY_PATTERN,
+    MARKER,
+    PATTERN,
+    RANDOM_LEN,
+    is_phantom,
+)
 
 __all__ = ["MARKER", "PATTERN", "find", "is_phantom", "make", "prefix_of"]
 
@@ -46,7 +53,13 @@ def make(real: str) -> str:
 
 def find(text: str) -> list[str]:
     """Return every full phantom (prefix included) in ``text``, in order."""
-    return [m.group(0) for m in _FIND.finditer(text)]
+    found = [m.group(0) for m in _FIND.finditer(text)]
+    if CAPABILITY_MARKER in text:
+        found.extend(m.group(0) for m in _FIND_CAPABILITY.finditer(text))
+    return found
 
 
 _FIND = re.compile("(?:" + "|".join(re.escape(p) for p in PREFIXES) + ")?" + PATTERN.pattern)
+_FIND_CAPABILITY = re.compile(
+    "(?:" + "|".join(re.escape(p) for p in PREFIXES) + ")?" + CAPABILITY_PATTERN.pattern
+)

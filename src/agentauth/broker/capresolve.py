@@ -1,0 +1,85 @@
+"""The broker's resolver for delegated (capability) phantoms: plugs into ``ChainResolver``.
+
+A delegated phantom carries its own rules and expiry inside a Biscuit token
+(:mod:`agentauth.broker.capability`); the broker only needs the real value of the
+entry it names. :class:`CapabilityResolver` verifies the signature chain and the
+ledger's revocation ids, then hands the broker a :class:`Resolved` whose only rule
+runs the token's Datalog: every block's method/path check and expiry, at request
+time. The host is checked by the broker against the entry's hosts (the token's
+authority block lists the same hosts).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from agentauth.broker import capability
+from agentauth.broker.resolver import Resolved
+from agentauth.config.brokerpolicy import AllowRule, BrokeredEntry
+from agentauth.secret import Secret
+
+_EXPIRY = re.compile(r"\$t <= (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
+_DELEGATED = re.compile(r'delegated\("([^"]+)"\)')
+
+
+@dataclass(frozen=True)
+class CapabilityRule(AllowRule):
+    """An allow rule that asks the token: ``matches`` runs every block's checks."""
+
+    token: str = ""
+    root_public: bytes = b""
+    host: str = ""
+
+    def matches(self, method: str, path: str) -> bool:
+        """Return True when every block of the token allows ``method path`` now."""
+        return capability.authorize(
+            self.token, self.root_public, host=self.host, method=method, path=path
+        ).allowed
+
+
+class CapabilityResolver:
+    """Resolves ``...AGENTAUTHcap_<token>`` phantoms for the entries this broker holds."""
+
+    def __init__(
+        self,
+        entries: Mapping[str, tuple[BrokeredEntry, Secret]],
+        root_public: bytes,
+        revoked: Callable[[], Collection[str]] = frozenset,
+    ) -> None:
+        """Keep the brokered entries with their real values, the root key, the revocations."""
+        self._entries = dict(entries)
+        self._root = root_public
+        self._revoked = revoked
+
+    def resolve(self, phantom: str) -> Resolved | None:
+        """Return what a delegated phantom stands for; None for anything else or a forgery."""
+        token = capability.token_of(phantom)
+        if token is None:
+            return None
+        try:
+            parsed = capability.verify_token(token, self._root)
+        except ValueError:
+            return None
+        sources = [parsed.block_source(i) for i in range(parsed.block_count())]
+        found = re.search(r'variable\("([^"]+)"\)', sources[0])
+        held = self._entries.get(found.group(1)) if found else None
+        if held is None:
+            return None
+        entry, real = held
+        grants = [m.group(1) for s in sources[1:] for m in _DELEGATED.finditer(s)]
+        grant = grants[-1] if grants else None
+        ends = [datetime.fromisoformat(m.replace("Z", "+00:00")).timestamp()
+                for s in sources for m in _EXPIRY.findall(s)]  # fmt: skip
+        revoked = self._revoked()
+        if any(i in revoked for i in parsed.revocation_ids):
+            # NOTE: an expiry in the past makes the broker refuse it with a clear reason.
+            return Resolved(entry=entry, real=real, rules=(), grant_id=grant, expires=0.0)
+        rule = CapabilityRule(
+            method="*", pattern="(delegated capability)", line=entry.line,
+            regex=re.compile(r"(?!)"), token=token, root_public=self._root, host=entry.hosts[0],
+        )  # fmt: skip
+        return Resolved(entry=entry, real=real, rules=(rule,), grant_id=grant,
+                        expires=min(ends) if ends else None)  # fmt: skip
