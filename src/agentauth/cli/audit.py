@@ -73,6 +73,8 @@ AUDIT_EPILOG = """\
 
   agentauth audit --write-baseline .agentauth-baseline.json   [dim]# accept what is there now[/]
 
+  agentauth audit --history                     [dim]# also what git history holds[/]
+
 [bold]Exit codes[/]: 0 nothing at or above --fail-on (default: never fail), 1 findings at or
 above it, 2 bad usage or unreadable path/baseline, 3 internal error.
 """
@@ -96,6 +98,8 @@ CHECK_EPILOG = """\
   agentauth check --format sarif -o agentauth.sarif      [dim]# for GitHub code scanning[/]
 
   agentauth check config/settings.py .env.example        [dim]# only these files[/]
+
+  agentauth check --range origin/main..HEAD              [dim]# the PR's commits[/]
 
 [bold]Accepting a finding[/]: put [cyan]agentauth:ignore[/] in a comment on its line, or record
 the current findings with [cyan]agentauth audit --write-baseline .agentauth-baseline.json[/]

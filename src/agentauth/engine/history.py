@@ -138,7 +138,9 @@ def scan(
         message = stderr.decode("utf-8", "replace").strip().splitlines()
         first = message[0] if message else f"git log exited with {code}"
         if "not a git repository" in first.lower():
-            raise ConfigError(f"{root} is not inside a git work tree; history needs one")
+            raise ConfigError(
+                f"{root} is not inside a git work tree; run it in a repository or drop --history"
+            )
         raise ConfigError(f"git log failed in {root}: {first}")
 
 
