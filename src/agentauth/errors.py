@@ -18,6 +18,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     """Bad flag, bad policy file, unreadable path named by the user."""
     INTERNAL = 3
+    NOT_REVOKED = 4
+    """``revoke``: a credential keeps working because no API could end it (see the manual step)."""
     INTERRUPTED = 130
 
 

@@ -292,3 +292,7 @@ class RevokeResult:
     message: str
     manual: str | None = None
     """What the user must do by hand (delete a pasted token in a dashboard)."""
+    still_valid: bool = False
+    """The credential keeps working: no API could revoke it (a pasted Stripe key, sessions
+    AWS cannot end). ``revoke`` reports it as "not revoked" with its own exit code, the
+    grant stays open (status failed) until ``revoke --forget`` says a human removed it."""

@@ -116,6 +116,8 @@ class GitHubStub:
         )
         auth = request.headers.get("Authorization", "")
         path = request.path
+        if path == "/credentials/revoke" and request.method == "POST":
+            return self._revoke_credentials(auth, body)
         if path.startswith("/app/") or path.endswith("/installation"):
             return self._app_route(request, auth, body)
         token = auth.split(" ", 1)[1] if " " in auth else ""
@@ -125,6 +127,19 @@ class GitHubStub:
                 401, {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"}
             )
         return self._token_route(request, info, token, body)
+
+    def _revoke_credentials(self, auth: str, body: Any) -> Response:
+        """POST /credentials/revoke: unauthenticated only (GitHub: 403 otherwise), 202."""
+        if auth:
+            return _json(403, {"message": "Must not be authenticated", "status": "403"})
+        creds = body.get("credentials") if isinstance(body, dict) else None
+        if not isinstance(creds, list) or not creds or len(creds) > 1000:
+            return _json(422, {"message": "Validation Failed", "status": "422"})
+        for value in creds:
+            info = self.tokens.get(str(value))
+            if info is not None:
+                info.revoked = True
+        return _json(202, {})
 
     def _app_route(self, request: Request, auth: str, body: Any) -> Response:
         if not auth.startswith("Bearer "):

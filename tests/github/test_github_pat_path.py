@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from github import Auth, Github, GithubException
 
 from agentauth.errors import NonInteractiveError, ProviderError
 from agentauth.model import GrantStatus
@@ -23,6 +24,10 @@ def _pat_entry(gh_entry: Any, stub: Any, **extra: Any) -> Any:
     }
     options.update(extra)
     return PROVIDER.validate(gh_entry(**options))
+
+
+def _agent(stub: Any, token: str) -> Github:
+    return Github(auth=Auth.Token(token), base_url=stub.url, retry=0)
 
 
 def _fine_grained(stub: Any, token_factory: Any, repos: set[str], days: int | None = 3) -> str:
@@ -54,7 +59,7 @@ def test_plan_prints_the_prefilled_url_and_needs_no_network(gh_entry, stub, make
     ]
     assert "acme/web, acme/api" in plan.steps[1].summary
     assert plan.manual is not None and url in plan.manual
-    assert plan.grant.revocable is False
+    assert plan.grant.revocable is True  # POST /credentials/revoke
     assert plan.grant.objects["store_key"].startswith(f"github/{plan.grant.id}/")
 
 
@@ -71,7 +76,7 @@ def test_pasted_fine_grained_token_is_checked_kept_and_recorded(
     assert applied.env["GITHUB_TOKEN"].reveal() == token
     assert memory_store.get(plan.grant.objects["store_key"]).reveal() == token
     grant = applied.grant
-    assert grant.status is GrantStatus.ACTIVE and grant.revocable is False
+    assert grant.status is GrantStatus.ACTIVE and grant.revocable is True
     assert grant.expires == stub.tokens[token].expires
     assert grant.objects["login"] == "octodev"
     assert prompter.told and "settings/personal-access-tokens/new?" in prompter.told[0]
@@ -201,20 +206,40 @@ def test_token_piped_on_stdin_through_the_terminal_prompter(
     assert token not in out and token not in err
 
 
-def test_revoke_forgets_the_token_and_says_where_to_delete_it(
+def test_revoke_ends_the_pasted_token_through_the_credential_revocation_api(
     gh_entry, stub, make_ctx, memory_store, token_factory, FakePrompter
 ) -> None:
     token = _fine_grained(stub, token_factory, {"acme/web", "acme/api"})
     ctx = make_ctx(prompter=FakePrompter(secret=token))
     applied = PROVIDER.apply(PROVIDER.plan(_pat_entry(gh_entry, stub), ctx), ctx)
+    assert _agent(stub, token).get_user().login  # works before
     result = PROVIDER.revoke(applied.grant, ctx)
-    assert result.ok
+    assert result.ok and not result.still_valid, result
+    [call] = stub.calls("POST", "/credentials/revoke")
+    assert call.body == {"credentials": [token]}
+    assert "Authorization" not in call.headers  # GitHub refuses authenticated calls (403)
+    assert stub.tokens[token].revoked
+    with pytest.raises(GithubException) as info:
+        assert _agent(stub, token).get_user().login is None
+    assert info.value.status == 401
     assert memory_store.values == {}
+    assert token not in result.message
+
+
+def test_a_token_agentauth_cannot_revoke_is_reported_not_revoked(
+    gh_entry, stub, make_ctx, memory_store, token_factory, FakePrompter
+) -> None:
+    token = _fine_grained(stub, token_factory, {"acme/web", "acme/api"})
+    ctx = make_ctx(prompter=FakePrompter(secret=token))
+    applied = PROVIDER.apply(PROVIDER.plan(_pat_entry(gh_entry, stub), ctx), ctx)
+    memory_store.values.clear()  # the keyring lost it: agentauth no longer has the value
+    result = PROVIDER.revoke(applied.grant, ctx)
+    assert not result.ok and result.still_valid
     assert result.manual is not None
     assert f"{stub.url}/settings/personal-access-tokens" in result.manual
     assert "agentauth-claude-code-GITHUB_TOKEN" in result.manual
+    assert not stub.tokens[token].revoked
     assert token not in result.manual and token not in result.message
-    assert PROVIDER.revoke(applied.grant, ctx).ok  # idempotent
 
 
 def test_without_a_secure_keyring_it_stops_before_asking_for_the_token(

@@ -40,6 +40,8 @@ class FakeProvider:
     fail_preflight: bool = False
     fail_apply_for: set[str] = field(default_factory=set)
     """Variables whose apply fails (the others succeed), for rollback tests."""
+    revoke_outcome: str = "ok"
+    """``ok``, ``failed`` (retry later) or ``still-valid`` (no API can end it)."""
     minting: bool = False
     """Grants mint per run, with their expiry in FAKE_EXPIRATION (like AWS sessions)."""
     calls: list[str] = field(default_factory=list)
@@ -97,6 +99,12 @@ class FakeProvider:
 
     def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
         self.revoked.append(grant.id)
+        if self.revoke_outcome == "failed":
+            return RevokeResult(grant.id, False, "fake admin gone; try again")
+        if self.revoke_outcome == "still-valid":
+            return RevokeResult(
+                grant.id, False, "no API ends it", manual="delete it by hand", still_valid=True
+            )
         return RevokeResult(grant.id, True, "fake removed")
 
 

@@ -116,3 +116,21 @@ def test_provision_without_policy_says_init(
 def test_status_and_log_when_empty(project: Path, cli: Callable[..., tuple[int, str, str]]) -> None:
     assert cli("status", "-C", str(project))[0] == 0
     assert cli("log", "--format", "json", "-C", str(project))[1].strip() == "[]"
+
+
+def test_the_bundled_example_dry_run_shows_every_entry_and_each_error(
+    cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    import shutil
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "demo-app"
+    project = tmp_path / "demo-app"
+    shutil.copytree(example, project)
+    code, _out, err = cli("init", "-C", str(project))
+    assert code == 0, err
+    # the fake RDS host cannot be reached: its error is shown, and so is every other entry
+    code, out, err = cli("provision", "--dry-run", "-C", str(project))
+    assert code == 1, err
+    assert "REDIS_URL (redis, create)" in out
+    assert ".env.ai (values masked):" in out
+    assert err.count("error:") == 1 and "cannot connect to PostgreSQL" in err

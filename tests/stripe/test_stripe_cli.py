@@ -49,7 +49,9 @@ def test_restricted_key_from_stdin_is_verified_and_written(stripe_stub: Any, pro
     status = _cli(project, "status")
     assert "manual" in status.stdout
     revoked = _cli(project, "revoke", "--all", "--yes")
-    assert revoked.returncode == 0, revoked.stderr
+    # no API can delete a restricted key: "not revoked", its own exit code, the manual step
+    assert revoked.returncode == 4, revoked.stderr
+    assert "NOT REVOKED" in revoked.stdout
     assert "https://dashboard.stripe.com/test/apikeys" in revoked.stdout + revoked.stderr
     assert GOOD_RK not in (project / ".env.ai").read_text()
     home = Path(os.environ["AGENTAUTH_HOME"])

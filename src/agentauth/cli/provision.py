@@ -309,7 +309,8 @@ def _iso(moment: datetime | None) -> str:
 def _result_dict(result: RevokeResult) -> dict[str, Any]:
     return {
         "grant": result.grant_id,
-        "ok": result.ok,
+        "ok": result.ok and not result.still_valid,
+        "status": "not revoked" if result.still_valid else ("revoked" if result.ok else "failed"),
         "message": result.message,
         "manual": result.manual,
     }
@@ -439,17 +440,35 @@ def revoke(
     agent: str | None = typer.Option(None, "--agent", help="Every grant of this agent."),
     expired: bool = typer.Option(False, "--expired", help="Every expired grant."),
     everything: bool = typer.Option(False, "--all", help="Every grant of this project."),
+    forget: bool = typer.Option(
+        False,
+        "--forget",
+        help="Close the named grants without calling the provider (removed by hand).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be revoked."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Revoke without asking."),
     policy: Path | None = _POLICY,
     fmt: Format = _FORMAT,
     project: Path | None = _PROJECT,
 ) -> None:
-    """Remove issued credentials (idempotent); a failure is reported per grant and retried later."""
+    """Remove issued credentials (idempotent); a failure is reported per grant and retried later.
+
+    Exit 1 when a revocation failed (run it again to retry), 4 when a credential could
+    not be revoked by any API and keeps working until you delete it by hand.
+    """
     project = cwd_root(project)
-    from agentauth.service.provision import revoke_grants, select_grants
+    from agentauth.service.provision import (
+        forget as forget_grants,
+    )
+    from agentauth.service.provision import (
+        revoke_grants,
+        select_grants,
+        withdraw_passed,
+    )
 
     ids = list(grant_ids or [])
+    if forget and (not ids or agent or expired or everything):
+        raise UsageError("--forget takes grant ids only: agentauth revoke --forget GRANT_ID")
     if not (ids or agent or expired or everything):
         raise UsageError("name what to revoke: GRANT_ID..., --agent NAME, --expired or --all")
     chosen = select_grants(
@@ -459,7 +478,8 @@ def revoke(
         expired=expired,
         everything=everything,
     )
-    if not chosen:
+    withdraw = agent is not None or everything
+    if not chosen and not withdraw:
         _info("Nothing to revoke.")
         if fmt is Format.JSON:
             console.write_report(json.dumps({"schema_version": 1, "results": []}), None)
@@ -469,24 +489,45 @@ def revoke(
         out.print(f"{g.id}  {g.agent}  {g.provider}  {g.scope}  [{g.status.value}]", markup=False)
     if dry_run:
         return
-    if not console.confirm(f"Revoke {len(chosen)} grant(s)?", yes=yes):
+    verb = "Forget" if forget else "Revoke"
+    if chosen and not console.confirm(f"{verb} {len(chosen)} grant(s)?", yes=yes):
         _info("Nothing changed.")
         return
-    results = revoke_grants(_revoke_context(project, policy), chosen)
+    ctx = _revoke_context(project, policy)
+    results = forget_grants(ctx, ids) if forget else revoke_grants(ctx, chosen)
+    withdrawn = withdraw_passed(ctx, None if everything else agent) if withdraw else []
+    if not results and not withdrawn:
+        _info("Nothing to revoke.")
     if fmt is Format.JSON:
-        payload = {"schema_version": 1, "results": [_result_dict(r) for r in results]}
+        payload = {
+            "schema_version": 1,
+            "results": [_result_dict(r) for r in results],
+            "withdrawn": withdrawn,
+        }
         console.write_report(json.dumps(payload, indent=2), None)
     else:
         stdout = _out()
         for r in results:
-            mark = "revoked" if r.ok else "FAILED "
+            mark = "NOT REVOKED" if r.still_valid else ("revoked" if r.ok else "FAILED ")
             stdout.print(f"{mark} {r.grant_id}: {console.SCRUBBER(r.message)}", markup=False)
             if r.manual:
                 stdout.print("  by hand:", markup=False)
                 for line in console.SCRUBBER(r.manual).splitlines():
                     stdout.print(f"    {line}", markup=False)
-    if not all(r.ok for r in results):
+        if withdrawn:
+            stdout.print(
+                f"removed from {ctx.policy.output} (pass): {', '.join(withdrawn)}; "
+                "rotate them if the agent may have copied them",
+                markup=False,
+            )
+    if any(not r.ok and not r.still_valid for r in results):
         raise typer.Exit(int(ExitCode.FINDINGS))
+    if any(r.still_valid for r in results):
+        _warn(
+            "some credentials could not be revoked and keep working: delete them as shown, "
+            "then `agentauth revoke --forget GRANT_ID`"
+        )
+        raise typer.Exit(int(ExitCode.NOT_REVOKED))
 
 
 # --------------------------------------------------------------------------- log

@@ -46,6 +46,7 @@ __all__ = [
     "ProvisionResult",
     "apply",
     "build_context",
+    "forget",
     "live_grants",
     "load_source_env",
     "mint_for_run",
@@ -54,6 +55,7 @@ __all__ = [
     "revoke",
     "revoke_grants",
     "select_grants",
+    "withdraw_passed",
 ]
 
 ENV_OUTPUTS = "env_outputs"
@@ -631,10 +633,12 @@ def revoke_grants(
             result = RevokeResult(
                 grant.id, False, scrub(f"{type(exc).__name__}: {exc}; try again with --debug")
             )
-        status = GrantStatus.REVOKED if result.ok else GrantStatus.FAILED
-        ledger.put(
-            dataclasses.replace(grant, status=status, error=None if result.ok else result.message)
+        revoked = result.ok and not result.still_valid
+        status = GrantStatus.REVOKED if revoked else GrantStatus.FAILED
+        error = (
+            None if revoked else ("not revoked: " if result.still_valid else "") + result.message
         )
+        ledger.put(dataclasses.replace(grant, status=status, error=error))
         auditlog.append(
             ctx.project_root,
             "revoke",
@@ -642,16 +646,75 @@ def revoke_grants(
             grant=grant.id,
             provider=grant.provider,
             variable=grant.variable,
-            ok=result.ok,
+            ok=revoked,
+            still_valid=result.still_valid,
             reason=event_reason,
             message=result.message,
             manual=result.manual,
         )
-        if result.ok and strip:
+        if (result.ok or result.still_valid) and strip:
+            # NOTE: even a credential no API could end leaves .env.ai: later runs stop
+            # handing it to the agent while the human deletes it by hand.
             names = [n for n in grant.objects.get(ENV_OUTPUTS, []) if n not in protect]
             _strip_env_ai(ctx, names)
         results.append(result)
     return results
+
+
+def forget(ctx: ProviderContext, grant_ids: Sequence[str]) -> list[RevokeResult]:
+    """Close grants whose objects a human removed by hand (a DBA dropped the role).
+
+    No provider is called: the ledger records them revoked, the audit log says who
+    forgot what, and their values leave ``.env.ai``. Unknown ids are a ConfigError.
+    """
+    ledger = Ledger(ctx.project_root)
+    chosen = select_grants(ledger.grants(), grant_ids=grant_ids, now=ctx.now)
+    results: list[RevokeResult] = []
+    for grant in chosen:
+        ledger.put(dataclasses.replace(grant, status=GrantStatus.REVOKED, error=None))
+        auditlog.append(
+            ctx.project_root,
+            "revoke",
+            agent=grant.agent,
+            grant=grant.id,
+            provider=grant.provider,
+            variable=grant.variable,
+            ok=True,
+            reason="forget",
+            message="closed by hand: the provider was not called",
+        )
+        _strip_env_ai(ctx, list(grant.objects.get(ENV_OUTPUTS, [])))
+        results.append(
+            RevokeResult(grant.id, True, "forgotten: closed in the ledger, provider not called")
+        )
+    return results
+
+
+def withdraw_passed(ctx: ProviderContext, agent: str | None) -> list[str]:
+    """Remove the policy's ``pass`` values from ``.env.ai`` when the agent's access is revoked.
+
+    ``pass`` copies a credential as is (no grant exists for it), so revoking the
+    agent's grants alone would leave a live key in ``.env.ai`` that every later run
+    hands over. ``agent`` None means every agent (``revoke --all``).
+    """
+    if agent is not None and agent != ctx.policy.agent:
+        return []
+    names = [e.variable for e in ctx.policy.credentials if e.action is Action.PASS]
+    current = _read_current(ctx.project_root / ctx.policy.output)
+    present = [n for n in names if n in current]
+    if not present:
+        return []
+    _strip_env_ai(ctx, present)
+    for name in present:
+        auditlog.append(
+            ctx.project_root,
+            "revoke",
+            agent=ctx.policy.agent,
+            variable=name,
+            ok=True,
+            reason="pass withdrawn",
+        )
+    return present
 
 
 def revoke(
@@ -671,7 +734,10 @@ def revoke(
         everything=everything,
         now=ctx.now,
     )
-    return revoke_grants(ctx, chosen)
+    results = revoke_grants(ctx, chosen)
+    if agent is not None or everything:
+        withdraw_passed(ctx, None if everything else agent)
+    return results
 
 
 # --------------------------------------------------------------------------- minting

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from agentauth.errors import AgentAuthError, ProviderError
@@ -187,12 +188,19 @@ class AwsProvider:
         """Deny older sessions, then delete the role or user and its policies; idempotent."""
         mode = grant.objects.get("mode")
         if mode == "scoped-session":
+            # NOTE: a scoped session keeps the caller's own identity, so no policy can deny
+            # it without denying the developer's sessions too: it can only be outlived.
+            duration = int(grant.objects.get("duration", 3600))
+            bound = min(grant.expires or ctx.now, ctx.now) + timedelta(seconds=duration)
             return RevokeResult(
                 grant.id,
-                True,
+                bound <= ctx.now,
                 "nothing was created in IAM; sessions already minted stay valid until they "
-                f"expire (at most {int(grant.objects.get('duration', 3600)) // 60}m after the "
-                "last run); AWS cannot revoke scoped sessions without revoking your own",
+                f"expire (at the latest {ap.iso(bound)}); AWS cannot end a scoped session "
+                "without ending your own",
+                manual="Wait for the sessions to expire, or revoke your own role's sessions "
+                "in the IAM console (this also ends yours)",
+                still_valid=bound > ctx.now,
             )
         try:
             conn, scrub = self._connect(grant, ctx)

@@ -259,11 +259,16 @@ def revoke(grant: Grant, ctx: ProviderContext) -> RevokeResult:
     try:
         kept = list(kept_slots.kept_tokens(grant.id, ctx))
     except ConfigError:
+        # NOTE: tokens minted without a keyring were never kept: they cannot be revoked,
+        # only outlived. Once the grant's expiry plus a token's hour is past, none is left.
+        last_mint = min(grant.expires or ctx.now, ctx.now)
+        bound = last_mint + TOKEN_LIFETIME
         return RevokeResult(
             grant.id,
             True,
             "the keyring is not available, so no token was kept: tokens minted for this "
-            "grant expire by themselves within an hour of minting",
+            f"grant stay valid until at most {bound:%Y-%m-%d %H:%M} UTC (one hour each)",
+            still_valid=bound > ctx.now,
         )
     for item in kept:
         if not item.token.reveal() or (item.expires is not None and item.expires <= ctx.now):

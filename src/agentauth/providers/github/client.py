@@ -257,6 +257,25 @@ def revoke_installation_token(token: Secret, api_url: str, *, timeout: float) ->
     )
 
 
+def revoke_credential(token: Secret, api_url: str, *, timeout: float) -> int:
+    """POST /credentials/revoke with the token in the body; return GitHub's status code.
+
+    GitHub's credential-revocation API takes PATs (classic and fine-grained), OAuth and
+    App user tokens, up to 1000 per call, and must be called *unauthenticated* on
+    github.com ("any authenticated requests will return a 403"); 202 means accepted.
+    """
+    from github import Github
+
+    client = Github(base_url=api_url, timeout=int(max(1, timeout)), retry=0, **_CLIENT_KWARGS)
+    try:
+        status, _headers, _body = client.requester.requestJson(
+            "POST", "/credentials/revoke", input={"credentials": [token.reveal()]}
+        )
+    except _network_errors() as exc:
+        raise _unreachable(api_url, exc) from None
+    return int(status)
+
+
 def _message(body: str) -> str:
     try:
         data = json.loads(body) if body else {}

@@ -18,6 +18,7 @@ from agentauth.providers.base import ProviderContext
 from agentauth.providers.github import client
 from agentauth.providers.github.kept import store_of
 from agentauth.providers.github.options import (
+    DEFAULT_API_URL,
     GitHubOptions,
     high_risk,
     pat_days,
@@ -271,17 +272,51 @@ def _extra_repositories(token: Secret, opts: GitHubOptions) -> list[str]:
 
 
 def revoke(grant: Grant, ctx: ProviderContext) -> RevokeResult:
-    """Forget the token (keyring) and tell the human where to delete it on GitHub."""
+    """Revoke the pasted token through ``POST /credentials/revoke``, then forget it.
+
+    GitHub has no API to *delete* a fine-grained token, but its credential-revocation
+    API ends any PAT whose value is known. Without the value (the keyring is gone) or
+    when GitHub does not accept it, the token keeps working: "not revoked", with where
+    to delete it by hand.
+    """
     key = str(grant.objects.get("store_key", ""))
+    api_url = str(grant.objects.get("api_url") or DEFAULT_API_URL)
+    where = grant.objects.get("settings_url", "https://github.com/settings/personal-access-tokens")
+    name = grant.objects.get("token_name", grant.variable)
+    manual = f"Delete the fine-grained token '{name}' at {where}; until then it keeps working"
+    try:
+        token = store_of(ctx).get(key)
+    except ConfigError:
+        token = None
+    if token is None or not token.reveal():
+        return RevokeResult(
+            grant.id,
+            False,
+            f"{grant.variable}: the token is not in the keyring, so agentauth cannot revoke it",
+            manual=manual,
+            still_valid=True,
+        )
+    try:
+        status = client.revoke_credential(token, api_url, timeout=TIMEOUT)
+    except ProviderError as exc:
+        return RevokeResult(grant.id, False, f"{grant.variable}: {exc}")
+    if status != 202:
+        return RevokeResult(
+            grant.id,
+            False,
+            f"{grant.variable}: GitHub answered POST /credentials/revoke with {status}; "
+            "the token was not revoked",
+            manual=manual,
+            still_valid=True,
+        )
     note = "removed it from the keyring"
     try:
         store_of(ctx).delete(key)
     except ConfigError:
-        note = "the keyring is not available to remove it from"
-    where = grant.objects.get("settings_url", "https://github.com/settings/personal-access-tokens")
-    name = grant.objects.get("token_name", grant.variable)
-    manual = (
-        f"Delete the fine-grained token '{name}' at {where} (GitHub has no API to delete it); "
-        "until then it keeps working"
+        note = "could not remove it from the keyring"
+    return RevokeResult(
+        grant.id,
+        True,
+        f"{grant.variable}: revoked through GitHub's credential-revocation API "
+        f"(POST /credentials/revoke accepted it); {note}",
     )
-    return RevokeResult(grant.id, True, f"{grant.variable}: {note}", manual=manual)

@@ -83,7 +83,9 @@ class GitHubProvider:
             ctx,
             scope=opts.scope(),
             objects=objects,
-            revocable=opts.mode == "app",
+            # NOTE: a pasted PAT is revoked through POST /credentials/revoke, as an App token
+            # through DELETE /installation/token: both are revocable by agentauth.
+            revocable=True,
             until=until,
             grant_id=grant_id,
         )

@@ -329,6 +329,7 @@ class StripeProvider:
                 f"nothing was created: the agent had your own test-mode key "
                 f"({grant.objects.get('key', 'sk_test_…')}); roll it if it should stop working",
                 manual=f"Roll the test key at {keys_page(live=False)}",
+                still_valid=True,
             )
         store = grant.objects.get("store")
         if store and ctx.store is not None:
@@ -343,6 +344,7 @@ class StripeProvider:
             f"agentauth forgot the restricted key {key}; it keeps working until you delete it "
             "in the Stripe Dashboard (no API can)",
             manual=f"Delete (or roll) the restricted key {key} at {keys_page(live=live)}",
+            still_valid=True,
         )
 
     # ------------------------------------------------------------------ verify
