@@ -29,6 +29,7 @@ from agentauth.model import (
 from agentauth.providers import kit as grantkit
 from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.kit import OptionError
+from agentauth.providers.mysql.locking import locking_warning
 from agentauth.providers.mysql.sql import (
     MASK,
     Target,
@@ -220,6 +221,8 @@ class MySQLProvider:
         with admin.connect() as conn:
             flavor = _flavor(conn)
             missing = _missing_targets(conn, targets)
+            locking = locking_warning(conn, admin.url.address)
+        warnings.extend([locking] if locking else [])
         if missing:
             raise OptionError(
                 entry,
@@ -241,7 +244,7 @@ class MySQLProvider:
         )
         labels = ", ".join(t.label() for t in targets)
         limits = f"max {max_conn} connections" + (
-            f", {max_time} s statements" if max_time is not None else ""
+            f", {max_time} s statement default" if max_time is not None else ""
         )
         grant = grantkit.pending_grant(
             entry,
