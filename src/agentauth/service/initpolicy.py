@@ -143,7 +143,10 @@ def build_policy_text(
                 options = {"repositories": ["OWNER/REPO"], **options}
                 notes.append(f"{name}: replace OWNER/REPO with the repositories the agent needs")
             lines.extend(_entry_lines(name, cls.provider, options))
-        elif (brokered := brokerinit.proposal(_audit_provider(cls))) is not None:
+        elif (
+            cls.provider is None  # a preset that does not name stripe/github drops them
+            and (brokered := brokerinit.proposal(_audit_provider(cls))) is not None
+        ):
             lines.append("    # brokered: the agent gets a phantom, only these calls reach the API")
             lines.extend(_entry_lines(name, *brokered))
             if _audit_provider(cls) in brokerinit.NOTES:
