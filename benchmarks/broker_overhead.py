@@ -63,6 +63,12 @@ async def _serve(port_file: Path, cert: Path, key: Path) -> None:
         await server.serve_forever()
 
 
+def _cpu_ms(pid: int) -> float:
+    """User+system CPU of a process so far (load-independent, unlike wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -184,7 +190,9 @@ def main() -> int:
         with httpx.Client(verify=direct_verify, timeout=60) as direct, \
              httpx.Client(proxy=proxy, verify=via_verify, timeout=60) as via:  # fmt: skip
             d = _latencies(direct, f"https://127.0.0.1:{port}/v1/small", {}, args.n)
-            b = _latencies(via, "https://api.bench.test/v1/small", headers, args.n)
+            cpu0 = _cpu_ms(broker.pid)
+            b = _latencies(via, "https://api.bench.test/v1/small", headers, args.n + 50)[50:]
+            cpu_per_request = (_cpu_ms(broker.pid) - cpu0) / (args.n + 100)
             mb_direct = _throughput(direct, f"https://127.0.0.1:{port}/v1/big/{args.mb}", {})
             mb_via = _throughput(via, f"https://api.bench.test/v1/big/{args.mb}", headers)
         ok, failed, rps, p99c = asyncio.run(
@@ -201,6 +209,7 @@ def main() -> int:
     p = _percentile
     print(f"small request, direct:      p50 {p(d, 0.5):.2f} ms  p99 {p(d, 0.99):.2f} ms")
     print(f"small request, via broker:  p50 {p(b, 0.5):.2f} ms  p99 {p(b, 0.99):.2f} ms")
+    print(f"broker CPU per small request: {cpu_per_request:.2f} ms (includes its audit write)")
     print(f"added by the broker:        p50 {added50:.2f} ms (< 2)  p99 {added99:.2f} ms (< 10)")
     print(f"streamed {args.mb} MB: direct {mb_direct:.0f} MB/s, broker {mb_via:.0f} MB/s (>= 200)")
     print(f"100 connections at once: {ok} ok, {failed} failed, {rps:.0f} req/s, p99 {p99c:.1f} ms")

@@ -152,7 +152,7 @@ class Upstream:
         """Close the connection (quietly)."""
         if self.writer is not None:
             self.writer.close()
-            with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
+            with contextlib.suppress(OSError, TimeoutError, ssl.SSLError, asyncio.CancelledError):
                 await asyncio.wait_for(self.writer.wait_closed(), 1.0)
         self.reader = self.writer = None
 

@@ -117,12 +117,14 @@ class Broker:
             await self._first(reader, writer)
         except (OSError, TimeoutError, ssl.SSLError, ProtocolFailure, h11.ProtocolError):
             pass
+        except asyncio.CancelledError:
+            pass  # the broker is stopping; ending quietly keeps asyncio from printing a trace
         except Exception:  # a bug must cost one connection, never the broker (nor print a header)
             self.failures += 1
         finally:
             self._active -= 1
             writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
             if task is not None:
                 self._tasks.discard(task)

@@ -61,6 +61,9 @@ class BrokerThread:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
+        # NOTE: asyncio's default handler prints tracebacks to stderr, into the agent's
+        # terminal; the broker counts such failures instead (Broker.failures).
+        self._loop.set_exception_handler(self._quiet)
         try:
             self._loop.run_until_complete(self.broker.start(port=self.port))
         except BaseException as exc:  # reported to start()
@@ -71,6 +74,9 @@ class BrokerThread:
         self._loop.run_forever()
         self._loop.run_until_complete(self.broker.close())
         self._loop.close()
+
+    def _quiet(self, _loop: asyncio.AbstractEventLoop, _context: dict[str, object]) -> None:
+        self.broker.failures += 1
 
     def start(self, timeout: float = 10.0) -> Mapping[str, str]:
         """Start listening; return the child's proxy and CA variables.
