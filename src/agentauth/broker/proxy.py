@@ -81,6 +81,7 @@ class Broker:
         self._server: asyncio.Server | None = None
         self._active = 0
         self.failures = 0
+        self._targets: dict[tuple[str, int], Target] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.now: Callable[[], float] = time.time
 
@@ -301,6 +302,13 @@ class Broker:
             )
 
     def _target(self, host: str, port: int) -> Target:
+        """Where requests for ``host`` go; cached, since a TLS context loads the CA store."""
+        key = (host, port)
+        if key not in self._targets:
+            self._targets[key] = self._make_target(host, port)
+        return self._targets[key]
+
+    def _make_target(self, host: str, port: int) -> Target:
         entry = self.policy.for_host(host)[0]
         context = ssl.create_default_context()
         if entry.upstream_ca:
