@@ -18,6 +18,7 @@ from agentauth.engine.rules import (
 )
 from agentauth.engine.rules.samples import expand
 from agentauth.errors import ConfigError
+from agentauth.model import Severity
 
 REQUIRED_PROVIDERS = {
     "postgres", "mysql", "mongodb", "redis", "stripe", "aws", "github", "slack", "openai",
@@ -68,8 +69,10 @@ def test_positive_example_is_found_by_its_rule(rule: Rule, index: int, findings:
 
 @pytest.mark.parametrize(("rule", "index"), ALL_RULES["negatives"], ids=example_id)
 def test_negative_example_is_not_a_finding(rule: Rule, index: int, findings: Findings) -> None:
+    """No finding of this rule above info (``info`` is agentauth's "not a credential risk")."""
     text = expand(rule.negatives[index], f"{rule.id}:n{index}")
-    assert [f for f in findings(text) if f.rule_id == rule.id] == []
+    risks = [f for f in findings(text) if f.rule_id == rule.id]
+    assert [f for f in risks if f.severity is not Severity.INFO or f.ci_fail] == []
 
 
 def test_positive_examples_hold_no_token_shaped_literals(catalog: Catalog) -> None:

@@ -375,3 +375,18 @@ def test_multiline_private_key_in_a_gitignored_pem(project: Path, write: Write) 
     (finding,) = audit(AuditOptions(root=project)).findings
     assert (finding.file, finding.line, finding.column) == ("deploy/key.pem", 3, 1)
     assert finding.secret.reveal().strip() == pem.strip()
+
+
+def test_agentauths_own_env_ai_is_not_the_developers_admin_keys(
+    project: Path, keys: Any, write: Write
+) -> None:
+    """After provision, .env.ai (its header says agentauth wrote it) is not advice to provision."""
+    from agentauth.config.envwrite import ENV_AI_MARKER
+
+    header = f"# This file was {ENV_AI_MARKER}.\n"
+    write(project, ".env.ai", f"{header}STRIPE_SECRET_KEY={keys.stripe}\n")
+    write(project, ".env", f"STRIPE_SECRET_KEY={keys.stripe}\n")
+    found = {f.file: f for f in audit(AuditOptions(root=project)).findings}
+    ours, theirs = found[".env.ai"], found[".env"]
+    assert theirs.ci_fail and ours.severity.value == "low" and not ours.ci_fail
+    assert "agentauth wrote" in ours.why and "provision" not in ours.fix

@@ -14,6 +14,7 @@ import dataclasses
 import posixpath
 import re
 
+from agentauth.config.envwrite import ENV_AI_MARKER
 from agentauth.engine.rules import CRITICAL_CAPABILITIES, Catalog, Rule
 from agentauth.engine.rules.classifiers import (
     CLASSIFIERS,
@@ -40,19 +41,29 @@ _DEV_VARIABLE = re.compile(r"(?:^|_)(?:DEV|LOCAL|DEVELOPMENT)(?:_|$)", re.IGNORE
 
 
 def classify(
-    candidate: Candidate, *, file: str, catalog: Catalog, origin: Origin = Origin.FILE
+    candidate: Candidate,
+    *,
+    file: str,
+    catalog: Catalog,
+    origin: Origin = Origin.FILE,
+    own_output: bool = False,
 ) -> Finding | None:
     """Classify one candidate; None means a placeholder or documentation example (dropped).
 
     ``file`` is relative to the scan root (its name matters: ``.env.example`` is
     documentation, ``.env.production`` is live); for other origins it is a label
     such as ``<environ>`` and only the variable name is used as a hint.
+    ``own_output`` says the file is one agentauth wrote (``.env.ai``, see
+    :func:`is_agentauth_output`): its credentials are the agent's scoped ones.
     """
     rule = catalog.get(candidate.rule_id)
     value = candidate.secret.reveal()
     if value in catalog.documentation_examples or is_phantom(value):
         return None  # a phantom (agentauth.marker) is a worthless per-run stand-in
-    if rule.classifier not in OWN_PLACEHOLDER_CHECK and is_placeholder(_unfixed(value, rule)):
+    typed_runs = not loaded_configuration(file, origin)
+    if rule.classifier not in OWN_PLACEHOLDER_CHECK and is_placeholder(
+        _unfixed(value, rule), typed_runs=typed_runs
+    ):
         return None
     assessment = Assessment.from_rule(rule)
     if rule.classifier is not None:
@@ -63,6 +74,16 @@ def classify(
     if _template_default(assessment, file, origin):
         return None
     assessment = _apply_hints(assessment, file, candidate.variable, origin, rule.provider)
+    if own_output:
+        assessment = _own_output(assessment)
+    elif _test_fixture(assessment, file, origin):
+        assessment = dataclasses.replace(
+            assessment,
+            final_severity=Severity.INFO,
+            ci_fail=False,
+            why=f"{assessment.why.rstrip('.')} In a test fixture: a test credential where tests "
+            "keep them.",
+        )
     severity, ci_fail = _severity(assessment)
     return Finding(
         rule_id=RuleId(rule.id),
@@ -83,6 +104,44 @@ def classify(
         secret=candidate.secret,
         origin=origin,
         extra={**candidate.extra, **assessment.extra},
+    )
+
+
+def is_agentauth_output(text: str) -> bool:
+    """True when ``text`` is a file agentauth wrote (``.env.ai``): its header says so."""
+    return ENV_AI_MARKER in text[:4096]
+
+
+def loaded_configuration(file: str, origin: Origin = Origin.FILE) -> bool:
+    """True for values an application loads as they are: env files, the environment, MCP env.
+
+    There a made-up looking value (``sk_live_51HxYzAbCdEf...``) is still what the
+    program sends to the provider, so alphabet runs do not make it a placeholder;
+    templates (``.env.example``) are documentation and keep the full placeholder check.
+    """
+    if origin is not Origin.FILE:
+        return True
+    name = posixpath.basename(file.replace("\\", "/"))
+    if _TEMPLATE_FILE.search(name):
+        return False
+    return name.startswith(".env") or name.endswith((".env", ".envrc")) or name == ".dev.vars"
+
+
+def _test_fixture(a: Assessment, file: str, origin: Origin) -> bool:
+    """A test-mode or test-hinted credential inside a test folder is a fixture, not a risk."""
+    return a.environment is Environment.TEST and origin is Origin.FILE and is_test_path(file)
+
+
+def _own_output(a: Assessment) -> Assessment:
+    return dataclasses.replace(
+        a,
+        final_severity=Severity.LOW,
+        ci_fail=False,
+        capabilities=(),
+        why="Credential agentauth wrote for the agent (.env.ai, from agentauth.yaml): scoped by "
+        "the policy or passed through on purpose, and revocable.",
+        fix="Nothing to do here; agentauth status lists it, agentauth revoke removes it. Keep "
+        "the file out of git.",
     )
 
 

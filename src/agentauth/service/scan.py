@@ -196,12 +196,13 @@ def _workers(jobs: int) -> int:
 
 def _scan_one(source: SourceFile, engine: Engine) -> _FileResult:
     """Read, detect, classify and filter one file; never raises for bad input."""
-    from agentauth.engine.classify import classify
+    from agentauth.engine.classify import classify, is_agentauth_output
     from agentauth.engine.detect import scan_text
 
     text = sources.read(source, engine.max_file_bytes)
     if isinstance(text, Skip):
         return _FileResult(source.rel, skip=text)
+    own = is_agentauth_output(text)
     nbytes = source.size if source.blob is None else len(source.blob)
     result = _FileResult(source.rel, nbytes)
     try:
@@ -212,11 +213,11 @@ def _scan_one(source: SourceFile, engine: Engine) -> _FileResult:
             honour_ignore_comments=engine.honour_ignore_comments,
         )
         for candidate in scanned.candidates:
-            finding = classify(candidate, file=source.rel, catalog=engine.catalog)
+            finding = classify(candidate, file=source.rel, catalog=engine.catalog, own_output=own)
             if finding is not None:
                 result.findings.append(finding)
         for candidate in scanned.suppressed:
-            hidden = classify(candidate, file=source.rel, catalog=engine.catalog)
+            hidden = classify(candidate, file=source.rel, catalog=engine.catalog, own_output=own)
             if hidden is not None:  # a placeholder under an ignore comment hides nothing
                 result.suppressed.append((hidden.fingerprint, hidden.file, hidden.line))
     except Exception as exc:  # NOTE: a detector bug must not lose the rest of the audit

@@ -1,4 +1,4 @@
-"""Offline checks on a credential's text: entropy, GitHub/npm CRC32 checksums, JWT claims.
+"""Offline checks on a credential's text: entropy, CRC32 checksums, JWT claims, PEM bodies.
 
 These are facts readable from the string alone, without asking the provider.
 """
@@ -63,3 +63,45 @@ def jwt_claims(token: str) -> dict[str, Any] | None:
     except (binascii.Error, ValueError):
         return None
     return claims if isinstance(claims, dict) else None
+
+
+_PEM_MARKERS = re.compile(
+    r"\.\.\.|…|<[^>]*>|your[_\- ]|placeholder|redacted|example", re.IGNORECASE
+)
+_PEM_HEADER_LINE = re.compile(r"^[A-Za-z\-]+:.*$", re.MULTILINE)
+_OPENSSH_MAGIC = b"openssh-key-v1\x00"
+
+
+def pem_body(value: str) -> str:
+    """The base64 text between a PEM block's BEGIN and END lines, without armour headers."""
+    parts = value.split("-----")
+    body = parts[2] if len(parts) >= 5 else value
+    body = body.replace("\\r", "\n").replace("\\n", "\n").replace("\\", "")
+    body = _PEM_HEADER_LINE.sub("", body)
+    lines = [line.strip() for line in body.splitlines()]
+    # an armoured PGP block ends with a CRC24 line such as "=AbCd"
+    return "".join(line for line in lines if line and not (line.startswith("=") and len(line) == 5))
+
+
+def holds_key_material(value: str) -> bool:
+    """True when the PEM body decodes to a key's structure, not prose or a placeholder.
+
+    DER keys (RSA, EC, PKCS#8, encrypted PKCS#8) are a SEQUENCE (first byte 0x30),
+    OpenSSH keys start with ``openssh-key-v1``, OpenPGP blocks with a packet tag (bit
+    7 set); a legacy encrypted PEM (``Proc-Type: 4,ENCRYPTED``) is ciphertext, so only
+    its decoding is checked. A header line without a body is no key at all.
+    """
+    body = pem_body(value)
+    if len(body) < 64 or _PEM_MARKERS.search(body):
+        return False
+    try:
+        raw = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if "Proc-Type:" in value and "ENCRYPTED" in value:
+        return True
+    if "OPENSSH" in value:
+        return raw.startswith(_OPENSSH_MAGIC)
+    if "PGP" in value:
+        return bool(raw) and raw[0] & 0x80 == 0x80
+    return raw[:1] == b"\x30"

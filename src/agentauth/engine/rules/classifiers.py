@@ -10,69 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from agentauth.engine.rules import Rule
-from agentauth.engine.rules.checks import jwt_claims, token_checksum_valid
-from agentauth.engine.rules.placeholders import (
-    WEAK_PASSWORDS,
-    is_masked,
-    is_placeholder,
-    is_reference,
-)
-from agentauth.engine.rules.urls import (
-    ConnectionUrl,
-    host_environment,
-    is_placeholder_host,
-    parse_url,
-)
+from agentauth.engine.rules.assessment import Assessment
+from agentauth.engine.rules.checks import holds_key_material, jwt_claims, token_checksum_valid
+from agentauth.engine.rules.urlclassify import connection_url, passwordless_url
 from agentauth.model import Candidate, Environment, Severity
-from agentauth.redact import hide
+
+__all__ = ["CLASSIFIERS", "OWN_PLACEHOLDER_CHECK", "Assessment", "Classifier", "is_test_path"]
 
 CHECKSUM_INVALID = "checksum invalid: not a token GitHub issued (a fake or a typo)"
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """The classification in progress; starts from the rule's defaults."""
-
-    provider: str
-    kind: str
-    environment: Environment
-    severity: Severity
-    capabilities: tuple[str, ...]
-    why: str
-    fix: str
-    secret: bool = True
-    final_severity: Severity | None = None
-    """When set, the severity is exactly this (no environment or capability adjustment)."""
-    ci_fail: bool | None = None
-    """When set, overrides the computed ci_fail."""
-    redacted: str | None = None
-    """A classifier-made redaction (URLs); otherwise redact.mask of the value."""
-    hints: bool = True
-    """Whether file and variable names may decide an unknown environment."""
-    extra: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_rule(cls, rule: Rule) -> Assessment:
-        """Return the rule's default assessment."""
-        return cls(
-            provider=rule.provider,
-            kind=rule.kind,
-            environment=rule.environment,
-            severity=rule.severity,
-            capabilities=rule.capabilities,
-            why=rule.why,
-            fix=rule.fix,
-            secret=rule.secret,
-        )
-
-    def with_extra(self, **facts: str) -> Assessment:
-        """Return a copy with non-secret facts added to ``extra``."""
-        return dataclasses.replace(self, extra={**self.extra, **facts})
 
 
 Classifier = Callable[[str, Candidate, Rule, Assessment], "Assessment | None"]
@@ -173,106 +122,6 @@ def checksummed_token(value: str, cand: Candidate, rule: Rule, a: Assessment) ->
     return a
 
 
-def _url_redacted(scheme: str, user: str, host: str, port: str, database: str) -> str:
-    location = f"{host}:{port}" if port else host
-    who = f"{user}:***@" if user else ":***@"
-    return f"{scheme}://{who}{location}" + (f"/{database}" if database else "")
-
-
-def _unveiled(url: ConnectionUrl) -> ConnectionUrl:
-    """The URL with its password masked wherever else it occurs (``app:app_dev@db/app_dev``)."""
-    return dataclasses.replace(
-        url,
-        user=hide(url.user, url.password),
-        host=hide(url.host, url.password),
-        port=hide(url.port, url.password),
-        database=hide(url.database, url.password),
-    )
-
-
-_SUPERUSERS = frozenset(
-    {"postgres", "root", "admin", "sa", "doadmin", "rdsadmin", "azure_superuser"}
-)
-_ADMIN_NAME = re.compile(r"(?:^|[_\-.])(?:owner|admin|root|master|superuser|dba)(?:$|[_\-.])")
-"""User names that suggest a database owner or administrator (``shop_owner``, ``dbadmin``)."""
-_DATABASES = frozenset({"postgres", "mysql", "mongodb", "sqlserver", "oracle"})
-_URL_PROVIDERS = {
-    "postgresql": "postgres",
-    "postgres": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "sqlserver": "sqlserver",
-    "oracle": "oracle",
-}
-
-
-def connection_url(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment | None:
-    """Judge a database/cache URL by its host; placeholder passwords or hosts are dropped.
-
-    Local hosts (localhost, Compose names) are dev/low whatever the password. A weak
-    password (``password``, ``postgres``...) on a remote host is kept: a production
-    database with a default password is the worst case, not a placeholder.
-    """
-    url = parse_url(value)
-    if url is None or not url.password:
-        return None
-    if is_reference(url.password) or is_masked(url.password) or is_placeholder_host(url.host):
-        return None
-    if is_placeholder(url.password) and url.password.lower() not in WEAK_PASSWORDS:
-        return None
-    environment, reason = host_environment(url)
-    reason = hide(reason, url.password)
-    shown = _unveiled(url)
-    scheme = url.scheme.removeprefix("jdbc:")
-    provider = a.provider
-    if rule.id == "jdbc-url":
-        provider = _URL_PROVIDERS.get(scheme.split(":")[0], "database")
-    facts = {"host": shown.host, "scheme": scheme, "environment_reason": reason}
-    facts.update(
-        {
-            k: v
-            for k, v in (("port", shown.port), ("database", shown.database), ("user", shown.user))
-            if v
-        }
-    )
-    for param in ("sslmode", "ssl", "tls"):
-        if param in url.params:
-            facts[param] = url.params[param]
-    capabilities = a.capabilities
-    user = url.user.lower()
-    superuser = (user in _SUPERUSERS or bool(_ADMIN_NAME.search(user))) and provider in _DATABASES
-    if superuser and "admin-database" not in capabilities:
-        capabilities = (*capabilities, "admin-database")
-    if url.password.lower() in WEAK_PASSWORDS or url.password == url.user:
-        facts["weak_password"] = "true"
-    a = dataclasses.replace(
-        a,
-        provider=provider,
-        environment=environment,
-        capabilities=capabilities,
-        redacted=_url_redacted(shown.scheme, shown.user, shown.host, shown.port, shown.database),
-        why=_url_why(a, environment, reason, shown.user),
-        hints=environment is Environment.UNKNOWN,
-    )
-    if environment is Environment.DEV:
-        a = dataclasses.replace(
-            a,
-            capabilities=(),
-            fix="Fine for local development; keep it out of shared files and give the agent "
-            "its own role anyway: agentauth init && agentauth provision",
-        )
-    return a.with_extra(**facts)
-
-
-def _url_why(a: Assessment, environment: Environment, reason: str, user: str) -> str:
-    who = f" as {user}" if user else ""
-    if environment is Environment.DEV:
-        return f"Local development {a.kind.replace('-', ' ')}{who} ({reason}): low risk."
-    if environment is Environment.LIVE:
-        return f"{a.why} Production{who} ({reason})."
-    return f"{a.why} Remote{who} ({reason}); assume it reaches real data."
-
-
 def supabase_jwt(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment | None:
     """Record the Supabase project ref and role read from the JWT payload."""
     claims = jwt_claims(value) or {}
@@ -313,15 +162,15 @@ def jwt_token(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessm
 
 
 _PEM_TYPE = re.compile(r"-----BEGIN ([A-Z0-9 ]*?) ?PRIVATE KEY")
-_PEM_MARKERS = re.compile(
-    r"\.\.\.|…|<[^>]*>|your[_\- ]|placeholder|redacted|example", re.IGNORECASE
-)
 
 
 def private_key(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment | None:
-    """Name the key type; an encrypted key needs its passphrase too (medium)."""
-    body = value.split("-----", 3)[-1] if value.count("-----") >= 4 else value
-    if _PEM_MARKERS.search(body):
+    """Name the key type; an encrypted key needs its passphrase too (medium).
+
+    A block whose body is not key material (prose, ``...``, ``EXAMPLE``, a header with
+    no body, base64 that does not decode to a key's structure) is not a finding.
+    """
+    if not holds_key_material(value):
         return None
     match = _PEM_TYPE.search(value)
     key_type = (match.group(1).strip() if match else "") or "PKCS8"
@@ -367,6 +216,7 @@ CLASSIFIERS: dict[str, Classifier] = {
     "aws_temporary": aws_temporary,
     "checksummed_token": checksummed_token,
     "connection_url": connection_url,
+    "passwordless_url": passwordless_url,
     "supabase_jwt": supabase_jwt,
     "jwt_token": jwt_token,
     "private_key": private_key,
@@ -374,5 +224,5 @@ CLASSIFIERS: dict[str, Classifier] = {
 }
 """The registry rules name in their ``classifier`` field."""
 
-OWN_PLACEHOLDER_CHECK = frozenset({"connection_url", "private_key"})
+OWN_PLACEHOLDER_CHECK = frozenset({"connection_url", "passwordless_url", "private_key"})
 """Classifiers that decide placeholders themselves (a URL's host, a PEM's body)."""

@@ -16,10 +16,15 @@ _REFERENCE = re.compile(
 _MARKERS = re.compile(
     r"your[_\-. ]|<[^>]*>|\[[^\]]*\]|placeholder|change[_\-.]?me|replace[_\-.]?(?:me|with)|"
     r"redacted|dummy|example|sample|x{6,}|\*\*\*|\.\.\.|…|insert[_\-.]|put[_\-.]?your|"
-    r"enter[_\-.]?your|not[_\-.]?a[_\-.]?real|abcdefgh|12345678|qwertyui|"
-    r"(?<![A-Za-z0-9])(?:todo|fixme|fake|test[_\-.]?key|my[_\-.]?key)(?![A-Za-z0-9])",
+    r"enter[_\-.]?your|not[_\-.]?a[_\-.]?real|"
+    r"(?<![A-Za-z0-9])(?:todo|fixme|fake|test[_\-.]?key|my[_\-.]?key)(?![A-Za-z0-9])"
+    r"|^\{[A-Za-z_][A-Za-z0-9_\-]*\}$",
     re.IGNORECASE,
 )
+# Made-up bodies people type into examples: ``sk-1234567890abcdef``, ``abc123xyz``. A
+# random token holds a run of six consecutive characters with odds of about 1 in 10^8.
+_TYPED = re.compile(r"abc123|123abc|xyz123|qwerty|asdfgh|zxcvbn|(?:abc|123)xyz", re.IGNORECASE)
+_SEQUENCE_RUN = 6
 _RUN = re.compile(r"(.)\1{7,}")
 _AWS_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?$|EXAMPLEKEY")
 
@@ -39,19 +44,46 @@ def is_reference(value: str) -> bool:
     return bool(_REFERENCE.search(value))
 
 
-def is_placeholder(value: str) -> bool:
+def is_placeholder(value: str, *, typed_runs: bool = True) -> bool:
     """True for documentation placeholders and template references instead of real values.
 
     Recognises references (``${VAR}``, ``$VAR``, ``{{ x }}``, ``process.env.X``),
     marker words (``your_api_key_here``, ``REPLACE_ME``, ``<token>``, ``...``,
     ``example``), runs of 8+ identical characters (``sk_live_xxxxxxxx``, ``0000…``),
-    keyboard and alphabet runs, and the AWS ``…EXAMPLE`` convention.
+    ``{password}`` templates and the AWS ``…EXAMPLE`` convention; with ``typed_runs``
+    (the default) also made-up bodies: alphabet, digit and keyboard runs
+    (``sk-1234567890abcdef``, ``abc123xyz``). A symbol or a keyboard run among random
+    characters (``Xk7#mQ2!pL9z$%^&*``) is not a placeholder.
     """
     if not value.strip():
         return True
     if is_reference(value) or _MARKERS.search(value) or _RUN.search(value):
         return True
-    return bool(_AWS_EXAMPLE.search(value))
+    if _AWS_EXAMPLE.search(value):
+        return True
+    return typed_runs and is_typed(value)
+
+
+def is_typed(value: str) -> bool:
+    """True when ``value`` holds a run a person types, not one a generator makes.
+
+    Six consecutive letters or digits in order, up or down (``abcdef``, ``345678``,
+    ``ZYXWVU``), or a keyboard row (``qwerty``) or ``abc123``.
+    """
+    if _TYPED.search(value):
+        return True
+    run, previous, step = 1, -10, 0
+    for char in value:
+        code = ord(char.lower()) if char.isalnum() and char.isascii() else -10
+        delta = code - previous
+        if code >= 0 and delta in (1, -1) and (run == 1 or delta == step):
+            run, step = run + 1, delta
+            if run >= _SEQUENCE_RUN:
+                return True
+        else:
+            run, step = 1, 0
+        previous = code
+    return False
 
 
 def is_masked(value: str) -> bool:

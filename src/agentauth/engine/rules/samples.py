@@ -77,11 +77,20 @@ def jwt(rng: random.Random, role: str) -> str:
 
 
 def pem(rng: random.Random, key_type: str = "RSA", newline: str = "\n") -> str:
-    """Return a PEM private-key block of random base64 lines."""
+    """Return a PEM private-key block whose body decodes like real key material.
+
+    DER (a SEQUENCE, first byte 0x30) for RSA, EC, PKCS8 and ENCRYPTED keys, the
+    ``openssh-key-v1`` magic for OPENSSH ones; the rest is random bytes.
+    """
     label = f"{key_type} PRIVATE KEY".strip() if key_type != "PKCS8" else "PRIVATE KEY"
-    lines = [random_string(rng, _ALPHABETS["b64"], 64) for _ in range(8)]
-    lines.append(random_string(rng, _ALPHABETS["b64"], 20) + "==")
-    body = newline.join(lines)
+    size = 400
+    noise = bytes(rng.getrandbits(8) for _ in range(size))
+    if key_type == "OPENSSH":
+        raw = b"openssh-key-v1\x00" + noise
+    else:
+        raw = b"\x30\x82" + (size - 4).to_bytes(2, "big") + noise[4:]
+    text = base64.b64encode(raw).decode()
+    body = newline.join(text[i : i + 64] for i in range(0, len(text), 64))
     return f"-----BEGIN {label}-----{newline}{body}{newline}-----END {label}-----"
 
 

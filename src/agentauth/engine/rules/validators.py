@@ -40,6 +40,18 @@ _FILE_LIKE = re.compile(
     re.IGNORECASE,
 )
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Password hashes stored under a password name (Django, passlib, LDAP): not a password.
+_PASSWORD_HASH = re.compile(
+    r"^(?:pbkdf2_sha(?:1|256|512)|argon2(?:id|i|d)?|bcrypt(?:_sha256)?|scrypt|sha1|md5|"
+    r"unsalted_(?:md5|sha1)|crypt|sha256_crypt|sha512_crypt)\$|^\{(?:S?SHA(?:256|512)?|S?MD5|CRYPT)\}",
+    re.IGNORECASE,
+)
+# Dotted package or artifact names (``org.springframework.security``, ``io.jsonwebtoken``).
+_PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_\-]*(?:\.[a-z0-9][a-z0-9_\-]*){2,}$")
+# Globs and path patterns, where ``*`` is a wildcard (``*.example.com``, ``src/**``).
+_GLOB = re.compile(r"\*\.|\.\*|/\*|\*/|\*\*")
+# Prefixes whose provider rule decides alone (a PyPI macaroon cut short is no password).
+_OWNED_PREFIXES = ("pypi-AgE",)
 _HAS_DIGIT_OR_SYMBOL = re.compile(r"[0-9!#%&*+/=?@^~|\\-]")
 _LETTERS_ONLY = re.compile(r"^[A-Za-z_.\-]+$")
 # Words a random value never spells but type names, labels and templates do.
@@ -53,10 +65,11 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
     """Accept ``NAME=value`` only when NAME names a secret and value looks randomly generated.
 
     Low false positives over recall: the value must not be a word, a number, a path,
-    a URL, a file name, an identifier path (``settings.SECRET``), a UUID or a
-    reference, nor contain ``:``, ``*``, three ``/`` or a word such as ``Key``/``Token``,
-    and must have enough entropy (3.0 bits/char for passwords of 8+ characters, 3.5 for
-    tokens of 12+).
+    a URL, a file name, an identifier path (``settings.SECRET``), a package name, a
+    password hash (``pbkdf2_sha256$...``), a UUID or a reference, nor contain ``:``, a
+    glob (``*.x``, ``**``), three ``/`` or a word such as ``Key``/``Token``, and must have
+    enough entropy (3.0 bits/char for passwords of 8+ characters, 3.5 for tokens of 12+).
+    Symbols are welcome: ``Xk7#mQ2!pL9z$%^&*`` is a password, not a pattern.
     """
     name = match.group("name").decode("utf-8", "replace")
     if _NAME_NOT_SECRET.search(name):
@@ -69,11 +82,13 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
         return False
     if value.isdigit() or _LETTERS_ONLY.match(value) or _UUID.match(value):
         return False
-    if _IDENTIFIER_PATH.match(value) or _FILE_LIKE.search(value):
+    if _IDENTIFIER_PATH.match(value) or _FILE_LIKE.search(value) or _PACKAGE_NAME.match(value):
+        return False
+    if _PASSWORD_HASH.match(value) or value.startswith(_OWNED_PREFIXES):
         return False
     # URNs and ARNs, paths and scopes, globs, type names (``Ed25519PrivateKey``)
     slashes = value.count("/")
-    if ":" in value or "*" in value or slashes >= 3:
+    if ":" in value or _GLOB.search(value) or slashes >= 3:
         return False
     if (slashes and not any(c.isdigit() for c in value)) or _WORDY.search(value):
         return False
@@ -115,7 +130,23 @@ def basic_auth_b64(secret: str, match: re.Match[bytes]) -> bool:
     return bool(sep and user and len(password) >= 6 and text.isprintable())
 
 
+_AUTH_SCHEMES_WITH_TOKEN = frozenset({"bearer", "token", "bot", "ssws", "apikey", "api-key"})
+
+
+def authorization_value(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept an Authorization value: basic credentials that decode, or a random-looking token."""
+    scheme = (match.group("x_scheme") or b"").decode().lower()
+    if scheme == "basic":
+        return basic_auth_b64(secret, match)
+    if not scheme and secret.lower() in _AUTH_SCHEMES_WITH_TOKEN | {"basic"}:
+        return False
+    if _IDENTIFIER_PATH.match(secret) or _LETTERS_ONLY.match(secret) or secret.isdigit():
+        return False
+    return len(secret) >= 16 and shannon_entropy(secret) >= 3.5
+
+
 VALIDATORS: dict[str, Validator] = {
+    "authorization_value": authorization_value,
     "basic_auth_b64": basic_auth_b64,
     "generic_secret": generic_secret,
     "supabase_service_role": supabase_service_role,
