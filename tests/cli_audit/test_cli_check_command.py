@@ -129,3 +129,36 @@ def test_json_of_a_passing_check(cli: Cli, clean_repo: Path) -> None:
     assert result.code == 0
     data = json.loads(result.out)
     assert data["findings"] == [] and data["summary"]["ci_fail"] is False
+
+
+def test_an_uncommitted_baseline_does_not_silence_check(cli: Cli, demo_repo: Path) -> None:
+    """CI checks out the committed tree: a baseline only on this disk must not pass here."""
+    written = cli("audit", ".", "--write-baseline", ".agentauth-baseline.json", cwd=demo_repo)
+    assert written.code == 0
+    result = cli("check", cwd=demo_repo)
+    assert result.code == 1
+    assert ".agentauth-baseline.json is not tracked by git" in result.err
+    git(demo_repo, "add", ".agentauth-baseline.json")
+    assert cli("check", cwd=demo_repo).code == 0
+    (demo_repo / ".agentauth-baseline.json").write_text('{"version": 1, "findings": []}\n')
+    changed = cli("check", cwd=demo_repo)
+    assert changed.code == 1 and "has changes that are not staged" in changed.err
+
+
+def test_no_ignore_comments_reports_marked_findings(cli: Cli, clean_repo: Path) -> None:
+    (clean_repo / "fixture.py").write_text(f'KEY = "{LIVE_KEY}"  # agentauth:ignore\n')
+    git(clean_repo, "add", "fixture.py")
+    assert cli("check", cwd=clean_repo).code == 0
+    assert cli("check", "--no-ignore-comments", cwd=clean_repo).code == 1
+
+
+def test_the_message_names_what_was_read(cli: Cli, clean_repo: Path) -> None:
+    settings = clean_repo / "settings.py"
+    settings.write_text(f'STRIPE_KEY = "{LIVE_KEY}"\n')
+    named = cli("check", "settings.py", cwd=clean_repo)
+    assert named.code == 1 and "in named files" in named.err and "tracked" not in named.err
+    git(clean_repo, "add", "settings.py")
+    staged = cli("check", "--staged", cwd=clean_repo)
+    assert staged.code == 1 and "in staged files" in staged.err
+    tracked = cli("check", cwd=clean_repo)
+    assert "in tracked files" in tracked.err

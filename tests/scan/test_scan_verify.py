@@ -113,6 +113,32 @@ def test_provider_error_message_is_scrubbed(
     assert finding.verification.summary.startswith("Invalid API Key provided: sk_live_")
 
 
+URLLIB3_ERROR = (
+    "HTTPSConnectionPool(host='api.stripe.com', port=443): Max retries exceeded with url: "
+    "/v1/balance\n (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object "
+    "at 0x7f3a2b1c9d50>: Failed to establish a new connection: [Errno 111] Connection "
+    "refused'))"
+)
+
+
+@pytest.mark.parametrize("raised", [True, False])
+def test_library_errors_become_one_line(
+    project: Path, keys: Any, write: Write, monkeypatch: pytest.MonkeyPatch, raised: bool
+) -> None:
+    """No nine-line urllib3 repr in the table: the host and the cause, on one line."""
+    write(project, ".env", f"STRIPE_SECRET_KEY={keys.stripe}\n")
+
+    def unreachable(finding: Finding, ctx: VerifyContext) -> Verification:
+        if raised:
+            raise ProviderError(f"stripe: network error: {URLLIB3_ERROR}")
+        return Verification("unknown", URLLIB3_ERROR)
+
+    _install(monkeypatch, "stripe", _FakeProvider(unreachable))
+    (finding,) = audit(AuditOptions(root=project, verify=True)).findings
+    assert finding.verification is not None
+    assert finding.verification.summary == "cannot reach api.stripe.com: connection refused"
+
+
 def test_environ_findings_get_the_environment_as_related(
     project: Path, keys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -423,6 +423,10 @@ def check_command(
         ),
     ] = None,
     exclude: ExcludeOption = None,
+    no_ignore_comments: Annotated[
+        bool,
+        typer.Option("--no-ignore-comments", help="Report findings marked agentauth:ignore too."),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only failing findings.")
     ] = False,
@@ -450,7 +454,17 @@ def check_command(
     for file in paths:
         _check_path(file)
     if baseline is None and (root / DEFAULT_BASELINE).is_file():
-        baseline = root / DEFAULT_BASELINE
+        uncommitted = _uncommitted(root, DEFAULT_BASELINE) if in_git else None
+        if uncommitted is None:
+            baseline = root / DEFAULT_BASELINE
+        else:
+            console.err_console().print(
+                f"agentauth check: warning: {DEFAULT_BASELINE} {uncommitted}, so it accepts "
+                "nothing here: CI would not see it. Commit it (git add "
+                f"{DEFAULT_BASELINE}) or pass --baseline {DEFAULT_BASELINE} knowingly.",
+                markup=False,
+                highlight=False,
+            )
     options = AuditOptions(
         root=root,
         paths=paths,
@@ -459,15 +473,19 @@ def check_command(
         exclude_dirs=tuple(exclude or ()),
         baseline=baseline,
         commit_range=commit_range,
+        honour_ignore_comments=not no_ignore_comments,
     )
     if commit_range is not None and (paths or staged):
         raise UsageError("--range reads commits; it does not go with FILES or --staged")
     report = _run_scan(options, quiet)
     failing = tuple(f for f in report.findings if f.ci_fail)
     gate = dataclasses.replace(report, findings=failing)
+    scope = (
+        "range" if commit_range else "staged" if staged else "named" if paths else "tracked"
+    )
 
     if fmt is Format.TABLE:
-        _print_check(gate, report, output, quiet)
+        _print_check(gate, report, output, quiet, scope)
     else:
         _emit(gate, fmt, output, root=root, options=table_report.Options(quiet=True))
         _wrote(output, fmt, gate, quiet)
@@ -477,7 +495,32 @@ def check_command(
         raise typer.Exit(int(ExitCode.FINDINGS))
 
 
-def _print_check(gate: ScanReport, full: ScanReport, output: Path | None, quiet: bool) -> None:
+def _uncommitted(root: Path, name: str) -> str | None:
+    """Why the baseline at ``root/name`` is not what git holds (None when it is committed).
+
+    Untracked, or changed in the working tree and not staged: either way CI checks out
+    a different (or no) baseline, so it must not silence this run either.
+    """
+
+    def git(*args: str) -> int:
+        try:
+            done = subprocess.run(
+                ["git", *args, "--", name], cwd=root, capture_output=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return 0
+        return done.returncode
+
+    if git("ls-files", "--error-unmatch") != 0:
+        return "is not tracked by git"
+    if git("diff", "--quiet") != 0:
+        return "has changes that are not staged"
+    return None
+
+
+def _print_check(
+    gate: ScanReport, full: ScanReport, output: Path | None, quiet: bool, scope: str
+) -> None:
     from agentauth.report import table as table_report
 
     err = console.err_console()
@@ -488,9 +531,13 @@ def _print_check(gate: ScanReport, full: ScanReport, output: Path | None, quiet:
             suppressed = (
                 f"; {full.suppressed} accepted by ignore/baseline" if full.suppressed else ""
             )
+            where = (
+                "the commits checked"
+                if scope == "range"
+                else f"{full.files_scanned} {scope} file(s)"
+            )
             err.print(
-                f"agentauth check: no live credentials in {full.files_scanned} file(s){extra}"
-                f"{suppressed}.",
+                f"agentauth check: no live credentials in {where}{extra}{suppressed}.",
                 markup=False,
                 highlight=False,
             )
@@ -502,8 +549,8 @@ def _print_check(gate: ScanReport, full: ScanReport, output: Path | None, quiet:
             f"agentauth check: {len(gate.findings)} live credential(s) in "
             + (
                 "the commits checked."
-                if any("commit" in f.extra for f in gate.findings)
-                else f"tracked files ({full.files_scanned} file(s) scanned)."
+                if scope == "range"
+                else f"{scope} files ({full.files_scanned} file(s) scanned)."
             ),
             style="bold red",
             markup=False,

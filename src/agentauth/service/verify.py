@@ -17,6 +17,7 @@ from agentauth.engine import sources
 from agentauth.errors import AgentAuthError
 from agentauth.model import Environment, Finding, Origin, Secret, Severity, Skip, Verification
 from agentauth.redact import Scrubber
+from agentauth.service.verifytext import one_line
 
 MAX_PARALLEL = 8
 
@@ -75,9 +76,10 @@ def verify_one(
     try:
         provider = get(finding.provider)
         ctx = base.VerifyContext(related=related, environ=environ, timeout=timeout)
-        return provider.verify(finding, ctx)
+        answer = provider.verify(finding, ctx)
+        return dataclasses.replace(answer, summary=one_line(answer.summary))
     except AgentAuthError as exc:
-        return Verification("unknown", scrub(str(exc)) or type(exc).__name__)
+        return Verification("unknown", one_line(scrub(str(exc))) or type(exc).__name__)
     except ImportError:
         return Verification("unknown", f"the {finding.provider} provider is not available")
     except NotImplementedError:
