@@ -170,7 +170,7 @@ def test_baseline_accepts_findings(cli: Cli, demo: Path, tmp_path: Path) -> None
     assert data["summary"]["suppressed"] > 0
     # a new credential is still reported
     with (demo / ".env").open("a") as fh:
-        fh.write("\nSTRIPE_SECOND_KEY=sk_live_51Q2w3E4r5T6y7U8i9O0pAsDfGhJkLzXcVbNm\n")
+        fh.write("\nSTRIPE_SECOND_KEY=sk_live_51Q8rVb2NxT4mKpZ7wYcLd3HsJf9GtAe6Uk1\n")
     again = cli("audit", str(demo), "--baseline", str(baseline), "--fail-on", "high", "-f", "json")
     assert again.code == 1
     assert [f["variable"] for f in _json(again.out)["findings"]] == ["STRIPE_SECOND_KEY"]
@@ -223,7 +223,7 @@ def test_inline_ignore_and_no_ignore_comments(cli: Cli, tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
     (app / "settings.py").write_text(
-        'STRIPE_KEY = "sk_live_51Q2w3E4r5T6y7U8i9O0pAsDfGhJkLzXcVbNm"  # agentauth:ignore\n'
+        'STRIPE_KEY = "sk_live_51Q8rVb2NxT4mKpZ7wYcLd3HsJf9GtAe6Uk1"  # agentauth:ignore\n'
     )
     honoured = _json(cli("audit", str(app), "-f", "json").out)
     assert honoured["findings"] == [] and honoured["summary"]["suppressed"] == 1

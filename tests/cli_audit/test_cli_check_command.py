@@ -12,7 +12,7 @@ from cli_audit_helpers import assert_no_secret, git
 
 REPORT_DIR = Path(__file__).resolve().parents[1] / "report"
 SARIF_SCHEMA = json.loads((REPORT_DIR / "sarif-schema-2.1.0.json").read_text())
-LIVE_KEY = "sk_live_51Q2w3E4r5T6y7U8i9O0pAsDfGhJkLzXcVbNm"
+LIVE_KEY = "sk_live_51Q8rVb2NxT4mKpZ7wYcLd3HsJf9GtAe6Uk1"
 
 Cli = Callable[..., Any]
 
@@ -156,7 +156,7 @@ def test_the_message_names_what_was_read(cli: Cli, clean_repo: Path) -> None:
     settings = clean_repo / "settings.py"
     settings.write_text(f'STRIPE_KEY = "{LIVE_KEY}"\n')
     named = cli("check", "settings.py", cwd=clean_repo)
-    assert named.code == 1 and "in named files" in named.err and "tracked" not in named.err
+    assert named.code == 1 and "in named files" in named.err and "in tracked" not in named.err
     git(clean_repo, "add", "settings.py")
     staged = cli("check", "--staged", cwd=clean_repo)
     assert staged.code == 1 and "in staged files" in staged.err

@@ -17,7 +17,7 @@ from cli_audit_helpers import AGENTAUTH, REPO, git
 SARIF_SCHEMA = json.loads((REPO / "tests" / "report" / "sarif-schema-2.1.0.json").read_text())
 HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
-LIVE_KEY = "sk_live_51Q2w3E4r5T6y7U8i9O0pAsDfGhJkLzXcVbNm"
+LIVE_KEY = "sk_live_51Q8rVb2NxT4mKpZ7wYcLd3HsJf9GtAe6Uk1"
 
 
 def _env() -> dict[str, str]:
