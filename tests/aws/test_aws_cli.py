@@ -175,7 +175,9 @@ def test_run_gives_the_agent_a_working_scoped_session(aws: AwsWorld, project: Pa
     script = (
         "import os, boto3\n"
         "from botocore.config import Config\n"
-        "assert 'AWS_SECRET_ACCESS_KEY' in os.environ\n"
+        # run serves refreshable sessions: the endpoint, never static keys (issue 14)
+        "assert 'AWS_SECRET_ACCESS_KEY' not in os.environ\n"
+        "assert os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'].startswith('http://127.0.0.1:')\n"
         "s3 = boto3.client('s3', config=Config(s3={'addressing_style': 'path'}))\n"
         f"print(s3.get_object(Bucket='{aws.bucket}', Key='hello.txt')['Body'].read().decode())\n"
         "try:\n"

@@ -26,6 +26,7 @@ from agentauth.model import (
     Applied,
     CredentialPolicy,
     Grant,
+    GrantId,
     GrantStatus,
     Plan,
     PlanStep,
@@ -760,6 +761,35 @@ def _fresh(grant: Grant, current: Mapping[str, Secret], now: datetime) -> bool:
     if expiry.tzinfo is None:
         expiry = expiry.replace(tzinfo=UTC)
     return expiry - _RENEW_MARGIN > now
+
+
+def mint_grant(project_root: Path, grant_id: str, *, reason: str) -> dict[str, Secret]:
+    """Mint a fresh value of one active grant (the credential server's refresh); logged.
+
+    Reads the grant from the ledger each time, so a grant revoked while the agent runs
+    gets no new session: the error reaches the SDK, never a credential.
+    """
+    from agentauth.config.policy import load_policy
+    from agentauth.project import POLICY_FILE
+
+    grant = Ledger(project_root).get(GrantId(grant_id))
+    if grant is None or grant.status is not GrantStatus.ACTIVE:
+        raise ProviderError(f"grant {grant_id} is not active (revoked?); no new credentials")
+    policy = load_policy(project_root / POLICY_FILE)
+    ctx = build_context(project_root, policy)
+    applied = providers.get(grant.provider).mint(grant, ctx)
+    if applied is None:
+        raise ProviderError(f"grant {grant_id} ({grant.provider}) has nothing to mint")
+    auditlog.append(
+        project_root,
+        "mint",
+        agent=grant.agent,
+        grant=grant.id,
+        provider=grant.provider,
+        variables=list(applied.env),
+        reason=reason,
+    )
+    return dict(applied.env)
 
 
 def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> dict[str, Secret]:

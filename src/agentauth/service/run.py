@@ -106,8 +106,8 @@ class Sidecar(Protocol):
     values) to the child's and holds the real values in its own process.
     """
 
-    def start(self, env: Mapping[str, str]) -> Mapping[str, str]:
-        """Start; return variables to add to (or override in) the child's environment."""
+    def start(self, env: Mapping[str, str]) -> Mapping[str, str | None]:
+        """Start; return variables to add to (or override in; None: remove from) the child's."""
         ...
 
     def stop(self) -> None:
@@ -281,7 +281,20 @@ def execute(
           dropped=list(child.dropped), minted=sorted(minted))  # fmt: skip
     return _supervised(root, state, agent, fields, executable, request.command, child.env,
                        interactive, audit, [*sidecars(root, agent, live),
-                       *_attestation(request, root, agent)])  # fmt: skip
+                       *_attestation(request, root, agent),
+                       *_credential_servers(root, live, child.env)])  # fmt: skip
+
+
+def _credential_servers(
+    root: Path, live: Sequence[GrantInfo], env: Mapping[str, str]
+) -> list[Sidecar]:
+    """AWS grants that mint per run are served refreshable for the life of the run."""
+    grants = [g for g in live if g.mints and g.provider == "aws"]
+    if not grants or os.environ.get("AGENTAUTH_AWS_CREDENTIAL_SERVER") == "0":
+        return []
+    from agentauth.service.credserver import AwsSessions
+
+    return [AwsSessions(root, grants[0].id, env)]
 
 
 def _attestation(request: RunRequest, root: Path, agent: str) -> list[Sidecar]:
@@ -340,7 +353,11 @@ def _supervised(
     try:
         child_env = dict(env)
         for helper in helpers:
-            child_env.update(helper.start(child_env))
+            for name, value in helper.start(child_env).items():
+                if value is None:
+                    child_env.pop(name, None)
+                else:
+                    child_env[name] = value
             running.append(helper)
         tty = sys.stdin.isatty() if interactive is None else interactive
         try:
