@@ -335,7 +335,7 @@ def _warn_about_grants(
     elif not live and not expired:
         say.warn(f"nothing is provisioned for agent {agent!r}: the agent gets no scoped "
                  "credentials (run `agentauth provision`)")  # fmt: skip
-    elif not entries and not any(g.mints for g in live):
+    elif not entries and not any(g.mints or g.provider == "http" for g in live):  # http: brokered
         say.warn(f"{summary.output} is missing or empty: the agent gets no credentials "
                  "(run `agentauth provision`)")  # fmt: skip
 
