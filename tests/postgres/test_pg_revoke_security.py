@@ -90,3 +90,44 @@ def test_manual_revoke_sql_never_reassigns() -> None:
 
     text = revoke.manual_sql("agentauth_x_1", ["app"])
     assert "REASSIGN" not in text and 'DROP OWNED BY "agentauth_x_1"' in text
+
+
+def test_a_connection_lost_during_apply_says_the_role_may_exist(
+    shop: Shop, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentauth.providers.postgres import sql as postgres_sql
+
+    real = postgres_sql.provision_statements
+
+    def then_the_connection_dies(*args: object, **kwargs: object) -> list[sql.Composable]:
+        return [*real(*args, **kwargs), sql.SQL("SELECT pg_terminate_backend(pg_backend_pid())")]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(postgres_sql, "provision_statements", then_the_connection_dies)
+    shop.write_policy(SCHEMA_WIDE)
+    code, out, err = cli("provision", "--yes", "-C", str(shop.project))
+    assert code == 1
+    [grant] = Ledger(shop.project).grants()
+    assert "may exist" in err and f"agentauth revoke {grant.id}" in err
+    assert "nothing was created" not in err
+    code, out, err = cli("revoke", "--all", "--yes", "-C", str(shop.project))
+    assert code == 0, out + err
+    assert shop.agent_roles() == []
+
+
+def test_the_provision_event_names_the_created_objects(
+    shop: Shop, cli: Cli, read_env_ai: Callable[[Path], dict[str, str]]
+) -> None:
+    import json
+
+    from agentauth.state.auditlog import log_path
+
+    shop.write_policy(SCHEMA_WIDE)
+    assert cli("provision", "--yes", "-C", str(shop.project))[0] == 0
+    [role] = shop.agent_roles()
+    events = [json.loads(line) for line in log_path(shop.project).read_text().splitlines()]
+    [event] = [e for e in events if e["event"] == "provision"]
+    assert event["objects"]["role"] == role and event["objects"]["databases"] == [shop.database]
+    password = psycopg.conninfo.conninfo_to_dict(read_env_ai(shop.project)["DATABASE_URL"])[
+        "password"
+    ]
+    assert password not in log_path(shop.project).read_text()

@@ -429,6 +429,7 @@ def _apply_plans(
                 grant=p.grant.id,
                 provider=p.provider,
                 variable=p.variable,
+                objects=p.grant.objects,  # names only (never secrets): what may exist now
                 ok=False,
                 error=message,
             )
@@ -459,6 +460,9 @@ def _apply_plans(
             expires=grant.expires,
             outputs=list(applied.env),
             replaces=p.replaces,
+            # NOTE: the created object names (role, user, server; never secrets), so the log
+            # alone can find what a lost ledger no longer lists (issue 15).
+            objects={k: v for k, v in grant.objects.items() if k != ENV_OUTPUTS},
             ok=True,
         )
     return env

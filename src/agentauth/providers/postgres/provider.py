@@ -171,8 +171,7 @@ def _admin_url(variable: str, env: Mapping[str, Secret], source: str) -> Secret:
 
 
 def _sql_error(exc: Exception, what: str, scrub: Scrubber) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{what}: {scrub(text)}"
+    return f"{what}: {scrub((str(exc).strip() or type(exc).__name__).splitlines()[0])}"
 
 
 class PostgresProvider:
@@ -287,6 +286,12 @@ class PostgresProvider:
                     manual=plan.steps[0].detail,
                 ) from None
             except psycopg.Error as exc:
+                if conn.broken or conn.closed:  # NOTE: the COMMIT may have reached the server
+                    raise ProviderError(
+                        _sql_error(exc, f"{plan.variable}: the connection was lost", scrub)
+                        + f"; role {plan.private['role']} may exist (the server may have "
+                        f"committed it): `agentauth revoke {plan.grant.id}` removes it if so"
+                    ) from None
                 raise ProviderError(
                     _sql_error(exc, f"{plan.variable}: provisioning failed", scrub)
                     + "; the transaction was rolled back and nothing was created"
