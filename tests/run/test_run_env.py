@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentauth.config import envfile, envwrite
+from agentauth.engine import credentials
 from agentauth.errors import UsageError
 from agentauth.model import Secret
-from agentauth.service import envrisk
 from agentauth.service.runenv import (
     EXPIRATION,
     MARKER,
@@ -124,7 +124,7 @@ def test_unknown_inherit_mode_is_a_usage_error() -> None:
     ],
 )
 def test_fast_credential_heuristics(name: str, value: str, expected: bool) -> None:
-    assert envrisk.looks_like_credential(name, value) is expected
+    assert credentials.looks_like_credential(name, value) is expected
 
 
 _values = st.text(

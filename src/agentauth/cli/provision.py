@@ -20,7 +20,7 @@ from agentauth.project import cwd_root
 from agentauth.providers.base import ProviderContext
 from agentauth.state import auditlog
 from agentauth.state.ledger import Ledger, grant_to_dict
-from agentauth.state.secretstore import KeyringStore
+from agentauth.state.secretstore import default_store
 
 
 class Format(StrEnum):
@@ -101,7 +101,7 @@ def _context(root: Path, policy: Policy) -> ProviderContext:
     from agentauth.service.provision import build_context
 
     ctx = build_context(
-        root, policy, prompter=console.TerminalPrompter(), store=KeyringStore(), warn=_warn
+        root, policy, prompter=console.TerminalPrompter(), store=default_store(), warn=_warn
     )
     _learn(ctx)
     return ctx
@@ -121,7 +121,7 @@ def _revoke_context(root: Path, policy_file: Path | None) -> ProviderContext:
     source_env: dict[str, Secret] | None = None
     if not (root / policy.source).exists():
         source_env = {}
-    ctx = build_context(root, policy, source_env=source_env, store=KeyringStore(), warn=_warn)
+    ctx = build_context(root, policy, source_env=source_env, store=default_store(), warn=_warn)
     _learn(ctx)
     return ctx
 

@@ -124,7 +124,7 @@ def lock_command(
     """Move your own secrets out of .env into the OS keyring, leaving references behind."""
     from agentauth.errors import ConfigError
     from agentauth.service import lock
-    from agentauth.state.secretstore import KeyringStore
+    from agentauth.state.secretstore import default_store
 
     root = _project_root()
     path = _source_file(root, file)
@@ -145,7 +145,7 @@ def lock_command(
         raise typer.Exit(0)
     if not console.confirm(f"Move {len(plan.items)} value(s) to the OS keyring?", yes=yes):
         raise typer.Exit(1)
-    locked = lock.apply_lock(plan, KeyringStore(), project_root=root)
+    locked = lock.apply_lock(plan, default_store(), project_root=root)
     err.print(
         f"Locked {len(locked)} value(s) in {path.name}: {', '.join(locked)}.\n"
         "Your own processes: agentauth run --human -- <command>. "
@@ -166,14 +166,14 @@ def unlock_command(
     """Put locked values back into .env (plaintext again) and delete them from the keyring."""
     from agentauth.errors import ConfigError
     from agentauth.service import lock
-    from agentauth.state.secretstore import KeyringStore
+    from agentauth.state.secretstore import default_store
 
     root = _project_root()
     path = _source_file(root, file)
     if not path.exists():
         raise ConfigError(f"{path} does not exist; name the env file with --file")
     lock.require_secure_backend()
-    store = KeyringStore()
+    store = default_store()
     plan = lock.plan_unlock(root, path, store, only=variables or ())
     err = console.err_console()
     if plan.empty:

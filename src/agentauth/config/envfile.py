@@ -18,6 +18,7 @@ from pathlib import Path
 from dotenv.parser import parse_stream
 
 from agentauth import fsutil
+from agentauth.config.references import is_reference
 from agentauth.errors import ConfigError
 
 _BOM = "\ufeff"
@@ -25,10 +26,6 @@ MAX_ENV_BYTES = 16 * 1024 * 1024
 _LEADING_BLANK = re.compile(r"^(?:[ \t]*\r?\n)+")
 _COLON_LINE = re.compile(
     r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:[ \t]*(.*?)[ \t]*(?:#.*)?\r?\n?$"
-)
-_REFERENCE = re.compile(
-    r"^(?:\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|op://\S+|encrypted:\S+|vault:\S+|"
-    r"keyring:\S+|agentauth-keyring:\S+|se://\S+|pass://\S+)$"
 )
 
 
@@ -54,7 +51,7 @@ class EnvEntry:
     @property
     def is_reference(self) -> bool:
         """True when the value points at a secret elsewhere instead of holding one."""
-        return bool(self.raw_value and _REFERENCE.match(self.raw_value.strip()))
+        return bool(self.raw_value and is_reference(self.raw_value))
 
 
 def _value_position(original: str, key: str) -> tuple[int, str | None]:

@@ -26,6 +26,7 @@ from agentauth.model import (
     Secret,
     Verification,
 )
+from agentauth.state.secretstore import SecretStore
 
 
 class Prompter(Protocol):
@@ -45,22 +46,6 @@ class Prompter(Protocol):
 
     def info(self, message: str) -> None:
         """Show a message to the human (on stderr); never a secret."""
-        ...
-
-
-class SecretStore(Protocol):
-    """Where long-lived values live outside the project (the OS keyring)."""
-
-    def get(self, name: str) -> Secret | None:
-        """Return the stored value or None."""
-        ...
-
-    def set(self, name: str, value: Secret) -> None:
-        """Store a value, replacing any previous one."""
-        ...
-
-    def delete(self, name: str) -> None:
-        """Delete a value; a missing one is not an error."""
         ...
 
 

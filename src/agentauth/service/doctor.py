@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agentauth.engine import credentials
 from agentauth.errors import AgentAuthError
 from agentauth.project import POLICY_FILE, find_root
 from agentauth.service import envrisk, guard
@@ -131,7 +132,7 @@ def _env_ai(root: Path, output: str) -> Check:
     return Check("env-ai", "ok", f"{output} exists and is git-ignored")
 
 
-def _env_files(root: Path, engine: envrisk.Engine) -> list[Check]:
+def _env_files(root: Path, engine: credentials.Judge) -> list[Check]:
     checks: list[Check] = []
     candidates = envrisk.agent_loaded_files(root)
     try:
@@ -168,7 +169,7 @@ def _env_files(root: Path, engine: envrisk.Engine) -> list[Check]:
     return checks
 
 
-def _tools(root: Path, engine: envrisk.Engine) -> list[Check]:
+def _tools(root: Path, engine: credentials.Judge) -> list[Check]:
     checks: list[Check] = []
     tools = guard.detect_tools(root)
     if not tools:
@@ -260,7 +261,7 @@ def _servers(root: Path) -> list[Check]:
 def diagnose(start: Path, *, now: datetime | None = None) -> DoctorReport:
     """Run every check for the project at (or above) ``start``."""
     root = find_root(start)
-    engine = envrisk.Engine()
+    engine = credentials.Judge()
     checks: list[Check] = []
     if os.environ.get(MARKER):
         inside = f"running inside `agentauth run` for agent {os.environ[MARKER]!r}"
@@ -273,7 +274,4 @@ def diagnose(start: Path, *, now: datetime | None = None) -> DoctorReport:
     checks.extend(_tools(root, engine))
     checks.extend(_grants(root, now or datetime.now(UTC)))
     checks.extend(_servers(root))
-    if not engine.available:
-        checks.append(Check("engine", "info", "audit engine not available; credentials were "
-                            "recognised by name and shape only"))  # fmt: skip
     return DoctorReport(root, tuple(checks))

@@ -24,12 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentauth.config import references
+from agentauth.config.references import KEYRING_PREFIX
+from agentauth.engine import credentials
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
-from agentauth.providers.base import SecretStore
 from agentauth.redact import Scrubber
-from agentauth.service import envrisk
-from agentauth.service.lock import PREFIX, keyring_name
+from agentauth.service.lock import keyring_name
+from agentauth.state.secretstore import SecretStore, default_store
 
 TOOLS = ("claude", "cursor", "codex")
 HOOK_COMMAND = "agentauth guard-hook"
@@ -288,10 +290,10 @@ def plan_codex(root: Path) -> FileChange | None:
 # --------------------------------------------------------------------------- MCP
 
 
-def _literal_secret(name: str, value: object, file: str, engine: envrisk.Engine) -> bool:
+def _literal_secret(name: str, value: object, file: str, engine: credentials.Judge) -> bool:
     if not isinstance(value, str) or not value.strip():
         return False
-    if envrisk.is_reference(value) or _EXPANSION.search(value):
+    if references.is_reference(value) or _EXPANSION.search(value):
         return False
     return engine.is_credential(name, value, file=file)
 
@@ -308,7 +310,7 @@ def _wrap(
     args = [str(a) for a in spec.get("args") or []]
     flags: list[str] = []
     for variable, name in refs:
-        flags += ["--env", f"{variable}={PREFIX}{name}"]
+        flags += ["--env", f"{variable}={KEYRING_PREFIX}{name}"]
     for variable in keep:
         flags += ["--allow", variable]
     if command == "agentauth" and args[:1] == ["run"] and "--" in args:
@@ -321,7 +323,7 @@ def _wrap(
 
 
 def plan_mcp(
-    root: Path, engine: envrisk.Engine, *, secure_store: bool
+    root: Path, engine: credentials.Judge, *, secure_store: bool
 ) -> tuple[list[FileChange], list[tuple[str, Secret]], list[str]]:
     """Rewrite MCP servers whose ``env`` holds literal secrets; return changes, secrets, notes."""
     changes: list[FileChange] = []
@@ -413,7 +415,7 @@ def plan(
     local: bool = False,
     sandbox: bool = False,
     mcp: bool = True,
-    engine: envrisk.Engine | None = None,
+    engine: credentials.Judge | None = None,
 ) -> GuardPlan:
     """Compute every change for ``tools`` (and MCP configs); touches nothing."""
     unknown = [t for t in tools if t not in TOOLS]
@@ -444,7 +446,7 @@ def plan(
         from agentauth.state.secretstore import backend_name, is_secure
 
         mcp_changes, store, mcp_notes = plan_mcp(
-            root, engine or envrisk.Engine(), secure_store=is_secure(backend_name())
+            root, engine or credentials.Judge(), secure_store=is_secure(backend_name())
         )
         changes.extend(mcp_changes)
         notes.extend(mcp_notes)
@@ -482,10 +484,7 @@ def apply(plan: GuardPlan, store: SecretStore | None = None) -> list[str]:
     A secret that does not read back identical stops everything before any file is written.
     """
     if plan.store:
-        if store is None:
-            from agentauth.state.secretstore import KeyringStore
-
-            store = KeyringStore()
+        store = default_store(store)
         for name, secret in plan.store:
             store.set(name, secret)
             back = store.get(name)
@@ -514,7 +513,7 @@ def guarded(root: Path, tool: str) -> bool:
     return False
 
 
-def mcp_literal_servers(root: Path, engine: envrisk.Engine) -> Mapping[str, list[str]]:
+def mcp_literal_servers(root: Path, engine: credentials.Judge) -> Mapping[str, list[str]]:
     """Return {config file: [servers with literal secrets in env]} (for ``doctor``)."""
     found: dict[str, list[str]] = {}
     for relative, key in MCP_FILES:

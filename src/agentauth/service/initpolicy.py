@@ -17,10 +17,11 @@ from typing import Any
 from agentauth import fsutil
 from agentauth.config import envfile
 from agentauth.config.policy import parse_duration, parse_policy
+from agentauth.engine.credentials import Judge
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
 from agentauth.service import brokerinit, presets
-from agentauth.service.sourceenv import Classifier, VariableClass
+from agentauth.service.sourceenv import VariableClass, classify
 
 _NAME_HINTS = (("POSTGRES", "postgres"), ("PG", "postgres"), ("MYSQL", "mysql"), ("REDIS", "redis"))
 _EXAMPLES: dict[str, list[str]] = {
@@ -64,12 +65,12 @@ def _read_source(path: Path) -> dict[str, tuple[Secret, bool]]:
     return result
 
 
-def _classify(name: str, value: Secret, reference: bool, classifier: Classifier) -> VariableClass:
+def _classify(name: str, value: Secret, reference: bool, classifier: Judge) -> VariableClass:
     if not reference:
-        return classifier.classify(name, value)
+        return classify(classifier, name, value)
     upper = name.upper()
     provider = next((p for hint, p in _NAME_HINTS if hint in upper), None)
-    found = classifier.classify(name, Secret(""))
+    found = classify(classifier, name, Secret(""))
     return VariableClass(name, True, provider or found.provider)
 
 
@@ -104,7 +105,7 @@ def build_policy_text(
     agent: str,
     ttl: str,
     preset: presets.Preset,
-    classifier: Classifier,
+    classifier: Judge,
 ) -> tuple[str, list[str], list[str]]:
     """Return (YAML text, entry names, notes) for ``env`` under ``preset``."""
     classes = {n: _classify(n, v, ref, classifier) for n, (v, ref) in env.items()}
@@ -181,7 +182,7 @@ def write_policy(
     parse_duration(ttl, key="--ttl")
     env = _read_source(project_root / source)
     text, entries, notes = build_policy_text(
-        env, source=source, agent=agent, ttl=ttl, preset=chosen, classifier=Classifier(source)
+        env, source=source, agent=agent, ttl=ttl, preset=chosen, classifier=Judge(source)
     )
     parse_policy(text, str(path.name))
     try:

@@ -20,17 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentauth import fsutil
-from agentauth.config import envfile
+from agentauth.config import envfile, references
+from agentauth.config.references import KEYRING_PREFIX, keyring_entry
+from agentauth.engine import credentials
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
-from agentauth.providers.base import SecretStore
 from agentauth.redact import mask
-from agentauth.service import envrisk
 from agentauth.state import paths
-from agentauth.state.secretstore import NO_BACKEND_HELP, backend_name, is_secure
+from agentauth.state.secretstore import NO_BACKEND_HELP, SecretStore, backend_name, is_secure
 
-PREFIX = "agentauth-keyring:"
-"""The reference scheme; the rest of the value is the keyring entry's name."""
 _BOM = "\ufeff"
 
 
@@ -75,59 +73,11 @@ def keyring_name(project_root: Path, variable: str) -> str:
     return f"{project_slug(project_root)}/{variable}"
 
 
-def reference_name(value: str) -> str | None:
-    """Return the keyring entry named by an ``agentauth-keyring:`` reference, else None."""
-    text = value.strip()
-    if text.startswith(PREFIX) and len(text) > len(PREFIX):
-        return text[len(PREFIX) :]
-    return None
-
-
 def require_secure_backend() -> None:
     """Raise ConfigError (with the options) when the backend would store nothing or plaintext."""
     name = backend_name()
     if not is_secure(name):
         raise ConfigError(f"{NO_BACKEND_HELP}\n(active backend: {name})")
-
-
-def _default_store(store: SecretStore | None) -> SecretStore:
-    if store is not None:
-        return store
-    from agentauth.state.secretstore import KeyringStore
-
-    return KeyringStore()
-
-
-def resolve_reference(value: str, where: str, store: SecretStore | None = None) -> Secret:
-    """Return the secret an ``agentauth-keyring:`` reference points at; ConfigError if missing."""
-    name = reference_name(value)
-    if name is None:
-        raise ConfigError(
-            f"{where}: expected a reference like agentauth-keyring:<name>; secret values never "
-            "go on the command line"
-        )
-    secret = _default_store(store).get(name)
-    if secret is None:
-        raise ConfigError(
-            f"{where}: the keyring has no entry {name!r}; run `agentauth lock` again or restore it"
-        )
-    return secret
-
-
-def resolve_env_file(path: Path, store: SecretStore | None = None) -> dict[str, Secret]:
-    """Read an env file with every ``agentauth-keyring:`` reference resolved (``run --human``)."""
-    entries = envfile.parse(envfile.read_text(path))
-    result: dict[str, Secret] = {}
-    for entry in entries:
-        if entry.key is None or entry.value is None:
-            continue
-        raw = entry.raw_value if entry.raw_value is not None else entry.value
-        if reference_name(raw) is not None:
-            store = _default_store(store)
-            result[entry.key] = resolve_reference(raw, f"{path.name}:{entry.line}", store)
-        else:
-            result[entry.key] = Secret(entry.value)
-    return result
 
 
 # --------------------------------------------------------------------------- text surgery
@@ -213,7 +163,7 @@ def plan_lock(
     path: Path,
     *,
     only: Sequence[str] = (),
-    engine: envrisk.Engine | None = None,
+    engine: credentials.Judge | None = None,
 ) -> LockPlan:
     """Decide which values of ``path`` are secrets and build the rewritten text.
 
@@ -221,7 +171,7 @@ def plan_lock(
     credential (any environment: a test key is still the developer's key); ``only``
     restricts to the named variables. References and empty values are kept.
     """
-    engine = engine or envrisk.Engine()
+    engine = engine or credentials.Judge()
     bom, text = _read(path)
     entries = envfile.parse(text)
     wanted = set(only)
@@ -232,7 +182,7 @@ def plan_lock(
         if entry.key is None or entry.value is None:
             continue
         raw = entry.raw_value if entry.raw_value is not None else entry.value
-        if envrisk.is_reference(raw) or not entry.value.strip():
+        if references.is_reference(raw) or not entry.value.strip():
             kept.append(entry.key)
             continue
         if wanted and entry.key not in wanted:
@@ -253,7 +203,7 @@ def plan_lock(
     for entry in entries:
         if entry.key is not None and entry.key in last:
             name = keyring_name(project_root, entry.key)
-            reference = PREFIX + name
+            reference = KEYRING_PREFIX + name
             pieces.append(_replace_value(entry.original, entry.key, reference))
             changed[entry.key] = reference
         else:
@@ -288,7 +238,7 @@ def render_diff(plan: LockPlan, *, unlock: bool = False) -> list[str]:
     out = [f"--- {plan.path.name}", f"+++ {plan.path.name}"]
     for item in plan.items:
         where = ",".join(str(n) for n in item.lines)
-        reference = PREFIX + item.keyring_name
+        reference = KEYRING_PREFIX + item.keyring_name
         if unlock:
             out.append(f"-{where}: {item.variable}={reference}")
             out.append(f"+{where}: {item.variable}={item.preview}  (value from the keyring)")
@@ -356,13 +306,13 @@ def plan_unlock(
     kept: list[str] = []
     for entry in entries:
         raw = entry.raw_value if entry.raw_value is not None else entry.value
-        name = reference_name(raw) if raw is not None else None
+        name = keyring_entry(raw) if raw is not None else None
         if entry.key is None or name is None or (wanted and entry.key not in wanted):
             if entry.key is not None:
                 kept.append(entry.key)
             pieces.append(entry.original)
             continue
-        secret = resolve_reference(raw or "", f"{path.name}:{entry.line}", store)
+        secret = references.resolve(raw or "", f"{path.name}:{entry.line}", store)
         span = _value_span(entry.original, entry.key)
         if span is None:
             raise ConfigError(f"cannot rewrite the line of {entry.key}; edit it by hand")

@@ -20,6 +20,7 @@ from pathlib import Path
 from agentauth import providers
 from agentauth.config import envfile, envwrite
 from agentauth.config.policy import entry_digest, format_duration
+from agentauth.engine.credentials import Judge
 from agentauth.errors import AgentAuthError, ConfigError, ExitCode, ProviderError
 from agentauth.model import (
     Action,
@@ -34,12 +35,13 @@ from agentauth.model import (
     RevokeResult,
     Secret,
 )
-from agentauth.providers.base import Prompter, ProviderContext, SecretStore
+from agentauth.providers.base import Prompter, ProviderContext
 from agentauth.providers.kit import OptionError
 from agentauth.redact import Scrubber, mask
-from agentauth.service.sourceenv import Classifier, load_source_env
+from agentauth.service.sourceenv import classify, load_source_env
 from agentauth.state import auditlog
 from agentauth.state.ledger import Ledger
+from agentauth.state.secretstore import SecretStore
 
 __all__ = [
     "ENV_OUTPUTS",
@@ -256,14 +258,14 @@ def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
         plans.append(made)
         warnings.extend(f"{entry.variable}: {w}" for w in made.warnings)
 
-    classifier = Classifier(policy.source)
+    judge = Judge(policy.source)
     order: dict[str, None] = {}
     passed, dropped, copied, withheld = [], [], [], []
     outputs_by_var = {p.variable: p.outputs for p in plans}
     for name, value in ctx.source_env.items():
         entry_for = named.get(name)
         if entry_for is None:
-            if classifier.classify(name, value).credential:
+            if classify(judge, name, value).credential:
                 withheld.append(name)
             else:
                 copied.append(name)

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from agentauth.clock import iso_utc, relative
+from agentauth.engine import credentials
 from agentauth.errors import AgentAuthError, ConfigError, UsageError
 from agentauth.project import POLICY_FILE, find_root
-from agentauth.service import envrisk, runmarks
+from agentauth.service import runmarks
 from agentauth.service.runenv import MARKER, ChildEnv, EnvOptions, build_child_env, read_env_ai
 from agentauth.service.runstate import (
     GrantInfo,
@@ -151,14 +152,14 @@ def _audit(root: Path, event: str, agent: str, **fields: object) -> None:
     auditlog.append(root, event, agent=agent, **fields)
 
 
-def _engine() -> envrisk.Engine:
-    return envrisk.Engine()
+def _engine() -> credentials.Judge:
+    return credentials.Judge()
 
 
 def _resolve_refs(refs: Sequence[tuple[str, str]]) -> dict[str, str]:
-    from agentauth.service.lock import resolve_reference
+    from agentauth.config.references import resolve
 
-    return {name: resolve_reference(ref, f"--env {name}").reveal() for name, ref in refs}
+    return {name: resolve(ref, f"--env {name}").reveal() for name, ref in refs}
 
 
 def _executable(request: RunRequest, parent: Mapping[str, str]) -> str:
@@ -181,7 +182,7 @@ def _check_nesting(request: RunRequest, parent: Mapping[str, str]) -> None:
 
 
 def _warn_env_files(
-    request: RunRequest, root: Path, cache: RunCache, factory: Callable[[], envrisk.Engine],
+    request: RunRequest, root: Path, cache: RunCache, factory: Callable[[], credentials.Judge],
     say: Observer,
 ) -> None:  # fmt: skip
     risks = env_file_risks(dict.fromkeys([request.cwd, root]), cache, factory)
@@ -223,7 +224,7 @@ def execute(
     minter: Minter = default_minter,
     interactive: bool | None = None,
     audit: Callable[..., None] = _audit,
-    engine_factory: Callable[[], envrisk.Engine] = _engine,
+    engine_factory: Callable[[], credentials.Judge] = _engine,
     sidecars: SidecarFactory = broker_sidecars,
 ) -> int:
     """Run ``request.command`` as ``agentauth run`` does and return its exit code.
@@ -306,11 +307,11 @@ def _attestation(request: RunRequest, root: Path, agent: str) -> list[Sidecar]:
 
 
 def _judge(
-    request: RunRequest, engine_factory: Callable[[], envrisk.Engine]
+    request: RunRequest, engine_factory: Callable[[], credentials.Judge]
 ) -> Callable[[str, str], bool]:
     """The credential test for the parent's variables: the fast one, the engine for ``all``."""
     if request.inherit != "all":
-        return envrisk.looks_like_credential
+        return credentials.looks_like_credential
     engine = engine_factory()
 
     def check(name: str, value: str) -> bool:
@@ -397,7 +398,7 @@ def _report(child: ChildEnv, request: RunRequest, say: Observer, parent: Mapping
         return
     say.verbose(f"dropped credentials: {', '.join(sorted(child.dropped)) or 'none'}")
     if child.not_inherited:
-        creds = [n for n in child.not_inherited if envrisk.looks_like_credential(n, parent[n])]
+        creds = [n for n in child.not_inherited if credentials.looks_like_credential(n, parent[n])]
         others = [n for n in child.not_inherited if n not in set(creds)]
         if creds:
             say.verbose(f"not inherited (credentials): {', '.join(sorted(creds))}")
@@ -413,11 +414,11 @@ def _execute_human(
     executable: str, say: Observer, interactive: bool | None, audit: Callable[..., None],
 ) -> int:  # fmt: skip
     """``run --human``: the developer's own process gets the full env with references resolved."""
-    from agentauth.service.lock import resolve_env_file
+    from agentauth.config.references import read_env
     from agentauth.state import paths
 
     source = root / summary.source
-    resolved = resolve_env_file(source) if source.exists() else {}
+    resolved = read_env(source) if source.exists() else {}
     env = dict(parent)
     env.update({name: secret.reveal() for name, secret in resolved.items()})
     env.pop(MARKER, None)

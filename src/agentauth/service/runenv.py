@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from agentauth.engine import credentials
 from agentauth.errors import ConfigError, UsageError
-from agentauth.service import envrisk
 
 if TYPE_CHECKING:
     from agentauth.secret import Secret
@@ -89,7 +89,7 @@ def build_child_env(
     minted: Mapping[str, Secret | str],
     options: EnvOptions,
     *,
-    is_credential: Callable[[str, str], bool] = envrisk.looks_like_credential,
+    is_credential: Callable[[str, str], bool] = credentials.looks_like_credential,
 ) -> ChildEnv:
     """Compute the child's environment; pure, so every rule is tested without a process.
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from agentauth.clock import parse_iso
+from agentauth.engine import credentials
 from agentauth.errors import AgentAuthError
 from agentauth.project import (
     DEFAULT_AGENT,
@@ -213,14 +214,14 @@ def needs_minting(grants: Sequence[GrantInfo], env_ai: Mapping[str, str], now: f
 
 
 def env_file_risks(
-    directories: Iterable[Path], cache: RunCache, engine_factory: Callable[[], envrisk.Engine]
+    directories: Iterable[Path], cache: RunCache, engine_factory: Callable[[], credentials.Judge]
 ) -> dict[str, list[str]]:
     """Return {file: [variables]} of live credentials in env files an agent loads by itself.
 
     The classification (the audit engine) runs only when a file changed since the
     last run; the cached answer is a list of variable names.
     """
-    engine: envrisk.Engine | None = None
+    engine: credentials.Judge | None = None
     result: dict[str, list[str]] = {}
     seen: set[Path] = set()
     for directory in directories:

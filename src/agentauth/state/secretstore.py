@@ -8,8 +8,10 @@ so it never writes to such a backend without being told to.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from agentauth.errors import ConfigError
-from agentauth.model import Secret
+from agentauth.secret import Secret
 
 SERVICE = "agentauth"
 
@@ -60,8 +62,33 @@ def _chainer_has_secure() -> bool:
     return any(not any(n.startswith(p) for p in _INSECURE) for n in names)
 
 
+class SecretStore(Protocol):
+    """Where long-lived values live outside the project (the OS keyring; tests pass a double)."""
+
+    def get(self, name: str) -> Secret | None:
+        """Return the stored value or None."""
+        ...
+
+    def set(self, name: str, value: Secret) -> None:
+        """Store a value, replacing any previous one."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Delete a value; a missing one is not an error."""
+        ...
+
+
+def default_store(store: SecretStore | None = None) -> SecretStore:
+    """Return ``store`` if given, else the OS keyring: the one place a KeyringStore is built.
+
+    Callers pass the store they were given (tests, a caller with its own) and get
+    the keyring otherwise; nothing touches the keyring until a value is read or stored.
+    """
+    return store if store is not None else KeyringStore()
+
+
 class KeyringStore:
-    """A :class:`agentauth.providers.base.SecretStore` over the ``keyring`` package."""
+    """A :class:`SecretStore` over the ``keyring`` package."""
 
     def __init__(self, service: str = SERVICE) -> None:
         """Use ``service`` as the keyring service name (one per project is typical)."""

@@ -16,8 +16,9 @@ from datetime import datetime
 
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
-from agentauth.providers.base import ProviderContext, SecretStore
+from agentauth.providers.base import ProviderContext
 from agentauth.providers.github.token import parse_iso
+from agentauth.state.secretstore import SecretStore, default_store
 
 SLOTS = 8
 """Installation tokens kept per grant; more concurrent runs than this reuse the oldest slot."""
@@ -25,11 +26,7 @@ SLOTS = 8
 
 def store_of(ctx: ProviderContext) -> SecretStore:
     """The context's store, or the OS keyring when the caller did not pass one."""
-    if ctx.store is not None:
-        return ctx.store
-    from agentauth.state.secretstore import KeyringStore
-
-    return KeyringStore()
+    return default_store(ctx.store)
 
 
 def slot_name(grant_id: str, index: int) -> str:
