@@ -65,9 +65,3 @@ class PermissionDenied(ProviderError):
         """Keep the manual instructions beside the message."""
         super().__init__(message)
         self.manual = manual
-
-
-class Interrupted(AgentAuthError):
-    """Raised when the user interrupted an operation that had to stop cleanly."""
-
-    exit_code = ExitCode.INTERRUPTED

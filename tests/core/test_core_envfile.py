@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentauth.config import envfile
+from agentauth.config.references import is_reference
 
 TEXT = (
     "# comment\n"
@@ -29,8 +30,8 @@ def test_lines_columns_and_values() -> None:
     assert (by_key["A"].line, by_key["A"].column, by_key["A"].exported) == (2, 10, True)
     assert (by_key["B"].line, by_key["B"].value, by_key["B"].column) == (5, "multi\nline", 4)
     assert (by_key["C"].value, by_key["C"].line) == ("colon-style", 7)
-    assert by_key["D"].raw_value == "${A}x" and by_key["F"].is_reference
-    assert not by_key["E"].is_reference and by_key["E"].value == "q"
+    assert by_key["D"].raw_value == "${A}x" and is_reference(by_key["F"].raw_value or "")
+    assert not is_reference(by_key["E"].raw_value or "") and by_key["E"].value == "q"
     errors = [e for e in envfile.parse(TEXT) if e.error]
     assert [e.line for e in errors] == [11]
 

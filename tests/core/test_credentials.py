@@ -84,4 +84,4 @@ def test_a_reference_or_empty_value_is_never_a_credential(value: str) -> None:
 def test_envfile_and_references_share_one_reference_rule() -> None:
     for raw in ("${X}", "OP://vault/x", "plain", "agentauth-keyring:a/b"):
         (entry,) = [e for e in parse(f"V={raw}\n") if e.key]
-        assert entry.is_reference is references.is_reference(raw)
+        assert references.is_reference(entry.raw_value or "") is references.is_reference(raw)

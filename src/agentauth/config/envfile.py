@@ -4,8 +4,8 @@ python-dotenv keeps each binding's original text and line, so concatenating
 ``entry.original`` reproduces the file byte for byte (CRLF, comments, blank lines,
 lines it could not parse). We keep that, and add what an auditor needs: the line and
 column where each value starts, a tolerant reading of ``KEY: value`` lines (npm's
-dotenv and Compose accept them), and whether the value is a reference rather than a
-literal (``${VAR}``, ``op://...``).
+dotenv and Compose accept them), and the value as written (``raw_value``), which
+:func:`agentauth.config.references.is_reference` judges (``${VAR}``, ``op://...``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 from dotenv.parser import parse_stream
 
 from agentauth import fsutil
-from agentauth.config.references import is_reference
 from agentauth.errors import ConfigError
 
 _BOM = "\ufeff"
@@ -47,11 +46,6 @@ class EnvEntry:
     error: bool = False
     exported: bool = False
     raw_value: str | None = None
-
-    @property
-    def is_reference(self) -> bool:
-        """True when the value points at a secret elsewhere instead of holding one."""
-        return bool(self.raw_value and is_reference(self.raw_value))
 
 
 def _value_position(original: str, key: str) -> tuple[int, str | None]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from agentauth.config import envfile
 from agentauth.errors import ConfigError
 from agentauth.secret import Secret
 from agentauth.state.secretstore import SecretStore, default_store
@@ -86,8 +87,6 @@ def read_env(
     The one reader ``provision``, ``init`` and ``run --human`` share; ``label`` names
     the file in messages (the policy's ``source:`` spelling).
     """
-    from agentauth.config import envfile  # NOTE: envfile imports this module
-
     shown = label or path.name
     result: dict[str, Secret] = {}
     for entry in envfile.parse(envfile.read_text(path)):

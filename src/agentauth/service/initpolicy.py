@@ -17,6 +17,7 @@ from typing import Any
 from agentauth import fsutil
 from agentauth.config import envfile
 from agentauth.config.policy import parse_duration, parse_policy
+from agentauth.config.references import is_reference
 from agentauth.engine.credentials import Judge
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
@@ -61,7 +62,7 @@ def _read_source(path: Path) -> dict[str, tuple[Secret, bool]]:
     result: dict[str, tuple[Secret, bool]] = {}
     for entry in entries:
         if entry.key is not None and entry.value is not None:
-            result[entry.key] = (Secret(entry.value), entry.is_reference)
+            result[entry.key] = (Secret(entry.value), is_reference(entry.raw_value or ""))
     return result
 
 
