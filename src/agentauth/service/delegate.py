@@ -283,7 +283,7 @@ def _token(step: _Step, held: str, grant_id: str, root_private: bytes, root_publ
 
 def _scrubbed(environ: Mapping[str, str], entries: Mapping[str, BrokeredEntry]) -> dict[str, str]:
     """The parent's environment without any credential, phantom or brokered variable."""
-    from agentauth.service.envrisk import looks_like_credential
+    from agentauth.engine.credentials import looks_like_credential
 
     kept = {}
     for name, value in environ.items():
