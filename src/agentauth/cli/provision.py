@@ -241,7 +241,17 @@ def provision(
     project: Path | None = _PROJECT,
 ) -> None:
     """Create the scoped credentials of the policy and write .env.ai (ledger first)."""
+    from agentauth.state.ledger import project_lock
+
     project = cwd_root(project)
+    # NOTE: held across plan, apply and rotate, so parallel runs serialise.
+    with project_lock(project):
+        _provision(dry_run, yes, policy, fmt, project)
+
+
+def _provision(
+    dry_run: bool, yes: bool, policy: Path | None, fmt: Format, project: Path
+) -> None:
     from agentauth.service.provision import apply, plan, preflight
 
     loaded = load_policy(_policy_path(project, policy))

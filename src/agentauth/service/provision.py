@@ -524,13 +524,18 @@ def apply(
         )
     rotated: list[RevokeResult] = []
     new_ids = {g.id for g in created} | {g.id for g in kept}
+    # NOTE: only grants that existed when the plan was made are replaced: one made
+    # since by another run is not ours to revoke. Kept plans are swept too: after a
+    # killed rotation both grants stayed active, and only the kept one may remain.
+    planned = {g.id for g in ctx.existing}
     for p in pplan.plans:
-        if p.keep:
-            continue
         stale = [
             g
             for g in live_grants(ledger.grants())
-            if g.agent == policy.agent and g.variable == p.variable and g.id not in new_ids
+            if g.agent == policy.agent
+            and g.variable == p.variable
+            and g.id not in new_ids
+            and g.id in planned
         ]
         if stale:
             say(f"{p.variable}: revoking {len(stale)} replaced grant(s)")

@@ -241,6 +241,31 @@ class Ledger:
         self.update(change)
 
 
+@contextlib.contextmanager
+def project_lock(project_root: Path) -> Iterator[None]:
+    """Hold the project's lock: ``provision`` takes it across plan, apply and rotate.
+
+    Why: two ``provision`` runs in parallel each planned against the same ledger and
+    then revoked each other's fresh grants as "replaced". Under this lock the second
+    run plans after the first has finished, and keeps what it made.
+    """
+    directory = paths.project_dir(project_root)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(directory / project.PROJECT_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StateError(
+            f"cannot open the state directory {directory}: {exc.strerror}; "
+            "check its permissions or set AGENTAUTH_HOME"
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 class ProjectGrants(NamedTuple):
     """The grants of one project, for ``status --all-projects``; ``error`` if unreadable."""
 
