@@ -149,7 +149,30 @@ def _write_atomic(path: Path, text: str) -> None:
         raise ConfigError(f"cannot write {path}: {exc.strerror}; it was not changed") from None
 
 
+def _refuse_links(path: Path) -> None:
+    """Refuse a symlinked or hard-linked env file: rewriting it would leave the secrets behind.
+
+    Replacing a symlink writes a new regular file and leaves the plaintext in the
+    target; a hard link keeps the old content under its other name.
+    """
+    if path.is_symlink():
+        raise ConfigError(
+            f"{path} is a symlink to {path.resolve()}; the secrets live in the target. "
+            f"Run `agentauth lock --file {path.resolve()}` to rewrite the target itself"
+        )
+    try:
+        links = path.stat().st_nlink
+    except OSError:
+        return
+    if links > 1:
+        raise ConfigError(
+            f"{path} has {links} hard links; the other names would keep the plaintext. "
+            "Remove the other links (find . -samefile FILE), then lock again"
+        )
+
+
 def _read(path: Path) -> tuple[str, str]:
+    _refuse_links(path)
     text = envfile.read_text(path)
     bom = _BOM if text.startswith(_BOM) else ""
     return bom, text[len(bom) :]
