@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agentauth.cli import console
@@ -71,7 +72,7 @@ def _learn(ctx: ProviderContext) -> None:
 
 
 def _warn(message: str) -> None:
-    _err().print(f"[yellow]warning:[/] {console.SCRUBBER(message)}", markup=True)
+    _err().print(f"[yellow]warning:[/] {escape(console.SCRUBBER(message))}", markup=True)
 
 
 def _info(message: str) -> None:
@@ -198,7 +199,7 @@ def _show_errors(pplan: Any) -> None:
     """One ``error:`` line per entry that cannot be provisioned (and a DBA's SQL if any)."""
     err = _err()
     for e in pplan.errors:
-        err.print(f"[bold red]error:[/] {console.SCRUBBER(e.message)}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(console.SCRUBBER(e.message))}", highlight=False)
         if e.manual:
             err.print("  Ask someone with the rights to run this instead:", highlight=False)
             for line in console.SCRUBBER(e.manual).splitlines():
@@ -210,7 +211,7 @@ def _show_errors(pplan: Any) -> None:
 def _show_plan(pplan: Any, out: Any) -> None:
     for p in pplan.plans:
         tag = "keep" if p.keep else ("rotate" if p.replaces else "create")
-        out.print(f"[bold]{p.variable}[/] ({p.provider}, {tag})", markup=True)
+        out.print(f"[bold]{escape(p.variable)}[/] ({escape(p.provider)}, {escape(tag)})", markup=True)
         for step in p.steps:
             out.print(f"  {step.summary}", markup=False)
             if step.detail:
@@ -228,7 +229,7 @@ def _show_plan(pplan: Any, out: Any) -> None:
     ):
         if names:
             out.print(f"{label}: {', '.join(names)}", markup=False)
-    out.print(f"[bold]{pplan.policy.output}[/] (values masked):", markup=True)
+    out.print(f"[bold]{escape(str(pplan.policy.output))}[/] (values masked):", markup=True)
     for line in pplan.env_diff():
         out.print(f"  {line}", markup=False)
 

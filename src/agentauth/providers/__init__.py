@@ -8,6 +8,7 @@ ours, so ``init``, ``provision`` and ``run`` agree.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from urllib.parse import urlsplit
 
 from agentauth.errors import ConfigError
@@ -23,6 +24,21 @@ PROVIDERS: dict[str, str] = {
     "stripe": "agentauth.providers.stripe.provider",
     "http": "agentauth.providers.http",
 }
+
+SDKS: dict[str, str] = {
+    "postgres": "psycopg",
+    "mysql": "pymysql",
+    "redis": "redis",
+    "aws": "boto3",
+    "github": "github",
+    "stripe": "stripe",
+}
+"""The SDK each provider needs, installed by the extra of the provider's name.
+
+NOTE: the SDKs are extras so that ``audit``, ``check`` and the pre-commit hook install
+in seconds; a provider whose SDK is missing says which extra to install instead of
+failing with an ImportError deep inside ``apply``.
+"""
 
 DATABASES = frozenset({"postgres", "mysql", "redis"})
 """Providers whose credential is a server URL (a URL without a password is still one)."""
@@ -55,6 +71,12 @@ def get(name: str) -> Provider:
     except KeyError:
         known = ", ".join(sorted(PROVIDERS))
         raise ConfigError(f"unknown provider {name!r}; known providers: {known}") from None
+    sdk = SDKS.get(name)
+    if sdk is not None and importlib.util.find_spec(sdk) is None:
+        raise ConfigError(
+            f"the {name} provider needs the {sdk!r} package, which is not installed: "
+            f"pip install 'agentauth-cli[{name}]' (or 'agentauth-cli[all]' for every provider)"
+        )
     module = importlib.import_module(module_name)
     provider: Provider = module.PROVIDER
     return provider
