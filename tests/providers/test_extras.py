@@ -1,4 +1,4 @@
-"""A provider whose SDK is not installed names the extra to install (audit-only installs are light)."""
+"""A provider whose SDK is missing names the extra to install (audit-only installs are light)."""
 
 from __future__ import annotations
 

@@ -211,7 +211,7 @@ def _show_errors(pplan: Any) -> None:
 def _show_plan(pplan: Any, out: Any) -> None:
     for p in pplan.plans:
         tag = "keep" if p.keep else ("rotate" if p.replaces else "create")
-        out.print(f"[bold]{escape(p.variable)}[/] ({escape(p.provider)}, {escape(tag)})", markup=True)
+        out.print(f"[bold]{escape(p.variable)}[/] ({escape(p.provider)}, {tag})", markup=True)
         for step in p.steps:
             out.print(f"  {step.summary}", markup=False)
             if step.detail:
