@@ -54,11 +54,15 @@ def test_default_init_is_least_privilege_and_loads(
     assert entries["DATABASE_URL"].provider == "postgres"
     assert entries["DATABASE_URL"].options["access"] == "read-only"
     assert entries["REDIS_URL"].provider == "redis"
-    for name in ("STRIPE_SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN"):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         assert entries[name].action is Action.DROP, name
+    # API keys no provider can scope here are proposed brokered, with read-only calls only.
+    for name in ("STRIPE_SECRET_KEY", "GITHUB_TOKEN"):
+        assert entries[name].options["mode"] == "broker", name
+        assert all(rule.startswith("GET ") for rule in entries[name].options["allow"]), name
     assert "PORT" not in entries and "AWS_REGION" not in entries
     text = (source / "agentauth.yaml").read_text()
-    assert "#     provider: stripe" in text  # commented example of the scoped form
+    assert "# brokered: the agent gets a phantom" in text  # why the entry looks as it does
     assert "pw-123456" not in text and "sk_live" not in text
 
 
