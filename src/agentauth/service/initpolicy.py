@@ -146,9 +146,10 @@ def build_policy_text(
                 notes.append(f"{name}: replace OWNER/REPO with the repositories the agent needs")
             lines.extend(_entry_lines(name, cls.provider, options))
         elif (
-            cls.provider is None  # a preset that does not name stripe/github drops them
+            preset is presets.DEFAULT
             and (brokered := brokerinit.proposal(_audit_provider(cls))) is not None
         ):
+            # NOTE: a job preset names everything it gives; only the default proposes brokers.
             lines.append("    # brokered: the agent gets a phantom, only these calls reach the API")
             lines.extend(_entry_lines(name, *brokered))
             if _audit_provider(cls) in brokerinit.NOTES:
