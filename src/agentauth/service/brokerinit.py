@@ -25,11 +25,18 @@ PROPOSALS: dict[str, dict[str, Any]] = {
     "huggingface": {"hosts": ["huggingface.co"], "auth": "bearer",
                     "allow": ["GET /api/models", "GET /api/models/**", "GET /api/whoami-v2"]},
     "groq": {"hosts": ["api.groq.com"], "auth": "bearer", "allow": ["GET /openai/v1/models"]},
+    # NOTE: keys whose provider can scope them are brokered by their own provider (mode: broker).
+    "stripe": {"mode": "broker",
+               "allow": ["GET /v1/customers", "GET /v1/customers/*", "GET /v1/charges",
+                         "GET /v1/charges/*"]},
+    "github": {"mode": "broker",
+               "allow": ["GET /repos/OWNER/REPO", "GET /repos/OWNER/REPO/**"]},
 }  # fmt: skip
 """provider (as the audit names it) -> the entry's options (besides ``provider``)."""
 
 NOTES = {
     "linear": "Linear's API is GraphQL (POST /graphql): reads and writes share one path",
+    "github": "replace OWNER/REPO in the allow rules with the repositories the agent reads",
 }
 
 
@@ -38,4 +45,4 @@ def proposal(provider: str | None) -> tuple[str, dict[str, Any]] | None:
     if provider is None or provider not in PROPOSALS:
         return None
     options = dict(PROPOSALS[provider])
-    return "http", options
+    return (provider if "mode" in options else "http"), options
