@@ -124,17 +124,15 @@ def test_kill_9_of_the_supervisor_ends_the_child_and_the_next_run_logs_it(projec
     )  # fmt: skip
     deadline = time.monotonic() + 30
     child = None
+    # Wait until the agent has exec'd sleep (PR_SET_PDEATHSIG is set before exec); run may
+    # start short helpers (git) first, so look at every child, not the first one.
     while child is None:
         assert time.monotonic() < deadline, "child never started"
         try:
             kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-            child = int(kids[0]) if kids else None
         except OSError:
-            pass
-        time.sleep(0.05)
-    # Wait until the child has exec'd sleep (PR_SET_PDEATHSIG is set before exec).
-    while not _exe(child).endswith("sleep"):
-        assert time.monotonic() < deadline
+            kids = []
+        child = next((int(k) for k in kids if _exe(int(k)).endswith("sleep")), None)
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)

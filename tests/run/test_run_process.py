@@ -171,19 +171,20 @@ def test_child_killed_after_forwarded_sigterm_gives_143(project: Path) -> None:
         cwd=project, env=cli_env(), stdin=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 30
-    while not _has_child(proc.pid):
+    # NOTE: wait for the agent itself: run may start short helpers (git) before it.
+    while not _runs_child(proc.pid, "sleep"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGTERM)
     assert proc.wait(timeout=30) == 143
 
 
-def _has_child(pid: int) -> bool:
+def _runs_child(pid: int, name: str) -> bool:
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return any(Path(f"/proc/{c}/comm").read_text().strip() == name for c in children)
     except OSError:
         return False
-    return bool(children)
 
 
 def test_audit_log_records_start_and_end_without_arguments(cli: Runner, project: Path) -> None:
