@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, cast
 
+from agentauth.engine.rules.tomlcache import load_toml
 from agentauth.errors import ConfigError
 from agentauth.model import Environment, Severity
 
@@ -168,20 +169,24 @@ def load_catalog() -> Catalog:
     texts = [(folder.joinpath(n).read_text(encoding="utf-8"), n) for n in names]
     # NOTE: the built-in regexes are compiled on first use (the catalog tests compile every
     # one): a small scan such as `check --staged` runs a handful of the hundreds of rules.
-    return parse_catalogs(texts, lazy=True)
+    return parse_catalogs(texts, lazy=True, cached=True)
 
 
-def parse_catalogs(texts: Sequence[tuple[str, str]], *, lazy: bool = False) -> Catalog:
+def parse_catalogs(
+    texts: Sequence[tuple[str, str]], *, lazy: bool = False, cached: bool = False
+) -> Catalog:
     """Parse several catalog files (text, file name) into one catalog; ids unique across all.
 
     ``lazy`` defers compiling each rule's regex to its first use (a bad regex then raises
-    there, not here): only for catalogs whose every regex a test compiles.
+    there, not here): only for catalogs whose every regex a test compiles. ``cached`` reads
+    the parsed TOML from the user's cache when it holds the same text (:mod:`.tomlcache`).
     """
     rules: list[Rule] = []
     examples: set[str] = set()
     for text, name in texts:
         source = f"agentauth/engine/rules/{name}"
-        part = parse_catalog(text, source=source, allow_empty=True, lazy=lazy)
+        cache_as = name if cached else None
+        part = parse_catalog(text, source=source, allow_empty=True, lazy=lazy, cache_as=cache_as)
         rules.extend(part.rules)
         examples.update(part.documentation_examples)
     seen: set[str] = set()
@@ -199,14 +204,19 @@ def parse_catalogs(texts: Sequence[tuple[str, str]], *, lazy: bool = False) -> C
 
 
 def parse_catalog(
-    text: str, *, source: str = "<catalog>", allow_empty: bool = False, lazy: bool = False
+    text: str,
+    *,
+    source: str = "<catalog>",
+    allow_empty: bool = False,
+    lazy: bool = False,
+    cache_as: str | None = None,
 ) -> Catalog:
     """Parse and validate catalog TOML; raise ConfigError naming the rule and the problem."""
     from agentauth.engine.rules.classifiers import CLASSIFIERS
     from agentauth.engine.rules.validators import VALIDATORS
 
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text) if cache_as is None else load_toml(text, cache_as)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the file") from None
     rules: list[Rule] = []
