@@ -131,3 +131,33 @@ def test_the_provision_event_names_the_created_objects(
         "password"
     ]
     assert password not in log_path(shop.project).read_text()
+
+
+def test_pointing_the_admin_url_at_another_database_rotates(
+    shop: Shop, cli: Cli, pg_admin_dsn: str
+) -> None:
+    shop.write_policy(SCHEMA_WIDE)
+    assert cli("provision", "--yes", "-C", str(shop.project))[0] == 0
+    [first] = Ledger(shop.project).grants()
+    other = f"{shop.database}_b"
+    with psycopg.connect(pg_admin_dsn, autocommit=True) as su:
+        su.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(other), sql.Identifier(shop.owner)
+            )
+        )
+    try:
+        env = (shop.project / ".env").read_text(encoding="utf-8")
+        (shop.project / ".env").write_text(
+            env.replace(f"/{shop.database}?", f"/{other}?"), encoding="utf-8"
+        )
+        code, out, err = cli("provision", "--yes", "-C", str(shop.project))
+        assert code == 0, out + err
+        assert f"kept    {first.id}" not in out
+        grants = {g.id: g for g in Ledger(shop.project).grants()}
+        [new] = [g for g in grants.values() if g.id != first.id]
+        assert other in new.scope
+    finally:
+        cli("revoke", "--all", "--yes", "-C", str(shop.project))
+        with psycopg.connect(pg_admin_dsn, autocommit=True) as su:
+            su.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(other)))

@@ -11,6 +11,7 @@ revoke is in the audit log under the agent's name. It never prints and never exi
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -293,6 +294,24 @@ def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
     )
 
 
+def _with_endpoint(digest: str, admin: Secret | None) -> str:
+    """Fold the admin URL's host, port and database (never its user or password) into the digest.
+
+    Pointing the admin URL at another server or database must rotate the grant, not keep
+    the one that lives on the old server (issue 15).
+    """
+    from urllib.parse import urlsplit
+
+    if admin is None or "://" not in admin.reveal():
+        return digest
+    try:
+        parts = urlsplit(admin.reveal().strip())
+        where = f"{parts.scheme}|{(parts.hostname or '').lower()}|{parts.port}|{parts.path}"
+    except ValueError:
+        return digest
+    return hashlib.sha256(f"{digest}|{where}".encode()).hexdigest()[:24]
+
+
 def _plan_entry(
     entry: CredentialPolicy, policy: Policy, ctx: ProviderContext, current: Mapping[str, Secret]
 ) -> Plan:
@@ -300,7 +319,7 @@ def _plan_entry(
     assert entry.provider is not None
     provider = providers.get(entry.provider)
     checked = provider.validate(entry)
-    digest = entry_digest(checked, policy)
+    digest = _with_endpoint(entry_digest(checked, policy), ctx.source_env.get(entry.variable))
     kept = _matching_grant(checked, digest, ctx, current)
     if kept is not None:
         return _keep_plan(kept)
