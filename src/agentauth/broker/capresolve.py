@@ -75,8 +75,8 @@ class CapabilityResolver:
                 for s in sources for m in _EXPIRY.findall(s)]  # fmt: skip
         revoked = self._revoked()
         if any(i in revoked for i in parsed.revocation_ids):
-            # NOTE: an expiry in the past makes the broker refuse it with a clear reason.
-            return Resolved(entry=entry, real=real, rules=(), grant_id=grant, expires=0.0)
+            return Resolved(entry=entry, real=real, rules=(), grant_id=grant, expires=0.0,
+                            revoked=True)  # fmt: skip
         rule = CapabilityRule(
             method="*", pattern="(delegated capability)", line=entry.line,
             regex=re.compile(r"(?!)"), token=token, root_public=self._root, host=entry.hosts[0],

@@ -198,9 +198,10 @@ def decide(
                 grant_id=resolved.grant_id,
                 policy_line=_where(bp, entry),
             )
-        if resolved.expired(now):
+        if resolved.revoked or resolved.expired(now):
+            why = f"was revoked (grant {resolved.grant_id})" if resolved.revoked else "has expired"
             return _refuse(
-                f"the phantom of {entry.variable} has expired",
+                f"the phantom of {entry.variable} {why}",
                 variable=entry.variable,
                 grant_id=resolved.grant_id,
             )

@@ -32,6 +32,8 @@ class Resolved:
     grant_id: str | None = None
     expires: float | None = None
     """Epoch seconds after which the phantom is refused; None: the life of the broker."""
+    revoked: bool = False
+    """True for a delegated phantom whose grant was revoked: refused, saying so."""
 
     def expired(self, now: float | None = None) -> bool:
         """Return True once :attr:`expires` has passed."""

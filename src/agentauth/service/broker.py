@@ -128,9 +128,9 @@ def start(
         table[stand_in] = Resolved(
             entry=entry, real=real, rules=entry.rules, grant_id=active.get(entry.variable)
         )
-    resolver: PhantomResolver = StaticResolver(table)
-    if extra is not None:
-        resolver = ChainResolver(resolver, extra)
+    resolver: PhantomResolver = ChainResolver(
+        StaticResolver(table), _Capabilities(root, table), *([extra] if extra else [])
+    )
     sink = ThreadedSink(_write_request_event(root))
     broker = Broker(bp, resolver, agent=who, sink=sink, limits=limits or _limits(bp), root=root)
     thread = BrokerThread(broker, port=port)
@@ -141,6 +141,41 @@ def start(
         raise ConfigError(str(exc)) from None
     return BrokerSession(thread, sink, env, tuple(table[p].entry.variable for p in table),
                          tuple(skipped))  # fmt: skip
+
+
+class _Capabilities:
+    """The resolver for delegated phantoms (``agentauth delegate``) of the entries served.
+
+    Asked after the run's own phantoms. Its root key is agentauth's signing key, the
+    one ``delegate`` mints with, loaded on the first delegated phantom only (so a run
+    whose agent never delegates pays nothing at start). The revocations are read from
+    the ledger on each delegated request: revoking a sub-agent's grant ends it at once.
+    """
+
+    def __init__(self, root: Path, table: Mapping[str, Resolved]) -> None:
+        """Keep the served entries with their real values; nothing is loaded yet."""
+        self._root = root
+        self._held = {r.entry.variable: (r.entry, r.real) for r in table.values()}
+        self._resolver: PhantomResolver | None = None
+
+    def resolve(self, phantom: str) -> Resolved | None:
+        """Return what a delegated phantom stands for; None for anything else."""
+        from agentauth.broker import capability
+
+        if capability.token_of(phantom) is None:
+            return None
+        if self._resolver is None:
+            from agentauth.broker.capresolve import CapabilityResolver
+            from agentauth.service.delegate import revoked_ids
+            from agentauth.state import signing
+            from agentauth.state.ledger import Ledger
+
+            public = signing.private_key().public_key().public_bytes_raw()
+            root = self._root
+            self._resolver = CapabilityResolver(
+                self._held, public, revoked=lambda: revoked_ids(Ledger(root).grants())
+            )
+        return self._resolver.resolve(phantom)
 
 
 def _limits(bp: brokerpolicy.BrokerPolicy) -> Limits:

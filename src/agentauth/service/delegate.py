@@ -283,17 +283,23 @@ def _token(step: _Step, held: str, grant_id: str, root_private: bytes, root_publ
 
 def _scrubbed(environ: Mapping[str, str], entries: Mapping[str, BrokeredEntry]) -> dict[str, str]:
     """The parent's environment without any credential, phantom or brokered variable."""
+    from agentauth.broker.session import PROXY_VARIABLES
     from agentauth.engine.credentials import looks_like_credential
 
+    broker = environ.get("AGENTAUTH_BROKER")
     kept = {}
     for name, value in environ.items():
+        if name in PROXY_VARIABLES and broker and value.endswith("@" + broker):
+            # The run's broker: the sub-agent reaches it with its own delegated phantoms
+            # (the proxy's session token is not a credential to an upstream).
+            kept[name] = value
+            continue
         if name in entries or phantom.is_phantom(value) or capability.MARKER in value:
             continue
         if looks_like_credential(name, value):
             continue
         kept[name] = value
     return kept
-
 
 
 def run_delegated(project_root: Path, delegation: Delegation, command: Sequence[str]) -> int:
