@@ -15,7 +15,7 @@ from typing import Any
 from agentauth.errors import ConfigError
 from agentauth.model import CredentialPolicy
 from agentauth.providers import kit
-from agentauth.providers.aws.policy import CHAINED_MAX_DURATION, MAX_DURATION, MIN_DURATION
+from agentauth.providers.aws.limits import CHAINED_MAX_DURATION, MAX_DURATION, MIN_DURATION
 from agentauth.providers.kit import OptionError
 
 MODES = ("auto", "scoped-session", "role", "user")

@@ -21,12 +21,6 @@ if TYPE_CHECKING:
     from agentauth.providers.aws.options import AwsOptions
 
 VERSION = "2012-10-17"
-MIN_DURATION = 900
-"""AssumeRole's floor: 15 minutes."""
-MAX_DURATION = 43200
-"""A role's MaxSessionDuration ceiling: 12 hours."""
-CHAINED_MAX_DURATION = 3600
-"""AWS refuses more than 1 hour when a temporary credential assumes a role (role chaining)."""
 SESSION_POLICY_MAX_CHARS = 2048
 ROLE_POLICY_MAX_CHARS = 10240
 SCOPE_POLICY_NAME = "agentauth-scope"

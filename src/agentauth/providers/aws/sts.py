@@ -13,6 +13,7 @@ from typing import Any
 
 from agentauth.errors import ProviderError
 from agentauth.model import Grant, Secret
+from agentauth.providers.aws import limits
 from agentauth.providers.aws import policy as ap
 from agentauth.providers.aws.client import (
     Connection,
@@ -104,7 +105,7 @@ def scoped_session(grant: Grant, conn: Connection, now: datetime) -> tuple[dict[
                 RoleArn=role_arn,
                 RoleSessionName=ap.session_name(grant.agent, now),
                 Policy=policy,
-                DurationSeconds=min(duration, ap.CHAINED_MAX_DURATION),
+                DurationSeconds=min(duration, limits.CHAINED_MAX_DURATION),
             ),
         )
     env = session_env(answer["Credentials"], conn.region, conn.endpoints.get("sts"))
@@ -116,7 +117,7 @@ def remaining(grant: Grant, now: datetime) -> int:
     duration = int(grant.objects.get("duration", 3600))
     if grant.expires is not None:
         left = int((grant.expires - now).total_seconds())
-        duration = min(duration, max(left, ap.MIN_DURATION))
+        duration = min(duration, max(left, limits.MIN_DURATION))
     return duration
 
 
