@@ -46,7 +46,6 @@ LONG_ALLOWED: dict[str, int] = {
 CYCLES_ALLOWED: set[tuple[str, ...]] = {
     ("agentauth.cli.app", "agentauth.cli.runner", "agentauth.launch"),
     ("agentauth.config.brokerpolicy", "agentauth.config.policy"),
-    ("agentauth.service.scan", "agentauth.service.scanconfigs", "agentauth.service.scanhistory"),
 }
 
 

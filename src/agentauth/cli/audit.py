@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from agentauth.report import table as table_report
-    from agentauth.service.scan import AuditOptions
+    from agentauth.service.scanoptions import AuditOptions
 
 DEFAULT_BASELINE = ".agentauth-baseline.json"
 """``check`` uses this file as its baseline when it exists and --baseline is not given."""
@@ -339,7 +339,7 @@ def audit_command(
 ) -> None:
     """Find credentials an agent could reach (see the help text above)."""
     from agentauth.report import table as table_report
-    from agentauth.service.scan import AuditOptions
+    from agentauth.service.scanoptions import AuditOptions
 
     threshold = _parse_fail_on(fail_on)
     _check_path(path)
@@ -441,7 +441,7 @@ def check_command(
 ) -> None:
     """Fail on live credentials in git-tracked files (see the help text above)."""
     from agentauth.report import table as table_report
-    from agentauth.service.scan import AuditOptions
+    from agentauth.service.scanoptions import AuditOptions
 
     root = Path(".")
     paths = tuple(files or ())

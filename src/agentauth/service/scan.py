@@ -13,15 +13,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agentauth.engine import sources
-from agentauth.engine.sources import DEFAULT_MAX_FILE_BYTES, SourceFile
+from agentauth.engine.sources import SourceFile
 from agentauth.model import Finding, Origin, ScanReport, Secret, Skip
 from agentauth.service.scanconfigs import environ_findings, mcp_findings_of
+from agentauth.service.scanoptions import AuditOptions, Engine
 
 if TYPE_CHECKING:
     from agentauth.engine.rules import Catalog
@@ -45,44 +45,6 @@ class ScanProgress(Protocol):
     def finish(self) -> None:
         """Called when file scanning is done, before environ/MCP/verification."""
         ...
-
-
-@dataclass(frozen=True)
-class AuditOptions:
-    """What to audit and how; built by the CLI from its flags."""
-
-    root: Path
-    paths: tuple[Path, ...] = ()
-    """Explicit files or folders (pre-commit passes them); relative ones are under ``root``."""
-    include_environ: bool = False
-    environ: Mapping[str, str] | None = None
-    """The environment to audit with ``include_environ``; None means ``os.environ``."""
-    git_tracked_only: bool = False
-    staged_only: bool = False
-    exclude_dirs: tuple[str, ...] = ()
-    """Folder names or globs added to the defaults; ``!name`` removes a default."""
-    default_excludes: bool = True
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    baseline: Path | None = None
-    honour_ignore_comments: bool = True
-    verify: bool = False
-    jobs: int = 0
-    """Worker processes; 0 means one per CPU, 1 forces in-process scanning."""
-    history: bool = False
-    """Also read every commit reachable (``git log -p --all``): what an agent can dig up."""
-    since: str | None = None
-    """With ``history``: only the commits after this revision (``REF..HEAD``)."""
-    commit_range: str | None = None
-    """Read only the commits of this range (``BASE..HEAD``) instead of the files."""
-
-
-@dataclass(frozen=True)
-class Engine:
-    """The detector and classifier bound to one catalog."""
-
-    catalog: Catalog
-    honour_ignore_comments: bool
-    max_file_bytes: int
 
 
 @dataclass

@@ -15,7 +15,7 @@ from agentauth.engine import mcpconfig, sources
 from agentauth.model import Finding, Origin, Skip
 
 if TYPE_CHECKING:
-    from agentauth.service.scan import Engine
+    from agentauth.service.scanoptions import Engine
 
 ENVIRON_FILE = "<environ>"
 

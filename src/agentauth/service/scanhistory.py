@@ -18,7 +18,7 @@ from agentauth.model import Candidate, Finding
 
 if TYPE_CHECKING:
     from agentauth.engine.rules import Catalog
-    from agentauth.service.scan import AuditOptions
+    from agentauth.service.scanoptions import AuditOptions
 
 _MAX_TREE_FILE = 16 * 1024 * 1024
 
