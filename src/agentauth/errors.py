@@ -7,6 +7,7 @@ a remedy; anything else is a bug and exits 3 with the redacted traceback in a lo
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 
 class ExitCode(enum.IntEnum):
@@ -27,6 +28,19 @@ class AgentAuthError(Exception):
     """Root of every error the user is expected to act on."""
 
     exit_code: ExitCode = ExitCode.USAGE
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """Return ``"; did you mean X?"`` for the closest of ``known`` to ``word``, else ``""``.
+
+    One home for the suggestion every "unknown key / variable" message carries
+    (``schema`` -> ``schemas``, ``DATABSE_URL`` -> ``DATABASE_URL``): a typo in a
+    reviewed file should be fixed from the message alone.
+    """
+    import difflib
+
+    close = difflib.get_close_matches(word, sorted(set(known)), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class UsageError(AgentAuthError):

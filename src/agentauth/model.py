@@ -183,6 +183,8 @@ class CredentialPolicy:
     """Provider-specific settings as written (``access``, ``tables``, ``actions``...)."""
     line: int = 0
     """1-based line of the entry in the policy file, for error messages."""
+    option_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+    """1-based line of each option key, so an option error points at the key itself."""
 
 
 @dataclass(frozen=True)

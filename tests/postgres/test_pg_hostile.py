@@ -63,7 +63,7 @@ def test_hostile_names_that_exist_are_quoted_not_executed(
         ('    columns: {public.orders: ["id; DROP TABLE orders"]}\n', "does not exist"),
         ("    access: read-write\n", "not supported"),
         ("    connection_limit: 0\n", "1 to 100"),
-        ("    superuser: true\n", "unknown key"),
+        ("    superuser: true\n", "unknown option"),
     ],
 )
 def test_bad_or_hostile_options_create_nothing(
@@ -73,7 +73,7 @@ def test_bad_or_hostile_options_create_nothing(
     code, _out, err = cli("provision", "--yes", "-C", str(shop.project))
     assert code == 2, err
     assert message in err
-    assert "agentauth.yaml:5: credentials.DATABASE_URL" in err  # the entry's line in the file
+    assert "agentauth.yaml:7: credentials.DATABASE_URL" in err  # the option key's own line
     assert err.count("error:") == 1
     assert shop.agent_roles() == [] and Ledger(shop.project).grants() == []
     with shop.owner_conn() as owner:

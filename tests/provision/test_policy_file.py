@@ -78,7 +78,7 @@ def test_design_example_loads(tmp_path: Path) -> None:
         ),
         (
             "agent: a\ncredentials:\n  A:\n    provider: oracle\n",
-            "agentauth.yaml:3: credentials.A.provider: unknown provider 'oracle'",
+            "agentauth.yaml:4: credentials.A.provider: unknown provider 'oracle'",
         ),
         (
             "agent: a\ncredentials:\n  A: pass\n  A: drop\n",

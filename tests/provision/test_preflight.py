@@ -52,8 +52,8 @@ def test_the_plan_keeps_one_error_per_failing_entry(project: Path, fake: FakePro
     pplan = svc.plan(policy, ctx)
     assert [p.variable for p in pplan.plans] == ["C_TOKEN"]  # the good entry is still planned
     assert [e.variable for e in pplan.errors] == ["A_TOKEN", "B_TOKEN"]
-    assert pplan.errors[0].message.startswith("staging-policy.yaml:4: credentials.A_TOKEN.bad")
-    assert pplan.errors[1].message.startswith("staging-policy.yaml:7: credentials.B_TOKEN.bad")
+    assert pplan.errors[0].message.startswith("staging-policy.yaml:6: credentials.A_TOKEN.bad")
+    assert pplan.errors[1].message.startswith("staging-policy.yaml:9: credentials.B_TOKEN.bad")
     with pytest.raises(svc.PlanRefused) as info:
         svc.apply(pplan, ctx)
     assert "A_TOKEN" in str(info.value) and "B_TOKEN" in str(info.value)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agentauth import fsutil
-from agentauth.errors import ConfigError
+from agentauth.errors import ConfigError, did_you_mean
 from agentauth.model import Action, CredentialPolicy, Policy
 
 POLICY_FILE = "agentauth.yaml"
@@ -179,7 +179,10 @@ def _parse_policy(text: str, path: str) -> Policy:
     for key, line, node in _mapping_items(root, "the policy", path):
         if key not in _TOP_KEYS:
             known = ", ".join(sorted(_TOP_KEYS))
-            raise ConfigError(f"{_where(path, line)}unknown key {key!r}; known keys: {known}")
+            raise ConfigError(
+                f"{_where(path, line)}unknown key {key!r}{did_you_mean(key, _TOP_KEYS)}; "
+                f"known keys: {known}"
+            )
         top[key] = (line, node)
 
     def value(key: str, default: Any) -> tuple[Any, int]:
@@ -204,7 +207,10 @@ def _parse_policy(text: str, path: str) -> Policy:
     # NOTE: normalised, so ``./.env`` and ``.env`` are the same file here; symlinks and
     # the other destructive targets are refused on the resolved path by envwrite.check_output.
     if os.path.normpath(source) == os.path.normpath(output):
-        raise ConfigError(f"{path}: output must differ from source; the source is never modified")
+        out_line = top["output"][0] if "output" in top else 0
+        raise ConfigError(
+            f"{_where(path, out_line)}output must differ from source; the source is never modified"
+        )
     ttl_raw, line = value("ttl", DEFAULT_TTL)
     ttl = parse_duration(ttl_raw, key="ttl", line=line, path=path)
     hardening, line = value("hardening", False)
@@ -268,18 +274,28 @@ def _entry(var: str, line: int, node: Any, path: str) -> CredentialPolicy:
             f"{where}credentials.{var}: expected pass, drop, or a mapping with provider:"
         )
     options = dict(raw)
+    option_lines = {
+        key: kline for key, kline, _n in _mapping_items(node, f"credentials.{var}", path)
+    }
     provider = options.pop("provider", None)
     if provider is None:
         raise ConfigError(
             f"{where}credentials.{var}: provider: missing; one of {', '.join(sorted(PROVIDERS))}"
         )
     if not isinstance(provider, str) or provider not in PROVIDERS:
+        hint = did_you_mean(provider, PROVIDERS) if isinstance(provider, str) else ""
         raise ConfigError(
-            f"{where}credentials.{var}.provider: unknown provider {provider!r}; "
+            f"{_where(path, option_lines.get('provider', line))}credentials.{var}.provider: "
+            f"unknown provider {provider!r}{hint}; "
             f"known providers: {', '.join(sorted(PROVIDERS))}"
         )
     return CredentialPolicy(
-        variable=var, action=Action.PROVISION, provider=provider, options=options, line=line
+        variable=var,
+        action=Action.PROVISION,
+        provider=provider,
+        options=options,
+        line=line,
+        option_lines=option_lines,
     )
 
 

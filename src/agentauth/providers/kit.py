@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from agentauth.errors import ConfigError
+from agentauth.errors import ConfigError, did_you_mean
 from agentauth.model import Applied, CredentialPolicy, Grant, GrantId, GrantStatus, Plan, Secret
 from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
@@ -36,28 +36,41 @@ class OptionError(ConfigError):
     """
 
     def __init__(
-        self, entry: CredentialPolicy, key: str | None, problem: str, path: str | None = None
+        self,
+        entry: CredentialPolicy,
+        key: str | None,
+        problem: str,
+        path: str | None = None,
+        *,
+        at: str | None = None,
     ) -> None:
-        """Keep the pieces; the message is composed by :meth:`__str__`."""
+        """Keep the pieces; the message is composed by :meth:`__str__`.
+
+        ``at`` names the option whose line the message points at when it is not
+        ``key`` (an unknown option is reported on its own line, not the entry's).
+        """
         self.entry = entry
         self.key = key
         self.problem = problem
         self.path = path
+        self.at = at
         super().__init__(str(self))
 
     def __str__(self) -> str:
         """Return ``FILE:LINE: credentials.VAR.key: problem`` (``line N:`` before locating)."""
         entry = self.entry
+        top = (self.at or self.key or "").split(".")[0].split("[")[0]
+        line = entry.option_lines.get(top, entry.line)
         if self.path:
-            prefix = f"{self.path}:{entry.line}: " if entry.line else f"{self.path}: "
+            prefix = f"{self.path}:{line}: " if line else f"{self.path}: "
         else:
-            prefix = f"line {entry.line}: " if entry.line else ""
+            prefix = f"line {line}: " if line else ""
         name = f"credentials.{entry.variable}" + (f".{self.key}" if self.key else "")
         return f"{prefix}{name}: {self.problem}"
 
     def located(self, path: str) -> OptionError:
         """Return the same error naming the policy file ``path``."""
-        return OptionError(self.entry, self.key, self.problem, path)
+        return OptionError(self.entry, self.key, self.problem, path, at=self.at)
 
 
 def check_keys(entry: CredentialPolicy, known: Iterable[str]) -> None:
@@ -69,7 +82,9 @@ def check_keys(entry: CredentialPolicy, known: Iterable[str]) -> None:
             raise OptionError(
                 entry,
                 None,
-                f"unknown option {key!r} for provider {entry.provider}; known options: {names}",
+                f"unknown option {key!r} for provider {entry.provider}"
+                f"{did_you_mean(key, allowed)}; known options: {names}",
+                at=key,
             )
 
 
@@ -173,7 +188,8 @@ def admin_secret(variable: str, ctx: ProviderContext, what: str) -> Secret:
     value = ctx.source_env.get(variable)
     if value is None or not value.reveal().strip():
         raise ConfigError(
-            f"{variable} is not set in {ctx.policy.source}; "
+            f"{variable} is not set in {ctx.policy.source}"
+            f"{did_you_mean(variable, ctx.source_env)}; "
             f"put your own {what} there (agentauth reads it to create the agent's "
             "scoped one and never copies it to the agent)"
         )

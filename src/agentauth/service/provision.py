@@ -22,7 +22,7 @@ from agentauth import providers
 from agentauth.config import envfile, envwrite
 from agentauth.config.policy import entry_digest, format_duration
 from agentauth.engine.credentials import Judge
-from agentauth.errors import AgentAuthError, ConfigError, ExitCode, ProviderError
+from agentauth.errors import AgentAuthError, ConfigError, ExitCode, ProviderError, did_you_mean
 from agentauth.model import (
     Action,
     Applied,
@@ -248,7 +248,7 @@ def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
             if entry.action is Action.PASS and entry.variable not in ctx.source_env:
                 warnings.append(
                     f"{entry.variable}: the policy says pass, but {policy.source} has no such "
-                    "variable"
+                    f"variable{did_you_mean(entry.variable, ctx.source_env)}"
                 )
             continue
         try:

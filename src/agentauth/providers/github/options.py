@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from agentauth.errors import did_you_mean
 from agentauth.model import CredentialPolicy
 from agentauth.providers.github.permissions import (
     ADMIN_ALLOWED,
@@ -218,7 +219,8 @@ def parse(entry: CredentialPolicy) -> GitHubOptions:
             raise _fail(entry, key, _FORBIDDEN[key])
         if key != "provider" and key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
-            raise _fail(entry, key, f"unknown key for provider github; known keys: {known}")
+            hint = did_you_mean(key, _KEYS)
+            raise _fail(entry, key, f"unknown key for provider github{hint}; known keys: {known}")
     mode = raw.get("mode")
     if mode is None:
         mode = "app" if raw.get("app_id") is not None else "pat"

@@ -39,17 +39,9 @@ from agentauth.providers.postgres.trust import passwordless_logins, trust_warnin
 from agentauth.redact import Scrubber
 
 _OPTIONS = {
-    "access",
-    "schemas",
-    "tables",
-    "columns",
-    "sequences",
-    "connection_limit",
-    "statement_timeout",
-    "idle_session_timeout",
-    "ttl",
-    "hardening",
-}
+    "access", "schemas", "tables", "columns", "sequences", "connection_limit",
+    "statement_timeout", "idle_session_timeout", "ttl", "hardening",
+}  # fmt: skip
 _DEFAULTS: dict[str, Any] = {
     "access": "read-only",
     "schemas": ["public"],
@@ -96,17 +88,16 @@ def _seconds_text(entry: CredentialPolicy, key: str, value: object) -> str:
 
 def validate_options(entry: CredentialPolicy) -> dict[str, Any]:
     """Check and normalise one entry's options (shared by validate and the tests)."""
-    unknown = sorted(set(entry.options) - _OPTIONS)
-    if unknown:
-        raise _bad(entry, unknown[0], f"unknown key; known keys: {', '.join(sorted(_OPTIONS))}")
+    kit.check_keys(entry, _OPTIONS)
     opts = {**_DEFAULTS, **entry.options}
     if opts["access"] != "read-only":
         raise _bad(entry, "access", f"{opts['access']!r} is not supported; use read-only")
     schemas = _string_list(entry, "schemas", opts["schemas"])
+    key = "schemas"  # the option a ValueError below is reported under (and on whose line)
     try:
         for schema in schemas:
             pgsql.check_identifier(schema, "schema")
-        tables: list[list[str]] = []
+        key, tables = "tables", []
         raw_tables = opts.get("tables", [])
         raw_tables = [raw_tables] if isinstance(raw_tables, str) else raw_tables
         if not isinstance(raw_tables, list):
@@ -121,7 +112,7 @@ def validate_options(entry: CredentialPolicy) -> dict[str, Any]:
             tables.append(
                 [pgsql.check_identifier(schema, "schema"), pgsql.check_identifier(table, "table")]
             )
-        columns: dict[str, list[str]] = {}
+        key, columns = "columns", {}
         raw_columns = opts.get("columns", {})
         if not isinstance(raw_columns, Mapping):
             raise _bad(entry, "columns", 'expected a mapping like {"public.orders": [id, total]}')
@@ -134,7 +125,7 @@ def validate_options(entry: CredentialPolicy) -> dict[str, Any]:
             if [schema, table] not in tables:
                 tables.append([schema, table])
     except ValueError as exc:
-        raise _bad(entry, "tables", str(exc)) from None
+        raise _bad(entry, key, str(exc)) from None
     limit = opts["connection_limit"]
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
         raise _bad(entry, "connection_limit", "expected a whole number from 1 to 100")
