@@ -201,7 +201,7 @@ def test_bad_policy_entry_exits_2_naming_the_line(aws: AwsWorld, project: Path) 
     result = cli(project, "provision", "--dry-run")
     assert result.returncode == 2
     assert "credentials.AWS.actions" in result.stderr
-    assert "agentauth.yaml:5: credentials.AWS.actions" in result.stderr  # the entry's line
+    assert "agentauth.yaml:7: credentials.AWS.actions" in result.stderr  # the key's own line
     assert aws.admin_secret not in result.stdout + result.stderr
 
 
