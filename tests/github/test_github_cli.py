@@ -241,7 +241,7 @@ def test_bad_policy_entry_exits_2_naming_key_and_line(cli, project, stub) -> Non
     _write_project(project, stub, "    permissions_typo: {}\n")
     result = cli(project, "provision", "--dry-run")
     assert result.exit_code == 2
-    assert "agentauth.yaml:7: credentials.GITHUB_TOKEN.permissions_typo" in result.output
+    assert "agentauth.yaml:12: credentials.GITHUB_TOKEN.permissions_typo" in result.output
 
 
 def test_audit_verify_rates_a_found_token_by_its_scopes(

@@ -143,10 +143,10 @@ def test_option_errors_name_the_policy_file_actually_used(name: str, tmp_path: P
     pplan = provision.plan(policy, _context(tmp_path, policy))
     [error] = pplan.errors
     assert isinstance(error.error, OptionError)
-    assert error.message.startswith(f"{path}:6: credentials.{variable}"), error.message
+    assert error.message.startswith(f"{path}:8: credentials.{variable}"), error.message
     assert "bogus_option" in error.message
     assert "agentauth.yaml" not in error.message
-    with pytest.raises(ConfigError, match=re.escape(f"{path}:6:")):
+    with pytest.raises(ConfigError, match=re.escape(f"{path}:8:")):
         pplan.raise_errors()
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentauth.errors import ConfigError
+from agentauth.errors import ConfigError, did_you_mean
 from agentauth.model import CredentialPolicy, Policy
 
 AUTH_KINDS = ("bearer", "basic", "header:<Name>", "query:<name>")
@@ -200,8 +200,11 @@ def entry_from_policy(
     if entry.provider == "http":
         unknown = set(opts) - _HTTP_KEYS
         if unknown:
+            key = sorted(unknown)[0]  # named as credentials.VAR.KEY: located on its own line
+            where = _where(path, entry.option_lines.get(key, entry.line))
             raise ConfigError(
-                f"{at}: unknown key {sorted(unknown)[0]!r}; provider http takes "
+                f"{where}credentials.{entry.variable}.{key}: unknown key {key!r}"
+                f"{did_you_mean(key, _HTTP_KEYS)}; provider http takes "
                 f"{', '.join(sorted(_HTTP_KEYS))}"
             )
         hosts = _hosts(opts.get("hosts"), at)
