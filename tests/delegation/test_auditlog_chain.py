@@ -221,3 +221,30 @@ def test_the_signing_key_file_is_private(project: Path) -> None:
     key_file = paths.home() / signing.KEY_FILE
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     assert signing.public_key_hex() not in key_file.read_text()
+
+
+def test_append_many_chains_in_order_and_signs_the_head_once(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auditlog.append(project, "pass", agent="a", variable="FIRST")
+    signed: list[int] = []
+    real_write = loghead.write
+
+    def counting(root: Path, *, count: int, last_hash: str) -> None:
+        signed.append(count)
+        real_write(root, count=count, last_hash=last_hash)
+
+    monkeypatch.setattr(loghead, "write", counting)
+    batch = [("request", f"agent-{i}", {"i": i, "seq": 99}) for i in range(5)]
+    auditlog.append_many(project, batch)
+    assert signed == [6]  # one signature for the five records
+    auditlog.append(project, "pass", agent="a", variable="LAST")
+    with pytest.raises(ValueError, match="unknown audit event"):
+        auditlog.append_many(project, [("request", "a", {}), ("nope", "a", {})])
+    auditlog.append_many(project, [])
+    events = auditlog.read(project)
+    assert [e["seq"] for e in events] == list(range(1, 8))
+    assert [e.get("i") for e in events[1:6]] == list(range(5))
+    assert [e["agent"] for e in events[1:6]] == [f"agent-{i}" for i in range(5)]
+    check = logverify.verify(project)
+    assert check.ok and check.records == 7, check.problems

@@ -75,13 +75,15 @@ def _grants(root: Path, agent: str) -> tuple[dict[str, str], set[str]]:
     return active, dead - set(active)
 
 
-def _write_request_event(root: Path) -> Callable[[dict[str, object]], None]:
+def _write_request_events(root: Path) -> Callable[[list[dict[str, object]]], None]:
     from agentauth.state import auditlog
 
-    def write(event: dict[str, object]) -> None:
-        fields = dict(event)
-        agent = str(fields.pop("agent", "agent"))
-        auditlog.append(root, "request", agent=agent, **fields)
+    def write(events: list[dict[str, object]]) -> None:
+        batch = []
+        for event in events:
+            fields = dict(event)
+            batch.append(("request", str(fields.pop("agent", "agent")), fields))
+        auditlog.append_many(root, batch)
 
     return write
 
@@ -131,7 +133,7 @@ def start(
     resolver: PhantomResolver = ChainResolver(
         StaticResolver(table), _Capabilities(root, table), *([extra] if extra else [])
     )
-    sink = ThreadedSink(_write_request_event(root))
+    sink = ThreadedSink(_write_request_events(root))
     broker = Broker(bp, resolver, agent=who, sink=sink, limits=limits or _limits(bp), root=root)
     thread = BrokerThread(broker, port=port)
     try:

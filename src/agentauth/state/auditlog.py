@@ -8,8 +8,9 @@ Why a chain: a plain JSON-lines file that the same user can edit is not evidence
 Every record ends with ``seq`` (its 1-based line number) and ``prev`` (the SHA-256
 of the exact bytes of the line before it; for the first chained record, of every
 byte before it, which seals a log written by an older, unchained agentauth). After
-each append the head (count and hash of the last line) is signed with agentauth's
-Ed25519 key (:mod:`agentauth.state.signing`) and written to a file of its own
+each append (or batch, :func:`append_many`) the head (count and hash of the last
+line) is signed with agentauth's Ed25519 key (:mod:`agentauth.state.signing`) and
+written to a file of its own
 (:mod:`agentauth.state.loghead`), so ``agentauth log --verify``
 (:mod:`agentauth.state.logverify`) detects an edited, removed, reordered or
 inserted record and a cut-off tail. Appends are serialised with ``flock`` on the
@@ -22,6 +23,7 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -115,8 +117,8 @@ def _next_link(fd: int) -> tuple[int, str]:
     return len(lines) + 1, line_hash(everything)
 
 
-def append(project_root: Path, event: str, *, agent: str, **fields: object) -> None:
-    """Append one event; raise ValueError for an unknown event name (a bug, not user input)."""
+def _record(event: str, agent: str, fields: Mapping[str, object]) -> dict[str, object]:
+    """Build one record (no chain fields yet); ValueError for an unknown event name."""
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
     record: dict[str, object] = {
@@ -127,6 +129,29 @@ def append(project_root: Path, event: str, *, agent: str, **fields: object) -> N
     for key, value in fields.items():
         if key not in CHAIN_FIELDS:
             record[key] = _plain(value)
+    return record
+
+
+def append(project_root: Path, event: str, *, agent: str, **fields: object) -> None:
+    """Append one event; raise ValueError for an unknown event name (a bug, not user input)."""
+    _write(project_root, [_record(event, agent, fields)])
+
+
+def append_many(
+    project_root: Path, events: Sequence[tuple[str, str, Mapping[str, object]]]
+) -> None:
+    """Append ``(event, agent, fields)`` records in order, under one lock, signing the head once.
+
+    The broker's audit writer drains its queue into this: one signature per batch
+    instead of one per request keeps up with a burst without a backlog.
+    """
+    records = [_record(event, agent, fields) for event, agent, fields in events]
+    if records:
+        _write(project_root, records)
+
+
+def _write(project_root: Path, records: list[dict[str, object]]) -> None:
+    """Chain ``records`` onto the log and sign the new head, all under the log's lock."""
     path = log_path(project_root)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -136,16 +161,20 @@ def append(project_root: Path, event: str, *, agent: str, **fields: object) -> N
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         seq, prev = _next_link(fd)
-        record["seq"] = seq
-        record["prev"] = prev
-        line = json.dumps(record, sort_keys=False).encode("utf-8")
+        lines = []
+        for record in records:
+            record["seq"] = seq
+            record["prev"] = prev
+            line = json.dumps(record, sort_keys=False).encode("utf-8")
+            lines.append(line)
+            seq, prev = seq + 1, line_hash(line)
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             os.write(fd, b"\n")
-        os.write(fd, line + b"\n")
+        os.write(fd, b"".join(line + b"\n" for line in lines))
         from agentauth.state import loghead
 
-        loghead.write(project_root, count=seq, last_hash=line_hash(line))
+        loghead.write(project_root, count=seq - 1, last_hash=prev)
     except OSError as exc:
         raise StateError(f"cannot append to the audit log {path}: {exc.strerror}") from None
     finally:
