@@ -50,7 +50,8 @@ def test_guard_writes_valid_settings_and_is_idempotent(cli: Runner, project: Pat
         assert rule in deny
     assert settings["permissions"]["allow"] == ["Bash(npm test)"]
     hooks = settings["hooks"]["PreToolUse"]
-    hook = {"type": "command", "command": "agentauth guard-hook"}
+    script = Path(sys.executable).with_name("agentauth")
+    hook = {"type": "command", "command": f"{script} guard-hook || exit 2"}
     assert hooks == [{"matcher": "Bash|Read|Grep|Glob", "hooks": [hook]}]
     assert "~/.aws" in settings["sandbox"]["filesystem"]["denyRead"]
 
@@ -223,3 +224,78 @@ def test_guarded_reports_each_tool(project: Path) -> None:
     plan = guard.plan(project, ["claude", "cursor", "codex"], mcp=False)
     guard.apply(plan)
     assert all(guard.guarded(project, t) for t in ("claude", "cursor", "codex"))
+
+
+def _hook(project: Path) -> str:
+    settings = json.loads((project / ".claude" / "settings.json").read_text())
+    (command,) = [h["command"] for g in settings["hooks"]["PreToolUse"] for h in g["hooks"]]
+    return str(command)
+
+
+def test_the_hook_resolves_without_path_and_fails_closed(cli: Runner, project: Path) -> None:
+    (project / ".claude").mkdir()
+    assert cli("guard", "--tool", "claude", "--yes", cwd=project).returncode == 0
+    command = _hook(project)
+    event = json.dumps({"tool_name": "Bash", "tool_input": {"command": "cat .env"}})
+    # Claude Code runs the hook through a shell whose PATH need not hold the virtualenv.
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(project)}
+    ran = subprocess.run(["/bin/sh", "-c", command], input=event, env=bare, cwd=project,
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert ran.returncode == 2 and "agentauth guard" in ran.stderr
+    # An installation that moved away blocks instead of allowing (exit 127 would allow).
+    moved = command.replace(str(Path(sys.executable).parent), "/nonexistent/bin")
+    gone = subprocess.run(["/bin/sh", "-c", moved], input=event, env=bare, cwd=project,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert gone.returncode == 2
+
+
+def test_a_bare_or_stale_hook_is_replaced(cli: Runner, project: Path) -> None:
+    (project / ".claude").mkdir()
+    stale = {"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [
+        {"type": "command", "command": "agentauth guard-hook"}]}]}}  # fmt: skip
+    (project / ".claude" / "settings.json").write_text(json.dumps(stale), encoding="utf-8")
+    assert not guard.guarded(project, "claude")
+    assert cli("guard", "--tool", "claude", "--yes", cwd=project).returncode == 0
+    settings = json.loads((project / ".claude" / "settings.json").read_text())
+    hooks = [h for g in settings["hooks"]["PreToolUse"] for h in g["hooks"]]
+    assert len(hooks) == 1 and hooks[0]["command"].endswith("agentauth guard-hook || exit 2")
+    assert hooks[0]["command"].startswith("/")
+
+
+def test_doctor_runs_the_hook_to_prove_it_blocks(cli: Runner, project: Path) -> None:
+    (project / ".claude").mkdir()
+    assert cli("guard", "--tool", "claude", "--yes", cwd=project).returncode == 0
+    good = cli("doctor", "--format", "json", cwd=project)
+    checks = {c["id"]: c for c in json.loads(good.stdout)["checks"]}
+    assert checks["tool:claude"]["status"] == "ok", checks["tool:claude"]
+    assert "hook blocks" in checks["tool:claude"]["summary"]
+    path = project / ".claude" / "settings.json"
+    path.write_text(path.read_text().replace(_hook(project), "agentauth-missing guard-hook"))
+    bad = cli("doctor", "--format", "json", cwd=project)
+    assert bad.returncode == 1
+    checks = {c["id"]: c for c in json.loads(bad.stdout)["checks"]}
+    assert checks["tool:claude:hook"]["status"] == "fail"
+    assert "instead of blocking" in checks["tool:claude:hook"]["summary"]
+
+
+def test_registry_plugins_plan_and_are_idempotent(project: Path) -> None:
+    from agentauth.agents.registry import AGENTS, plugin
+
+    for name, info in AGENTS.items():
+        assert info.name == name and info.binaries and info.module.endswith(name)
+        change = plugin(name).plan(project)
+        assert change is not None and change.tool == name
+        change.path.parent.mkdir(parents=True, exist_ok=True)
+        change.path.write_text(change.new, encoding="utf-8")
+        assert plugin(name).plan(project) is None
+        assert guard.guarded(project, name)
+
+
+def test_one_list_of_mcp_config_locations() -> None:
+    from agentauth.config.mcpfiles import MCP_FILES, REWRITABLE
+    from agentauth.engine import mcpconfig
+
+    assert mcpconfig.CONFIG_PATHS == tuple(f.path for f in MCP_FILES)
+    assert {f.path for f in REWRITABLE} == {".mcp.json", ".cursor/mcp.json", ".vscode/mcp.json"}
+    for config in MCP_FILES:
+        assert mcpconfig.client_for(config.path) == (config.client, config.format, config.servers)

@@ -9,7 +9,11 @@ Running ``guard`` twice therefore changes nothing the second time, and
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from agentauth.agents.files import FileChange
 
 
 class AgentInfo(NamedTuple):
@@ -28,3 +32,17 @@ class AgentInfo(NamedTuple):
     """The tool's own API-key variables (``run`` says how to pass them when dropped)."""
     module: str
     """The plugin module with ``plan`` (imported only by ``guard``)."""
+    hook: bool = False
+    """True when guard installs agentauth's hook in the tool (``doctor`` runs it once)."""
+
+
+class ToolPlugin(Protocol):
+    """The code side of an agent tool: what ``guard`` writes for it."""
+
+    def plan(self, root: Path, *, local: bool = False, sandbox: bool = False) -> FileChange | None:
+        """The tool's settings file as guard should leave it, or None when nothing is missing."""
+        ...
+
+    def notes(self, *, sandbox: bool) -> tuple[str, ...]:
+        """What the user should know about this tool's guard (shown by ``guard``)."""
+        ...

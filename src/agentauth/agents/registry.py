@@ -8,7 +8,10 @@ by ``guard``.
 
 from __future__ import annotations
 
-from agentauth.agents.base import AgentInfo
+import importlib
+from typing import cast
+
+from agentauth.agents.base import AgentInfo, ToolPlugin
 
 CLAUDE = AgentInfo(
     name="claude",
@@ -18,6 +21,7 @@ CLAUDE = AgentInfo(
     user_signs=(".claude",),
     api_keys=("ANTHROPIC_API_KEY",),
     module="agentauth.agents.claude",
+    hook=True,
 )
 CURSOR = AgentInfo(
     name="cursor",
@@ -48,3 +52,8 @@ def api_key_variables(command: str) -> tuple[str, ...]:
         if command in agent.binaries:
             return agent.api_keys
     return ()
+
+
+def plugin(name: str) -> ToolPlugin:
+    """Return the plugin module of agent tool ``name`` (imported on first use)."""
+    return cast(ToolPlugin, importlib.import_module(AGENTS[name].module))

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from agentauth.agents.registry import AGENTS
 from agentauth.cli import console
 
 _RUN_HELP = """Start CMD with only the agent's scoped credentials.
@@ -62,13 +63,7 @@ _DOCTOR_EPILOG = """\
 """
 
 
-class Tool(StrEnum):
-    """Agent tools ``guard`` knows how to configure."""
-
-    claude = "claude"
-    cursor = "cursor"
-    codex = "codex"
-    all = "all"
+_TOOL_NAMES = ", ".join(AGENTS)
 
 
 class DoctorFormat(StrEnum):
@@ -193,10 +188,8 @@ def unlock_command(
 
 def guard_command(
     tool: Annotated[
-        list[Tool] | None,
-        typer.Option(
-            "--tool", "-t", help="claude, cursor, codex or all (default: the tools in use)."
-        ),
+        list[str] | None,
+        typer.Option("--tool", "-t", help=f"{_TOOL_NAMES} or all (default: the tools in use)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff and stop.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -216,7 +209,7 @@ def guard_command(
     from agentauth.service import guard
 
     root = _project_root()
-    chosen = [t.value for t in tool or ()]
+    chosen = list(tool or ())
     if "all" in chosen:
         tools = list(guard.TOOLS)
     elif chosen:
@@ -225,8 +218,8 @@ def guard_command(
         tools = guard.detect_tools(root)
         if not tools:
             raise UsageError(
-                "no agent tool found (.claude/, .cursor/, .codex/ or the binaries); "
-                "name one with --tool claude|cursor|codex|all"
+                "no agent tool found (their project or user settings, or the binaries); "
+                f"name one with --tool {_TOOL_NAMES.replace(', ', '|')}|all"
             )
     plan = guard.plan(root, tools, local=local, sandbox=sandbox, mcp=mcp)
     err = console.err_console()

@@ -18,22 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentauth.config.mcpfiles import MCP_FILES
 from agentauth.model import Secret
 
-# (path suffix, client, format, servers key)
-_KNOWN: tuple[tuple[str, str, str, str], ...] = (
-    (".cursor/mcp.json", "cursor", "json", "mcpServers"),
-    (".vscode/mcp.json", "vscode", "json", "servers"),
-    (".claude/settings.json", "claude-code-settings", "json", "env"),
-    (".claude/settings.local.json", "claude-code-settings", "json", "env"),
-    (".codex/config.toml", "codex", "toml", "mcp_servers"),
-    (".gemini/settings.json", "gemini", "json", "mcpServers"),
-    (".roo/mcp.json", "roo", "json", "mcpServers"),
-    (".kiro/settings/mcp.json", "kiro", "json", "mcpServers"),
-    (".amazonq/mcp.json", "amazon-q", "json", "mcpServers"),
-    (".mcp.json", "claude-code", "json", "mcpServers"),
-    ("claude_desktop_config.json", "claude-desktop", "json", "mcpServers"),
-    ("mcp_config.json", "windsurf", "json", "mcpServers"),
+# (path suffix, client, format, servers key): the one list, in config/mcpfiles.
+_KNOWN: tuple[tuple[str, str, str, str], ...] = tuple(
+    (f.path, f.client, f.format, f.servers) for f in MCP_FILES
 )
 CONFIG_PATHS: tuple[str, ...] = tuple(k[0] for k in _KNOWN)
 """Where agent configs live, relative to a project root (what :func:`find` looks for)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agentauth.agents.registry import AGENTS
 from agentauth.engine import credentials
 from agentauth.errors import AgentAuthError
 from agentauth.project import POLICY_FILE, find_root
@@ -173,14 +174,22 @@ def _tools(root: Path, engine: credentials.Judge) -> list[Check]:
     checks: list[Check] = []
     tools = guard.detect_tools(root)
     if not tools:
-        checks.append(Check("tools", "info", "no agent tool configuration found (claude, cursor, "
-                            "codex)"))  # fmt: skip
+        checks.append(Check("tools", "info", "no agent tool configuration found "
+                            f"({', '.join(AGENTS)})"))  # fmt: skip
+    probed, problems = guard.hook_problems(root)
     for tool in tools:
         if guard.guarded(root, tool):
-            checks.append(Check(f"tool:{tool}", "ok", f"{tool}: guarded"))
+            hooked = AGENTS[tool].hook and probed and not problems
+            proof = " (the hook blocks a `cat .env` probe)" if hooked else ""
+            checks.append(Check(f"tool:{tool}", "ok", f"{tool}: guarded{proof}"))
         else:
             checks.append(Check(f"tool:{tool}", "warn", f"{tool}: in use but not guarded",
                                 f"agentauth guard --tool {tool}"))  # fmt: skip
+    if problems:
+        checks.append(Check("tool:claude:hook", "fail",
+                            "the guard hook does not block: " + "; ".join(problems),
+                            "agentauth guard --tool claude (writes the hook with an absolute "
+                            "path)"))  # fmt: skip
     for relative, servers in guard.mcp_literal_servers(root, engine).items():
         checks.append(
             Check(

@@ -1,14 +1,14 @@
 """``agentauth guard``: write the agent tools' deny settings; route MCP servers through ``run``.
 
-For each tool in use it computes the file as it should be, from the file as it is:
-Claude Code's ``.claude/settings.json`` (``permissions.deny`` for env files and
-cloud/SSH credentials, a PreToolUse hook that closes the ``cat .env`` hole, the
-sandbox's ``denyRead``), Cursor's ``.cursorignore``, Codex's
-``[shell_environment_policy]`` (through tomlkit, so the file keeps its comments).
-MCP configs whose ``env`` carries literal secrets are rewritten so the server starts
-through ``agentauth run --agent <server>`` and gets the value from the OS keyring,
-not from a file an agent (or git) can read. Nothing is written here without a plan:
-the caller shows :func:`render_diff` (secrets masked) and then calls :func:`apply`.
+The agent tools are a plugin family (:mod:`agentauth.agents`): the registry says
+which tools exist and how to recognise them, each tool's module computes its
+settings file as it should be from the file as it is (Claude Code's
+``.claude/settings.json``, Cursor's ``.cursorignore``, Codex's
+``.codex/config.toml``), and :mod:`agentauth.agents.mcp` wraps MCP servers whose
+``env`` carries literal secrets in ``agentauth run``. This use case picks the
+tools, supplies the judgements that belong to the service layer (what is a
+credential, how a keyring entry is named), and writes nothing without a plan: the
+caller shows :func:`render_diff` (secrets masked) and then calls :func:`apply`.
 Running it twice changes nothing the second time.
 """
 
@@ -17,69 +17,38 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from agentauth.agents import mcp as mcp_servers
+from agentauth.agents.files import FileChange
+from agentauth.agents.registry import AGENTS, plugin
 from agentauth.config import references
 from agentauth.config.references import KEYRING_PREFIX
 from agentauth.engine import credentials
 from agentauth.errors import ConfigError
-from agentauth.model import Secret
 from agentauth.redact import Scrubber
+from agentauth.secret import Secret
 from agentauth.service.lock import keyring_name
 from agentauth.state.secretstore import SecretStore, default_store
 
-TOOLS = ("claude", "cursor", "codex")
-HOOK_COMMAND = "agentauth guard-hook"
-HOOK_MATCHER = "Bash|Read|Grep|Glob"
+TOOLS = tuple(AGENTS)
+"""The names ``guard --tool`` takes (besides ``all``)."""
 
-CLAUDE_DENY = (
-    "Read(./.env)",
-    "Read(./.env.*)",
-    "Read(./**/.env)",
-    "Read(./**/.env.*)",
-    "Read(./.envrc)",
-    "Read(~/.aws/**)",
-    "Read(~/.ssh/**)",
-    "Read(~/.config/gcloud/**)",
-    "Bash(cat .env*)",
-    "Bash(less .env*)",
-    "Bash(more .env*)",
-    "Bash(head .env*)",
-    "Bash(tail .env*)",
-    "Bash(source .env*)",
-    "Bash(keyring get *)",
-    "Bash(agentauth unlock*)",
-    "Bash(agentauth run --human*)",
-)
-"""Unioned into ``permissions.deny``; the Bash rules are a first line, the hook the second."""
-CLAUDE_SANDBOX_DENY_READ = ("~/.aws", "~/.ssh", "~/.config/gcloud", "./.env", "./.env.local")
-"""Unioned into ``sandbox.filesystem.denyRead``: enforced by the OS when the sandbox is on."""
-CURSOR_LINES = (".env", ".env.*", "!.env.example", "!.env.sample", ".envrc")
-CURSOR_HEADER = "# agentauth guard: the developer's credentials stay out of Cursor's reach"
-CODEX_EXCLUDE = ("AWS_*", "*PASSWORD*", "*CREDENTIAL*", "*DATABASE_URL*", "*_DSN", "*PRIVATE*")
-"""Added to Codex's ``exclude``; ``ignore_default_excludes = false`` adds *KEY*/*SECRET*/*TOKEN*."""
-
-MCP_FILES = ((".mcp.json", "mcpServers"), (".cursor/mcp.json", "mcpServers"),
-             (".vscode/mcp.json", "servers"))  # fmt: skip
-_AGENT_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-_EXPANSION = re.compile(r"\$\{[^}]*\}")
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """One file guard will write: its text before (None if new) and after."""
-
-    path: Path
-    relative: str
-    tool: str
-    old: str | None = field(repr=False)
-    new: str = field(repr=False)
-    summary: tuple[str, ...] = ()
+__all__ = [
+    "TOOLS",
+    "FileChange",
+    "GuardPlan",
+    "apply",
+    "detect_tools",
+    "guarded",
+    "hook_problems",
+    "mcp_literal_servers",
+    "plan",
+    "render_diff",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -98,314 +67,27 @@ class GuardPlan:
         return not self.changes
 
 
-# --------------------------------------------------------------------------- detection
-
-
 def detect_tools(root: Path, home: Path | None = None) -> list[str]:
     """Return the agent tools in use: project config, user config or the binary on PATH."""
     home = home or Path(os.environ.get("HOME", "~")).expanduser()
-    signs = {
-        "claude": ([".claude", ".mcp.json", "CLAUDE.md"], [".claude"], "claude"),
-        "cursor": ([".cursor", ".cursorignore", ".cursorrules"], [".cursor"], "cursor"),
-        "codex": ([".codex", "AGENTS.md"], [".codex"], "codex"),
-    }
     found = []
-    for tool, (project, user, binary) in signs.items():
+    for name, info in AGENTS.items():
         if (
-            any((root / p).exists() for p in project)
-            or any((home / u).exists() for u in user)
-            or shutil.which(binary) is not None
+            any((root / p).exists() for p in info.project_signs)
+            or any((home / u).exists() for u in info.user_signs)
+            or any(shutil.which(b) is not None for b in info.binaries)
         ):
-            found.append(tool)
+            found.append(name)
     return found
 
 
-# --------------------------------------------------------------------------- claude
-
-
-def _read_optional(path: Path, relative: str) -> str | None:
-    """Return the file's text, None when it does not exist; ConfigError when unreadable."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {relative}: {exc.strerror}") from None
-
-
-def _load_json(path: Path, relative: str) -> tuple[str | None, Any]:
-    text = _read_optional(path, relative)
-    if text is None:
-        return None, {}
-    try:
-        return text, json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{relative}:{exc.lineno}: not valid JSON ({exc.msg}); fix it, then run guard again"
-        ) from None
-
-
-def _dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def _union(existing: Any, wanted: Iterable[str], where: str) -> tuple[list[Any], list[str]]:
-    if existing is None:
-        existing = []
-    if not isinstance(existing, list):
-        raise ConfigError(f"{where} is not a list; fix it, then run guard again")
-    added = [w for w in wanted if w not in existing]
-    return [*existing, *added], added
-
-
-def _section(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = data.get(key)
-    if value is None:
-        value = {}
-        data[key] = value
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}.{key} is not an object; fix it, then run guard again")
-    return value
-
-
-def _has_hook(pre: list[Any]) -> bool:
-    for group in pre:
-        if not isinstance(group, dict):
-            continue
-        for hook in group.get("hooks") or []:
-            if isinstance(hook, dict) and HOOK_COMMAND in str(hook.get("command", "")):
-                return True
-    return False
-
-
-def plan_claude(root: Path, *, local: bool = False, sandbox: bool = False) -> FileChange | None:
-    """Compute ``.claude/settings.json`` (or ``settings.local.json``) with the deny settings."""
-    relative = ".claude/settings.local.json" if local else ".claude/settings.json"
-    path = root / relative
-    old, data = _load_json(path, relative)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{relative} is not a JSON object; fix it, then run guard again")
-    summary: list[str] = []
-    permissions = _section(data, "permissions", relative)
-    permissions["deny"], added = _union(
-        permissions.get("deny"), CLAUDE_DENY, f"{relative}: permissions.deny"
+def _judge(root: Path, engine: credentials.Judge) -> mcp_servers.Judge:
+    return mcp_servers.Judge(
+        is_credential=lambda name, value, file: engine.is_credential(name, value, file=file),
+        is_reference=references.is_reference,
+        entry=lambda key: keyring_name(root, key),
+        reference=lambda name: f"{KEYRING_PREFIX}{name}",
     )
-    if added:
-        summary.append(f"permissions.deny: +{len(added)} rules (env files, ~/.aws, ~/.ssh, ...)")
-    hooks = _section(data, "hooks", relative)
-    pre = hooks.get("PreToolUse")
-    if pre is None:
-        pre = []
-    if not isinstance(pre, list):
-        raise ConfigError(f"{relative}: hooks.PreToolUse is not a list; fix it, then run guard")
-    if not _has_hook(pre):
-        hook = {"type": "command", "command": HOOK_COMMAND}
-        pre.append({"matcher": HOOK_MATCHER, "hooks": [hook]})
-        summary.append(f"hooks.PreToolUse: `{HOOK_COMMAND}` blocks `cat .env`-style commands")
-    hooks["PreToolUse"] = pre
-    box = _section(data, "sandbox", relative)
-    filesystem = _section(box, "filesystem", f"{relative}: sandbox")
-    filesystem["denyRead"], added = _union(
-        filesystem.get("denyRead"),
-        CLAUDE_SANDBOX_DENY_READ,
-        f"{relative}: sandbox.filesystem.denyRead",
-    )
-    if added:
-        summary.append("sandbox.filesystem.denyRead: credentials hidden when the sandbox is on")
-    if sandbox and box.get("enabled") is not True:
-        box["enabled"] = True
-        summary.append("sandbox.enabled: true (Bash runs in the OS sandbox)")
-    new = _dump_json(data)
-    if old is not None and (json.loads(old) if old.strip() else {}) == data:
-        return None
-    return FileChange(path, relative, "claude", old, new, tuple(summary))
-
-
-# --------------------------------------------------------------------------- cursor
-
-
-def plan_cursor(root: Path) -> FileChange | None:
-    """Compute ``.cursorignore`` with the env-file lines appended (existing lines untouched)."""
-    relative = ".cursorignore"
-    path = root / relative
-    old = _read_optional(path, relative)
-    present = {line.strip() for line in (old or "").splitlines()}
-    missing = [line for line in CURSOR_LINES if line not in present]
-    if not missing:
-        return None
-    text = old or ""
-    if text and not text.endswith("\n"):
-        text += "\n"
-    if text:
-        text += "\n"
-    new = text + "\n".join([CURSOR_HEADER, *missing]) + "\n"
-    return FileChange(path, relative, "cursor", old, new, (f"ignore {', '.join(missing)}",))
-
-
-# --------------------------------------------------------------------------- codex
-
-
-def plan_codex(root: Path) -> FileChange | None:
-    """Compute ``.codex/config.toml`` with an explicit ``[shell_environment_policy]``."""
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
-
-    relative = ".codex/config.toml"
-    path = root / relative
-    old = _read_optional(path, relative)
-    try:
-        doc = tomlkit.parse(old or "")
-    except TOMLKitError as exc:
-        raise ConfigError(f"{relative}: not valid TOML ({exc}); fix it, then run guard") from None
-    summary: list[str] = []
-    table = doc.get("shell_environment_policy")
-    if table is None:
-        table = tomlkit.table()
-        doc["shell_environment_policy"] = table
-    if not isinstance(table, dict):
-        raise ConfigError(f"{relative}: shell_environment_policy is not a table; fix it")
-    if table.get("inherit") not in ("core", "none"):
-        table["inherit"] = "core"
-        summary.append('inherit = "core" (only PATH, HOME, locale... reach commands)')
-    if table.get("ignore_default_excludes") is not False:
-        table["ignore_default_excludes"] = False
-        summary.append("ignore_default_excludes = false (drops *KEY*, *SECRET*, *TOKEN*)")
-    exclude = table.get("exclude")
-    current = [str(x) for x in exclude] if isinstance(exclude, list) else []
-    missing = [p for p in CODEX_EXCLUDE if p not in current]
-    if missing:
-        if isinstance(exclude, list):
-            for pattern in missing:
-                exclude.append(pattern)
-        else:
-            array = tomlkit.array()
-            array.extend(missing)
-            table["exclude"] = array
-        summary.append(f"exclude += {', '.join(missing)}")
-    if not summary:
-        return None
-    return FileChange(path, relative, "codex", old, tomlkit.dumps(doc), tuple(summary))
-
-
-# --------------------------------------------------------------------------- MCP
-
-
-def _literal_secret(name: str, value: object, file: str, engine: credentials.Judge) -> bool:
-    if not isinstance(value, str) or not value.strip():
-        return False
-    if references.is_reference(value) or _EXPANSION.search(value):
-        return False
-    return engine.is_credential(name, value, file=file)
-
-
-def _agent_name(server: str) -> str:
-    return _AGENT_NAME.sub("-", server).strip("-")[:40] or "mcp"
-
-
-def _wrap(
-    spec: dict[str, Any], server: str, refs: Sequence[tuple[str, str]], keep: Sequence[str]
-) -> None:
-    """Rewrite a stdio server entry to start through ``agentauth run`` (in place)."""
-    command = str(spec["command"])
-    args = [str(a) for a in spec.get("args") or []]
-    flags: list[str] = []
-    for variable, name in refs:
-        flags += ["--env", f"{variable}={KEYRING_PREFIX}{name}"]
-    for variable in keep:
-        flags += ["--allow", variable]
-    if command == "agentauth" and args[:1] == ["run"] and "--" in args:
-        split = args.index("--")
-        spec["args"] = args[:split] + flags + args[split:]
-        return
-    spec["command"] = "agentauth"
-    spec["args"] = ["run", "--agent", _agent_name(server), "--allow-nested", *flags, "--",
-                    command, *args]  # fmt: skip
-
-
-def plan_mcp(
-    root: Path, engine: credentials.Judge, *, secure_store: bool
-) -> tuple[list[FileChange], list[tuple[str, Secret]], list[str]]:
-    """Rewrite MCP servers whose ``env`` holds literal secrets; return changes, secrets, notes."""
-    changes: list[FileChange] = []
-    secrets: list[tuple[str, Secret]] = []
-    notes: list[str] = []
-    for relative, key in MCP_FILES:
-        path = root / relative
-        old, data = _load_json_tolerant(path, relative, notes)
-        if old is None or not isinstance(data, dict):
-            continue
-        servers = data.get(key)
-        if not isinstance(servers, dict):
-            continue
-        summary: list[str] = []
-        pending: list[tuple[str, Secret]] = []
-        for server, spec in servers.items():
-            if not isinstance(spec, dict):
-                continue
-            env = spec.get("env")
-            env = env if isinstance(env, dict) else {}
-            literal = [k for k, v in env.items() if _literal_secret(k, v, relative, engine)]
-            headers = spec.get("headers")
-            if isinstance(headers, dict) and any(
-                _literal_secret(k, v, relative, engine) for k, v in headers.items()
-            ):
-                notes.append(
-                    f"{relative}: server {server!r} sends a literal secret in a header; "
-                    "guard cannot wrap an HTTP server: replace it with ${VAR} by hand"
-                )
-            if not literal:
-                continue
-            if "command" not in spec:
-                notes.append(f"{relative}: server {server!r} has secrets in env but no command")
-                continue
-            if not secure_store:
-                notes.append(
-                    f"{relative}: server {server!r} holds literal secrets ({', '.join(literal)}) "
-                    "but there is no secure keyring to move them to; see `agentauth doctor`"
-                )
-                continue
-            refs = []
-            for variable in literal:
-                name = keyring_name(root, f"mcp/{_agent_name(server)}/{variable}")
-                refs.append((variable, name))
-                pending.append((name, Secret(str(env.pop(variable)))))
-            keep = [k for k in env if not _literal_secret(k, env[k], relative, engine)]
-            _wrap(spec, server, refs, keep)
-            if not env and "env" in spec:
-                del spec["env"]
-            summary.append(
-                f"server {server!r}: {', '.join(literal)} moved to the keyring; "
-                f"starts through `agentauth run --agent {_agent_name(server)}`"
-            )
-        if summary:
-            secrets.extend(pending)
-            changes.append(FileChange(path, relative, "mcp", old, _dump_json(data), tuple(summary)))
-    return changes, secrets, notes
-
-
-def _load_json_tolerant(path: Path, relative: str, notes: list[str]) -> tuple[str | None, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return None, None
-    try:
-        return text, json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    from agentauth.engine.mcpconfig import strip_jsonc
-
-    try:
-        json.loads(strip_jsonc(text))
-    except json.JSONDecodeError as exc:
-        notes.append(f"{relative}:{exc.lineno}: not valid JSON; skipped")
-        return None, None
-    notes.append(
-        f"{relative} has comments (JSONC); guard does not rewrite it: wrap servers by hand"
-    )
-    return None, None
-
-
-# --------------------------------------------------------------------------- plan / apply
 
 
 def plan(
@@ -418,35 +100,24 @@ def plan(
     engine: credentials.Judge | None = None,
 ) -> GuardPlan:
     """Compute every change for ``tools`` (and MCP configs); touches nothing."""
-    unknown = [t for t in tools if t not in TOOLS]
+    unknown = [t for t in tools if t not in AGENTS]
     if unknown:
         raise ConfigError(f"unknown tool {unknown[0]!r}; choose from {', '.join(TOOLS)} or all")
     changes: list[FileChange] = []
     notes: list[str] = []
     store: list[tuple[str, Secret]] = []
-    if "claude" in tools:
-        change = plan_claude(root, local=local, sandbox=sandbox)
+    for tool in tools:
+        tool_plugin = plugin(tool)
+        change = tool_plugin.plan(root, local=local, sandbox=sandbox)
         if change:
             changes.append(change)
-        if not sandbox:
-            notes.append(
-                "Claude Code: Read denies bind to its Read tool only; the hook catches common "
-                "shell reads; `guard --sandbox` turns on the OS sandbox for Bash as well"
-            )
-    if "cursor" in tools:
-        change = plan_cursor(root)
-        if change:
-            changes.append(change)
-    if "codex" in tools:
-        change = plan_codex(root)
-        if change:
-            changes.append(change)
-        notes.append("Codex reads .codex/config.toml only in projects you marked as trusted")
+        notes.extend(tool_plugin.notes(sandbox=sandbox))
     if mcp:
         from agentauth.state.secretstore import backend_name, is_secure
 
-        mcp_changes, store, mcp_notes = plan_mcp(
-            root, engine or credentials.Judge(), secure_store=is_secure(backend_name())
+        judge = _judge(root, engine or credentials.Judge())
+        mcp_changes, store, mcp_notes = mcp_servers.plan(
+            root, judge, secure_store=is_secure(backend_name())
         )
         changes.extend(mcp_changes)
         notes.extend(mcp_notes)
@@ -498,34 +169,40 @@ def apply(plan: GuardPlan, store: SecretStore | None = None) -> list[str]:
 
 
 def guarded(root: Path, tool: str) -> bool:
-    """True when ``tool``'s settings already hold everything guard would write."""
+    """True when ``tool``'s settings (shared or local) already hold everything guard would write."""
+    tool_plugin = plugin(tool)
     try:
-        if tool == "claude":
-            settings = plan_claude(root) is None
-            local = plan_claude(root, local=True) is None
-            return settings or local
-        if tool == "cursor":
-            return plan_cursor(root) is None
-        if tool == "codex":
-            return plan_codex(root) is None
+        return tool_plugin.plan(root) is None or tool_plugin.plan(root, local=True) is None
     except ConfigError:
         return False
-    return False
 
 
 def mcp_literal_servers(root: Path, engine: credentials.Judge) -> Mapping[str, list[str]]:
     """Return {config file: [servers with literal secrets in env]} (for ``doctor``)."""
-    found: dict[str, list[str]] = {}
-    for relative, key in MCP_FILES:
-        path = root / relative
-        notes: list[str] = []
-        _old, data = _load_json_tolerant(path, relative, notes)
-        if not isinstance(data, dict) or not isinstance(data.get(key), dict):
+    return mcp_servers.literal_servers(root, _judge(root, engine))
+
+
+def hook_problems(root: Path) -> tuple[int, list[str]]:
+    """Run each agentauth hook in Claude Code's settings once; return (hooks run, failures).
+
+    Proof, not inspection: a hook whose command does not resolve (a bare
+    ``agentauth`` outside the virtualenv, a moved installation) lets every call
+    through, however right the settings file looks.
+    """
+    from agentauth.agents import claude
+    from agentauth.agents.files import load_json
+
+    problems: list[str] = []
+    count = 0
+    for relative in (".claude/settings.json", ".claude/settings.local.json"):
+        try:
+            _text, data = load_json(root / relative, relative)
+        except ConfigError as exc:
+            problems.append(str(exc))
             continue
-        for server, spec in data[key].items():
-            env = spec.get("env") if isinstance(spec, dict) else None
-            if isinstance(env, dict) and any(
-                _literal_secret(k, v, relative, engine) for k, v in env.items()
-            ):
-                found.setdefault(relative, []).append(str(server))
-    return found
+        for command in claude.hook_commands(data):
+            count += 1
+            failure = claude.probe(command, root)
+            if failure:
+                problems.append(f"{relative}: {failure}")
+    return count, problems
