@@ -295,7 +295,7 @@ def test_one_list_of_mcp_config_locations() -> None:
     from agentauth.config.mcpfiles import MCP_FILES, REWRITABLE
     from agentauth.engine import mcpconfig
 
-    assert mcpconfig.CONFIG_PATHS == tuple(f.path for f in MCP_FILES)
+    assert tuple(f.path for f in MCP_FILES) == mcpconfig.CONFIG_PATHS
     assert {f.path for f in REWRITABLE} == {".mcp.json", ".cursor/mcp.json", ".vscode/mcp.json"}
     for config in MCP_FILES:
         assert mcpconfig.client_for(config.path) == (config.client, config.format, config.servers)

@@ -11,18 +11,15 @@ import typer
 from agentauth import __version__
 from agentauth.cli import audit as _audit
 from agentauth.cli import broker as _broker
-from agentauth.cli import console
+from agentauth.cli import commands, console
 from agentauth.cli import delegate as _delegate
+from agentauth.cli import grants as _grants
 from agentauth.cli import provision as _provision
 from agentauth.cli import runner as _runner
 
 app = typer.Typer(
     name="agentauth",
-    help=(
-        "Give AI coding agents their own scoped, short-lived, revocable credentials.\n\n"
-        "Typical day: agentauth audit -> init -> provision --dry-run -> provision -> "
-        "run -- claude -> status -> revoke."
-    ),
+    help=f"{commands.ABOUT}\n\n{commands.DAY}",
     no_args_is_help=True,
     add_completion=True,
     # NOTE: locals in a traceback are where secrets live; never show them.
@@ -56,9 +53,14 @@ def _root(
 
 _audit.register(app)
 _provision.register(app)
+_grants.register(app)
 _runner.register(app)
 _delegate.register(app)
 _broker.register(app)
+for _info in app.registered_commands:
+    # NOTE: the listing line of each command lives once, in cli/commands (the fast --help).
+    if _info.name in commands.SUMMARY:
+        _info.short_help = commands.SUMMARY[_info.name]
 
 
 def main() -> int:

@@ -92,14 +92,23 @@ def write_report(text: str, path: Path | None) -> None:
 
 
 def confirm(message: str, *, yes: bool) -> bool:
-    """Return True when --yes was given or the human says yes; refuse without a terminal."""
+    """Return True when --yes was given or the human says yes; refuse without a terminal.
+
+    End of input (Ctrl-D) is a "no"; the callers exit 1 for a declined confirmation.
+    """
     if yes:
         return True
     if not is_interactive():
         raise NonInteractiveError(
             f"{message} needs confirmation and there is no terminal; pass --yes to proceed."
         )
-    return typer.confirm(message, default=False, err=True)
+    sys.stderr.write(f"{message} [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:  # end of input: nobody said yes
+        sys.stderr.write("\n")
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 class TerminalPrompter:
@@ -108,7 +117,13 @@ class TerminalPrompter:
     def secret(self, message: str) -> Secret:
         """Read a pasted secret: hidden prompt on a terminal, one line of stdin otherwise."""
         if sys.stdin.isatty():
-            value = typer.prompt(message, hide_input=True, err=True)
+            import getpass
+
+            try:
+                value = getpass.getpass(f"{message}: ", stream=sys.stderr)
+            except EOFError:
+                # NOTE: Ctrl-D is "no value", not an interrupt: exit 2, not 130.
+                raise NonInteractiveError(f"{message}: no value entered (end of input)") from None
         else:
             line = sys.stdin.readline()
             if not line:
