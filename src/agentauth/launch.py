@@ -6,7 +6,9 @@ hook runs before every tool call. ``run`` is parsed by the one parser in
 :mod:`agentauth.cli.runargs`, reports through the one observer in
 :mod:`agentauth.cli.stderr`, and fails through the one funnel in
 :mod:`agentauth.cli.funnel`, exactly as the typer command does. Anything else
-(``--help``, every other command) goes to the typer app.
+(a command's ``--help``, every other command) goes to the typer app; the top-level
+``--help`` is printed from :mod:`agentauth.cli.commands`, the table the app's own
+listing comes from.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def main() -> int:
         stderr.configure(no_color="--no-color" in flags)
         funnel.configure(debug="--debug" in flags)
         return run_argv(rest[1:])
+    if rest in (["--help"], ["-h"]) and not flags:
+        from agentauth.cli import commands
+
+        sys.stdout.write(commands.render())
+        return 0
     if rest == ["guard-hook"]:
         from agentauth.agents.claude_hook import run_hook
 

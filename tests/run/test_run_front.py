@@ -109,3 +109,22 @@ def test_typer_run_keeps_a_double_dash_before_a_dashed_command(project: Path) ->
     full = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert full.returncode == 0, full.stderr
     assert "dashed-ran" in full.stdout
+
+
+def test_fast_top_level_help_lists_what_the_typer_app_lists(cli: Runner, project: Path) -> None:
+    from agentauth.cli import commands
+    from agentauth.cli.app import app
+
+    visible = [c for c in app.registered_commands if not c.hidden]
+    assert [c.name for c in visible] == [name for name, _ in commands.COMMANDS]
+    assert all(c.short_help == commands.SUMMARY[str(c.name)] for c in visible)
+    fast = cli("--help", cwd=project)
+    assert fast.returncode == 0 and fast.stdout == commands.render()
+    typer_help = subprocess.run([sys.executable, "-c", TYPER, "--help"], cwd=project,
+                                env=cli_env({"COLUMNS": "250"}), capture_output=True, text=True,
+                                check=False)  # fmt: skip
+    assert typer_help.returncode == 0
+    for name, summary in commands.COMMANDS:
+        assert name in typer_help.stdout and summary[:40] in typer_help.stdout
+    for option, _help in commands.OPTIONS:
+        assert option.split(", ")[-1] in typer_help.stdout

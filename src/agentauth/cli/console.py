@@ -21,7 +21,19 @@ from agentauth.secret import Secret
 
 _state: dict[str, bool] = {"no_color": False}
 
-SCRUBBER = funnel.scrubber()
+class _Scrubber:
+    """The funnel's scrubber, created on first use (it imports the redaction rules)."""
+
+    def add(self, value: Secret | str) -> None:
+        """Learn a value to mask in every message."""
+        funnel.scrubber().add(value)
+
+    def __call__(self, text: str) -> str:
+        """Return ``text`` with every learned value masked."""
+        return funnel.scrub(text)
+
+
+SCRUBBER = _Scrubber()
 """Values the current process has learned (loaded env files); scrubbed from any error text."""
 
 
