@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from audit_engine_helpers import Findings
+from tests.audit_engine.audit_engine_helpers import Findings
 
 from agentauth.engine.classify import classify
 from agentauth.engine.detect import detect_text

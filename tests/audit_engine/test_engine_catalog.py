@@ -6,7 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from audit_engine_helpers import ALL_RULES, Findings, example_id, render_rules_doc
+from tests.audit_engine.audit_engine_helpers import (
+    ALL_RULES,
+    Findings,
+    example_id,
+    render_rules_doc,
+)
 
 from agentauth.engine.rules import (
     CAPABILITIES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from audit_engine_helpers import Findings
+from tests.audit_engine.audit_engine_helpers import Findings
 
 from agentauth.engine.classify import classify, environment_hint
 from agentauth.engine.rules import Catalog

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from awskit import ADMIN_POLICY, AwsWorld, Recorder, client, post
+from tests.aws.awskit import ADMIN_POLICY, AwsWorld, Recorder, client, post
 
 from agentauth.providers.aws.provider import AwsProvider
 

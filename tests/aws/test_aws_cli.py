@@ -11,23 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from awskit import ACCOUNT, AwsWorld
 from botocore.exceptions import ClientError
+from tests.aws.awskit import ACCOUNT, AwsWorld
+from tests.support.cli import run_cli
 
 from agentauth.providers.aws import policy as ap
 
 
 def cli(project: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agentauth", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=cwd or project,
-        env=dict(os.environ),
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd or project, full_env=True)
 
 
 def setup_project(project: Path, aws: AwsWorld) -> None:

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from awskit import make_policy
 from botocore.exceptions import ClientError
+from tests.aws.awskit import make_policy
+from tests.findingkit import verify_finding
 
 from agentauth.errors import ConfigError
 from agentauth.model import Action, CredentialPolicy, Secret, Severity
@@ -18,7 +19,6 @@ from agentauth.providers.aws.options import PRESETS
 from agentauth.providers.aws.provider import PROVIDER
 from agentauth.providers.aws.verify import PolicyFacts, analyse, pair
 from agentauth.providers.base import Provider
-from findingkit import verify_finding
 
 GOOD = {
     "actions": ["s3:GetObject", "s3:ListBucket"],

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from awskit import ACCOUNT, AwsWorld, Recorder, make_ctx, make_policy
 from botocore.exceptions import BotoCoreError, ClientError
+from tests.aws.awskit import ACCOUNT, AwsWorld, Recorder, make_ctx, make_policy
 
 from agentauth.errors import ConfigError, PermissionDenied, ProviderError
 from agentauth.model import GrantStatus

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from awskit import ACCOUNT, ADMIN_POLICY, AwsWorld, Recorder, make_ctx, make_policy
 from botocore.stub import Stubber
+from tests.aws.awskit import ACCOUNT, ADMIN_POLICY, AwsWorld, Recorder, make_ctx, make_policy
 
 from agentauth.errors import ConfigError, PermissionDenied
 from agentauth.model import Secret

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from awskit import AwsWorld, Recorder, make_ctx, make_policy
 from botocore.exceptions import ClientError
+from tests.aws.awskit import AwsWorld, Recorder, make_ctx, make_policy
+from tests.findingkit import verify_finding
 
 from agentauth.model import Finding, Secret, Severity
 from agentauth.providers.aws import policy as ap
 from agentauth.providers.aws.provider import AwsProvider
 from agentauth.providers.base import VerifyContext
-from findingkit import verify_finding
 
 READ = {"actions": ["s3:GetObject", "s3:ListBucket"]}
 

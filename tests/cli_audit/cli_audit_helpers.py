@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,20 +18,6 @@ EXAMPLES = REPO / "examples"
 DEMO = EXAMPLES / "demo-app"
 CLEAN = EXAMPLES / "clean-app"
 AGENTAUTH = Path(sys.executable).with_name("agentauth")
-
-
-@dataclass(frozen=True)
-class Result:
-    """Exit code and captured streams of one CLI run."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def both(self) -> str:
-        """stdout and stderr together, for leak checks."""
-        return self.out + self.err
 
 
 def require_demo_env() -> Path:

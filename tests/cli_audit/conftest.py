@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_audit_helpers import AGENTAUTH, CLEAN, DEMO, Result, copy_app, demo_secret_values
+from tests.cli_audit.cli_audit_helpers import (
+    AGENTAUTH,
+    CLEAN,
+    DEMO,
+    copy_app,
+    demo_secret_values,
+)
+from tests.support.cli import Result, in_process
 
 
 @pytest.fixture
@@ -41,18 +47,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., Result]:
     """Run ``agentauth ARGS`` in-process (through the real error funnel) in a folder."""
-    from agentauth.cli.app import main
-
-    def run(*args: str, cwd: Path | None = None) -> Result:
-        if cwd is not None:
-            monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["agentauth", *args])
-        capsys.readouterr()
-        code = main()
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return in_process(monkeypatch, capsys)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from cli_audit_helpers import DEMO, assert_no_secret, copy_app, git
+from tests.cli_audit.cli_audit_helpers import DEMO, assert_no_secret, copy_app, git
 
 from agentauth.cli.audit import parse_size
 from agentauth.errors import UsageError

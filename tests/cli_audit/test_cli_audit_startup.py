@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_audit_helpers import DEMO, assert_no_secret
+from tests.cli_audit.cli_audit_helpers import DEMO, assert_no_secret
 
 HEAVY = ("boto3", "botocore", "psycopg", "github", "stripe", "pymysql", "redis", "keyring", "yaml")
 

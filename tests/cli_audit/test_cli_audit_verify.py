@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_audit_helpers import assert_no_secret
+from tests.cli_audit.cli_audit_helpers import assert_no_secret
 
 
 @pytest.mark.postgres

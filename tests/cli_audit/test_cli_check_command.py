@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from cli_audit_helpers import assert_no_secret, git
+from tests.cli_audit.cli_audit_helpers import assert_no_secret, git
 
 REPORT_DIR = Path(__file__).resolve().parents[1] / "report"
 SARIF_SCHEMA = json.loads((REPORT_DIR / "sarif-schema-2.1.0.json").read_text())

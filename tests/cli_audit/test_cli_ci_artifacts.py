@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 import yaml
-from cli_audit_helpers import AGENTAUTH, REPO, git
+from tests.cli_audit.cli_audit_helpers import AGENTAUTH, REPO, git
 
 SARIF_SCHEMA = json.loads((REPO / "tests" / "report" / "sarif-schema-2.1.0.json").read_text())
 HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())

@@ -23,10 +23,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
+from tests.support.doubles import FakePrompter
+from tests.support.doubles import MemorySecretStore as MemoryStore
 from werkzeug import Request, Response
 
-from agentauth.errors import NonInteractiveError
-from agentauth.model import CredentialPolicy, Policy, Secret
+from agentauth.model import CredentialPolicy, Policy
 from agentauth.providers.base import ProviderContext
 from agentauth.providers.github.token import make_classic_token
 
@@ -394,53 +395,6 @@ def key_file(tmp_path: Path, app_key: tuple[str, Any]) -> Path:
     path.write_text(app_key[0])
     path.chmod(0o600)
     return path
-
-
-class MemoryStore:
-    """An in-memory SecretStore (the real one is the OS keyring)."""
-
-    def __init__(self) -> None:
-        """Start empty."""
-        self.values: dict[str, Secret] = {}
-
-    def get(self, name: str) -> Secret | None:
-        """Return the stored value."""
-        return self.values.get(name)
-
-    def set(self, name: str, value: Secret) -> None:
-        """Store a value."""
-        self.values[name] = value
-
-    def delete(self, name: str) -> None:
-        """Forget a value."""
-        self.values.pop(name, None)
-
-
-class FakePrompter:
-    """A Prompter with scripted answers; records what it was told."""
-
-    def __init__(self, secret: str | None = None, confirm: bool = False) -> None:
-        """``secret`` is what the human pastes (None: no terminal)."""
-        self._secret = secret
-        self._confirm = confirm
-        self.told: list[str] = []
-        self.asked: list[str] = []
-
-    def secret(self, message: str) -> Secret:
-        """Return the scripted paste or refuse like a missing terminal."""
-        self.asked.append(message)
-        if self._secret is None:
-            raise NonInteractiveError(f"{message}: no terminal")
-        return Secret(self._secret)
-
-    def confirm(self, message: str) -> bool:
-        """Return the scripted answer."""
-        self.asked.append(message)
-        return self._confirm
-
-    def info(self, message: str) -> None:
-        """Record a message."""
-        self.told.append(message)
 
 
 @pytest.fixture(name="FakePrompter")

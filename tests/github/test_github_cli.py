@@ -7,7 +7,6 @@ import json
 import stat
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
+from tests.support.cli import Result, in_process
 
-from agentauth.cli.app import main
 from agentauth.config.envfile import parse, read_text, values
 
 
@@ -74,31 +73,15 @@ def _write_project(project: Path, stub: Any, entry: str) -> None:
     )
 
 
-@dataclass
-class Result:
-    """What one CLI invocation did."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        """Both streams."""
-        return self.stdout + self.stderr
-
-
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
     """Run the real console entry point (error funnel included) in ``project``."""
+    run_in_process = in_process(monkeypatch, capsys)
 
     def run(project: Path | None, *args: str, stdin: str | None = None) -> Result:
         where = ["--project", str(project)] if project is not None else []
-        monkeypatch.setattr(sys, "argv", ["agentauth", *args, *where])
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
-        code = main()
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
+        return run_in_process(*args, *where)
 
     return run
 

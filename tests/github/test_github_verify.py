@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.findingkit import verify_finding
 
 from agentauth.model import Finding, Severity
 from agentauth.providers.base import VerifyContext
 from agentauth.providers.github.provider import PROVIDER
-from findingkit import verify_finding
 
 
 def _finding(value: str) -> Finding:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pymysql
 import pytest
+from tests.findingkit import verify_finding
 
 from agentauth.model import Action, CredentialPolicy, Policy, Secret
 from agentauth.providers.base import ProviderContext
-from findingkit import verify_finding
 
 HOST = "127.0.0.1"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,13 @@ from urllib.parse import unquote, urlsplit
 
 import pymysql
 import pytest
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.mysql
 
 
 def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agentauth", *args, "-C", str(project)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=dict(os.environ),
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, "-C", str(project), cwd=project, full_env=True)
 
 
 def _setup(project: Path, env: Any, ttl: str = "2h") -> None:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from pgshop import cli, read_env_ai, shop
+from tests.postgres.pgshop import cli, read_env_ai, shop
 
 __all__ = ["cli", "read_env_ai", "shop"]

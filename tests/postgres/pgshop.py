@@ -153,15 +153,13 @@ def read_env_ai() -> Callable[[Path], dict[str, str]]:
 def cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., tuple[int, str, str]]:
-    """Run the real console script (error funnel included); return (exit code, stdout, stderr)."""
-    import sys
+    """Run the real console script in-process (error funnel included): (code, stdout, stderr)."""
+    from tests.support.cli import in_process
 
-    from agentauth.cli.app import main
+    run_in_process = in_process(monkeypatch, capsys)
 
     def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["agentauth", *args])
-        code = main()
-        out, err = capsys.readouterr()
-        return code, out, err
+        result = run_in_process(*args)
+        return result.code, result.out, result.err
 
     return run

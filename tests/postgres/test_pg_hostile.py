@@ -7,12 +7,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgshop import OWNER_PASSWORD, Shop, make_url
+from tests.findingkit import verify_finding
+from tests.postgres.pgshop import OWNER_PASSWORD, Shop, make_url
 
 from agentauth.providers.postgres import sql as pgsql
 from agentauth.state import auditlog, paths
 from agentauth.state.ledger import Ledger
-from findingkit import verify_finding
 
 pytestmark = pytest.mark.postgres
 Cli = Callable[..., tuple[int, str, str]]

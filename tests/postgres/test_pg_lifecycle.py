@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgshop import OWNER_PASSWORD, Shop, make_url
+from tests.postgres.pgshop import OWNER_PASSWORD, Shop, make_url
 
 from agentauth.model import GrantStatus
 from agentauth.state.ledger import Ledger

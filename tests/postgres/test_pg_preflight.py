@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
-from pgshop import Shop
+from tests.postgres.pgshop import Shop
 
 from agentauth.config.envwrite import ENV_AI_MARKER
 from agentauth.state.ledger import Ledger

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgshop import Shop
 from psycopg import sql
+from tests.postgres.pgshop import Shop
 
 from agentauth.state.ledger import Ledger
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgshop import Shop
+from tests.postgres.pgshop import Shop
 
 pytestmark = pytest.mark.postgres
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.findingkit import verify_finding
 
 from agentauth import providers
 from agentauth.config.policy import load_policy
@@ -26,7 +27,6 @@ from agentauth.providers.github.token import make_classic_token
 from agentauth.providers.kit import OptionError
 from agentauth.service import presets as service_presets
 from agentauth.service import provision
-from findingkit import verify_finding
 
 NAMES = sorted(providers.PROVIDERS)
 MEMBERS = ("validate", "verify", "plan", "preflight", "apply", "mint", "revoke")

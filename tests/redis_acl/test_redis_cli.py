@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.redis
 
 
 def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agentauth", *args, "-C", str(project)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=dict(os.environ),
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, "-C", str(project), cwd=project, full_env=True)
 
 
 def test_provision_and_revoke_a_redis_user_through_the_cli(redis_env: Any, project: Path) -> None:

@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import redis
+from tests.findingkit import verify_finding
 
 from agentauth.errors import ConfigError, PermissionDenied
 from agentauth.model import (
@@ -19,7 +20,6 @@ from agentauth.model import (
 from agentauth.providers import get
 from agentauth.providers.base import VerifyContext
 from agentauth.providers.redis import PROVIDER, describe_acl
-from findingkit import verify_finding
 
 pytestmark = pytest.mark.redis
 

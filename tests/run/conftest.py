@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from runkit import HERE, Runner, cli_env
+from tests.support.cli import TEST_KEYRING, Runner, run_cli
 
 
 @pytest.fixture
@@ -22,16 +21,7 @@ def cli() -> Runner:
         input: str | None = None,
         timeout: float = 60,
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "agentauth", *args],
-            cwd=cwd,
-            env=cli_env(env),
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_cli(*args, cwd=cwd, env=env, input=input, timeout=timeout)
 
     return run
 
@@ -40,8 +30,7 @@ def cli() -> Runner:
 def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Select the file-backed test keyring (in this process and in CLI subprocesses)."""
     path = tmp_path / "keyring.json"
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "aa_testkeyring.FileKeyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", TEST_KEYRING)
     monkeypatch.setenv("AGENTAUTH_TEST_KEYRING_FILE", str(path))
     import keyring
     import keyring.core

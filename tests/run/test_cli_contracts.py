@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from runkit import Runner, cli_env
+from tests.support.cli import Runner, cli_env
 
 from agentauth.model import Grant, GrantId, GrantStatus
 from agentauth.state.ledger import Ledger

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from runkit import Runner
+from tests.support.cli import Runner
 
 from agentauth.model import Grant, GrantId, GrantStatus
 from agentauth.state.ledger import Ledger

@@ -9,7 +9,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from runkit import PRINT_ENV, Runner, cli_env, keyring_entries
+from tests.support.cli import PRINT_ENV, Runner, cli_env
+from tests.support.testkeyring import keyring_entries
 
 from agentauth.agents import claude_hook as guardhook
 from agentauth.service import guard
@@ -196,7 +197,7 @@ def test_guard_hook_typer_command_is_the_same_hook(project: Path) -> None:
     import subprocess
     import sys
 
-    from runkit import cli_env
+    from tests.support.cli import cli_env
 
     code = "import sys; from agentauth.cli.app import main; sys.exit(main())"
     event = {"tool_name": "Bash", "tool_input": {"command": "cat .env"}}

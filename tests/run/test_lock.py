@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from runkit import PRINT_ENV, Runner, keyring_entries
+from tests.support.cli import PRINT_ENV, Runner
+from tests.support.doubles import MemorySecretStore
+from tests.support.testkeyring import keyring_entries
 
 from agentauth.config import envfile
 from agentauth.errors import ConfigError
@@ -110,22 +112,22 @@ def test_lock_needs_yes_without_a_terminal(cli: Runner, project: Path, test_keyr
     assert keyring_entries(test_keyring) == {}
 
 
-class _MemoryStore:
+class _MemoryStore(MemorySecretStore):
+    """The shared in-memory store; ``corrupt`` makes it read back something else."""
+
     def __init__(self, corrupt: bool = False) -> None:
-        self.data: dict[str, str] = {}
+        super().__init__()
         self.corrupt = corrupt
 
+    @property
+    def data(self) -> dict[str, str]:
+        return {k: v.reveal() for k, v in self.values.items()}
+
     def get(self, name: str) -> Secret | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        return Secret(value + ("!" if self.corrupt else ""))
-
-    def set(self, name: str, value: Secret) -> None:
-        self.data[name] = value.reveal()
-
-    def delete(self, name: str) -> None:
-        self.data.pop(name, None)
+        value = super().get(name)
+        if value is None or not self.corrupt:
+            return value
+        return Secret(value.reveal() + "!")
 
 
 def test_a_value_that_does_not_read_back_leaves_the_file_untouched(project: Path) -> None:

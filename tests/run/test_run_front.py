@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from runkit import Runner, cli_env
+from tests.support.cli import Runner, cli_env
 
 from agentauth.cli import runargs
 from agentauth.errors import UsageError

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from runkit import PRINT_ENV, Runner, cli_env
+from tests.support.cli import PRINT_ENV, Runner, cli_env
 
 from agentauth.model import Grant, GrantId, GrantStatus
 from agentauth.service.runstate import GrantInfo, needs_minting

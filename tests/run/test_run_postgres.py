@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from runkit import Runner
+from tests.support.cli import Runner
 
 pytestmark = pytest.mark.postgres
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from runkit import PRINT_ENV, Runner, cli_env
+from tests.support.cli import PRINT_ENV, Runner, cli_env
 
 from agentauth.state import auditlog
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from tests.support.doubles import FakePrompter
+from tests.support.doubles import MemorySecretStore as MemoryStore
 from werkzeug import Request, Response
 
 from agentauth.model import Action, CredentialPolicy, Policy, Secret
@@ -119,43 +121,6 @@ def stripe_stub(httpserver: HTTPServer) -> StripeStub:
     stub = StripeStub(httpserver)
     httpserver.expect_request(re.compile(r"^/v1/.*")).respond_with_handler(stub.handle)
     return stub
-
-
-class FakePrompter:
-    """Answers secret prompts from a list and records what was shown."""
-
-    def __init__(self, *answers: str) -> None:
-        self.answers = list(answers)
-        self.shown: list[str] = []
-
-    def secret(self, message: str) -> Secret:
-        self.shown.append(message)
-        if not self.answers:
-            raise AssertionError(f"unexpected prompt: {message}")
-        return Secret(self.answers.pop(0))
-
-    def confirm(self, message: str) -> bool:
-        self.shown.append(message)
-        return False
-
-    def info(self, message: str) -> None:
-        self.shown.append(message)
-
-
-class MemoryStore:
-    """An in-memory SecretStore."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Secret] = {}
-
-    def get(self, name: str) -> Secret | None:
-        return self.values.get(name)
-
-    def set(self, name: str, value: Secret) -> None:
-        self.values[name] = value
-
-    def delete(self, name: str) -> None:
-        self.values.pop(name, None)
 
 
 @pytest.fixture

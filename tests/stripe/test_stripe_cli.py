@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from tests.support.cli import run_cli
 
 LIVE_SK = "sk_live_51Hx" + "Q" * 90 + "9f2a"
 GOOD_RK = "rk_test_51Hx" + "G" * 90 + "abcd"
@@ -14,15 +15,7 @@ WIDE_RK = "rk_test_51Hx" + "W" * 90 + "wide"
 
 
 def _cli(project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agentauth", *args, "-C", str(project)],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env=dict(os.environ),
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, "-C", str(project), cwd=project, input=stdin, full_env=True)
 
 
 def _setup(project: Path, base: str) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from tests.findingkit import verify_finding
 
 from agentauth.errors import ConfigError, NonInteractiveError, ProviderError
 from agentauth.model import (
@@ -19,7 +20,6 @@ from agentauth.providers import get
 from agentauth.providers.base import VerifyContext
 from agentauth.providers.stripe.probe import RESOURCES, dashboard_url
 from agentauth.providers.stripe.provider import PROVIDER
-from findingkit import verify_finding
 
 LIVE_SK = "sk_live_51Hx" + "Q" * 90 + "9f2a"
 TEST_SK = "sk_test_51Hx" + "T" * 90 + "7b1c"

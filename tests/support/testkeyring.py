@@ -45,3 +45,11 @@ class FileKeyring(KeyringBackend):
             raise PasswordDeleteError(username)
         del data[service][username]
         self._save(data)
+
+
+def keyring_entries(path: Path) -> dict[str, str]:
+    """Return the entries of the test keyring file (service agentauth)."""
+    if not path.exists():
+        return {}
+    data: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+    return data.get("agentauth", {})
