@@ -42,6 +42,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
                "keyring."),
     ("guard", "Write the agent tools' deny settings and route MCP servers through agentauth run."),
     ("doctor", "Check the keyring, agent tools, env files at risk and expired grants."),
+    ("attest", "Write a signed in-toto statement (DSSE envelope) of what an agent holds; never a "
+               "secret."),
+    ("verify-attestation", "Check an attestation's signature, its subject against the working "
+                           "tree, and its expiry."),
 )  # fmt: skip
 """Every visible command, in the order ``--help`` lists them."""
 
