@@ -36,6 +36,14 @@ class AgentInfo(NamedTuple):
     """True when guard installs agentauth's hook in the tool (``doctor`` runs it once)."""
 
 
+class HookPlugin(Protocol):
+    """A tool into which guard installs agentauth's hook (``AgentInfo.hook``)."""
+
+    def probe_hooks(self, root: Path) -> tuple[int, list[str]]:
+        """Run the installed hooks once: (how many ran, what did not block)."""
+        ...
+
+
 class ToolPlugin(Protocol):
     """The code side of an agent tool: what ``guard`` writes for it."""
 

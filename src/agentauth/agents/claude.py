@@ -146,6 +146,29 @@ def notes(*, sandbox: bool) -> tuple[str, ...]:
             "shell reads; `guard --sandbox` turns on the OS sandbox for Bash as well",)  # fmt: skip
 
 
+def probe_hooks(root: Path) -> tuple[int, list[str]]:
+    """Run each agentauth hook in the project's Claude Code settings once: (hooks run, failures).
+
+    Proof, not inspection: a hook whose command does not resolve (a bare
+    ``agentauth`` outside the virtualenv, a moved installation) lets every call
+    through, however right the settings file looks.
+    """
+    problems: list[str] = []
+    count = 0
+    for relative in (".claude/settings.json", ".claude/settings.local.json"):
+        try:
+            _text, data = load_json(root / relative, relative)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        for command in hook_commands(data):
+            count += 1
+            failure = probe(command, root)
+            if failure:
+                problems.append(f"{relative}: {failure}")
+    return count, problems
+
+
 PROBE_EVENT = {"hook_event_name": "PreToolUse", "tool_name": "Bash",
                "tool_input": {"command": "cat .env"}}  # fmt: skip
 

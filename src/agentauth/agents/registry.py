@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import cast
 
-from agentauth.agents.base import AgentInfo, ToolPlugin
+from agentauth.agents.base import AgentInfo, HookPlugin, ToolPlugin
 
 CLAUDE = AgentInfo(
     name="claude",
@@ -52,6 +52,13 @@ def api_key_variables(command: str) -> tuple[str, ...]:
         if command in agent.binaries:
             return agent.api_keys
     return ()
+
+
+def hook_plugin(name: str) -> HookPlugin:
+    """Return the plugin module of agent tool ``name``, which installs agentauth's hook."""
+    if not AGENTS[name].hook:
+        raise KeyError(f"{name} has no agentauth hook")
+    return cast(HookPlugin, importlib.import_module(AGENTS[name].module))
 
 
 def plugin(name: str) -> ToolPlugin:

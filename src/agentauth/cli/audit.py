@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -187,20 +186,9 @@ def _progress(quiet: bool) -> _ProgressBar | None:
 
 def _git_prefix(root: Path) -> str | None:
     """Return root's path inside its git work tree ("" at the top), or None outside git."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--show-prefix"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if done.returncode != 0:
-        return None
-    return done.stdout.strip()
+    from agentauth.engine import gitfiles
+
+    return gitfiles.prefix(root)
 
 
 def _run_scan(options: AuditOptions, quiet: bool) -> ScanReport:

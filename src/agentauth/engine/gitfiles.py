@@ -33,6 +33,26 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def returncode(root: Path, *args: str, timeout: float = 20) -> int | None:
+    """Run ``git ARGS`` in ``root`` for its exit code alone; None without git (never raises)."""
+    try:
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=timeout,
+                              check=False)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.returncode
+
+
+def prefix(root: Path) -> str | None:
+    """Return ``root``'s path inside its git work tree ("" at the top), or None outside git."""
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=root,
+                              capture_output=True, text=True, timeout=10, check=False)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
 def _split_z(data: bytes) -> list[str]:
     return [os.fsdecode(p) for p in data.split(b"\0") if p]
 

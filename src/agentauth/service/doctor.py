@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,13 +104,9 @@ def _policy(root: Path) -> tuple[Check, str, str]:
 
 
 def _git(root: Path, *args: str) -> int | None:
-    try:
-        result = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.returncode
+    from agentauth.engine import gitfiles
+
+    return gitfiles.returncode(root, *args)
 
 
 def _env_ai(root: Path, output: str) -> Check:
@@ -176,20 +171,22 @@ def _tools(root: Path, engine: credentials.Judge) -> list[Check]:
     if not tools:
         checks.append(Check("tools", "info", "no agent tool configuration found "
                             f"({', '.join(AGENTS)})"))  # fmt: skip
-    probed, problems = guard.hook_problems(root)
+    hooks = guard.hook_problems(root)
     for tool in tools:
         if guard.guarded(root, tool):
-            hooked = AGENTS[tool].hook and probed and not problems
+            probed, problems = hooks.get(tool, (0, []))
+            hooked = probed and not problems
             proof = " (the hook blocks a `cat .env` probe)" if hooked else ""
             checks.append(Check(f"tool:{tool}", "ok", f"{tool}: guarded{proof}"))
         else:
             checks.append(Check(f"tool:{tool}", "warn", f"{tool}: in use but not guarded",
                                 f"agentauth guard --tool {tool}"))  # fmt: skip
-    if problems:
-        checks.append(Check("tool:claude:hook", "fail",
-                            "the guard hook does not block: " + "; ".join(problems),
-                            "agentauth guard --tool claude (writes the hook with an absolute "
-                            "path)"))  # fmt: skip
+    for tool, (_probed, problems) in hooks.items():
+        if problems:
+            checks.append(Check(f"tool:{tool}:hook", "fail",
+                                "the guard hook does not block: " + "; ".join(problems),
+                                f"agentauth guard --tool {tool} (writes the hook with an "
+                                "absolute path)"))  # fmt: skip
     for relative, servers in guard.mcp_literal_servers(root, engine).items():
         checks.append(
             Check(

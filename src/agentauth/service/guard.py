@@ -24,7 +24,7 @@ from pathlib import Path
 
 from agentauth.agents import mcp as mcp_servers
 from agentauth.agents.files import FileChange
-from agentauth.agents.registry import AGENTS, plugin
+from agentauth.agents.registry import AGENTS, hook_plugin, plugin
 from agentauth.config import references
 from agentauth.config.references import KEYRING_PREFIX
 from agentauth.engine import credentials
@@ -182,27 +182,7 @@ def mcp_literal_servers(root: Path, engine: credentials.Judge) -> Mapping[str, l
     return mcp_servers.literal_servers(root, _judge(root, engine))
 
 
-def hook_problems(root: Path) -> tuple[int, list[str]]:
-    """Run each agentauth hook in Claude Code's settings once; return (hooks run, failures).
-
-    Proof, not inspection: a hook whose command does not resolve (a bare
-    ``agentauth`` outside the virtualenv, a moved installation) lets every call
-    through, however right the settings file looks.
-    """
-    from agentauth.agents import claude
-    from agentauth.agents.files import load_json
-
-    problems: list[str] = []
-    count = 0
-    for relative in (".claude/settings.json", ".claude/settings.local.json"):
-        try:
-            _text, data = load_json(root / relative, relative)
-        except ConfigError as exc:
-            problems.append(str(exc))
-            continue
-        for command in claude.hook_commands(data):
-            count += 1
-            failure = claude.probe(command, root)
-            if failure:
-                problems.append(f"{relative}: {failure}")
-    return count, problems
+def hook_problems(root: Path) -> dict[str, tuple[int, list[str]]]:
+    """Run agentauth's hook once in every tool that has one: {tool: (hooks run, failures)}."""
+    return {name: hook_plugin(name).probe_hooks(root) for name, info in AGENTS.items()
+            if info.hook}  # fmt: skip
