@@ -490,14 +490,11 @@ def _uncommitted(root: Path, name: str) -> str | None:
     a different (or no) baseline, so it must not silence this run either.
     """
 
+    from agentauth.engine import gitfiles
+
     def git(*args: str) -> int:
-        try:
-            done = subprocess.run(
-                ["git", *args, "--", name], cwd=root, capture_output=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.SubprocessError):
-            return 0
-        return done.returncode
+        code = gitfiles.returncode(root, *args, "--", name, timeout=10)
+        return 0 if code is None else code
 
     if git("ls-files", "--error-unmatch") != 0:
         return "is not tracked by git"

@@ -42,10 +42,15 @@ COMMANDS: tuple[tuple[str, str], ...] = (
                "keyring."),
     ("guard", "Write the agent tools' deny settings and route MCP servers through agentauth run."),
     ("doctor", "Check the keyring, agent tools, env files at risk and expired grants."),
+    ("delegate", "Start CMD as a sub-agent holding a strict subset of this session's "
+                 "credentials."),
+    ("check-capability", "Ask, as the broker would, whether this session's capability allows "
+                         "a request."),
     ("attest", "Write a signed in-toto statement (DSSE envelope) of what an agent holds; never a "
                "secret."),
     ("verify-attestation", "Check an attestation's signature, its subject against the working "
                            "tree, and its expiry."),
+    ("broker", "Serve the broker stand-alone and print the environment its clients need."),
 )  # fmt: skip
 """Every visible command, in the order ``--help`` lists them."""
 
