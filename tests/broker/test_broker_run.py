@@ -17,7 +17,7 @@ import pytest
 import trustme
 from pytest_httpserver import HTTPServer
 
-RUN_DIR = Path(__file__).resolve().parent.parent / "run"
+REPO = Path(__file__).resolve().parents[2]
 REAL = "sk-proj-REALbrokeredVALUE0123456789abcdefghij"
 
 PROBE = r"""
@@ -96,8 +96,8 @@ credentials:
         "HOME": str(tmp),
         "AGENTAUTH_HOME": str(home),
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(RUN_DIR),
-        "PYTHON_KEYRING_BACKEND": "aa_testkeyring.FileKeyring",
+        "PYTHONPATH": str(REPO),
+        "PYTHON_KEYRING_BACKEND": "tests.support.testkeyring.FileKeyring",
         "AGENTAUTH_TEST_KEYRING_FILE": str(keyring),
     }
     return root, env
