@@ -33,12 +33,10 @@ UPWARD_ALLOWED: set[tuple[str, str]] = {
 LONG_ALLOWED: dict[str, int] = {
     "agentauth.broker.proxy": 483,
     "agentauth.cli.audit": 526,
-    "agentauth.cli.provision": 599,
     "agentauth.engine.detect": 566,
     "agentauth.engine.sources": 432,
     "agentauth.providers.mysql.provider": 475,
     "agentauth.providers.redis": 471,
-    "agentauth.service.guard": 531,
     "agentauth.service.provision": 731,
     "agentauth.service.run": 413,
 }

@@ -122,17 +122,8 @@ def test_kill_9_of_the_supervisor_ends_the_child_and_the_next_run_logs_it(projec
         cwd=project, env=cli_env(), stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 30
-    child = None
-    # Wait until the agent has exec'd sleep (PR_SET_PDEATHSIG is set before exec); run may
-    # start short helpers (git) first, so look at every child, not the first one.
-    while child is None:
-        assert time.monotonic() < deadline, "child never started"
-        try:
-            kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        except OSError:
-            kids = []
-        child = next((int(k) for k in kids if _exe(int(k)).endswith("sleep")), None)
-        time.sleep(0.05)
+    # run may start short helpers (git) first: wait for the agent itself, past them.
+    child = _agent_child(proc.pid, deadline)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     while Path(f"/proc/{child}").exists() and "Z" not in _state(child):

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentauth.model import Grant, GrantStatus, Policy, RevokeResult
-from agentauth.providers.base import Prompter, ProviderContext, SecretStore
+from agentauth.providers.base import Prompter, ProviderContext
 from agentauth.secret import Secret
 from agentauth.state.auditlog import CHAIN_FIELDS
+from agentauth.state.secretstore import SecretStore
 
 if TYPE_CHECKING:
     from agentauth.state.ledger import ProjectGrants
