@@ -83,24 +83,42 @@ def _gitignore_covers(name: str, project_root: Path) -> bool:
 
 
 def ensure_gitignored(path: Path, project_root: Path) -> bool:
-    """Add ``path`` to the project's ``.gitignore`` unless already ignored; True if added."""
+    """Add ``path`` to the project's ``.gitignore`` unless already ignored; True if added.
+
+    NOTE: a line in the root ``.gitignore`` is not enough when a deeper ``.gitignore`` holds
+    ``!.env.ai``: git lets the deeper file win. So the result is confirmed with
+    ``git check-ignore``, and the entry goes into the file's own folder when it must.
+    """
     try:
         relative = path.resolve().relative_to(project_root.resolve()).as_posix()
     except ValueError:
         return False
     if _gitignore_covers(relative, project_root):
         return False
-    gitignore = project_root / ".gitignore"
+    _append_ignore(project_root / ".gitignore", f"/{relative}")
+    if _gitignore_covers(relative, project_root):
+        return True
+    folder = path.resolve().parent
+    if folder != project_root.resolve():
+        _append_ignore(folder / ".gitignore", f"/{path.name}")
+        if _gitignore_covers(relative, project_root):
+            return True
+    raise ConfigError(
+        f"{relative} is still not ignored by git after adding it to .gitignore "
+        f"(a `!` rule un-ignores it; see `git check-ignore -v --no-index {relative}`)"
+    )
+
+
+def _append_ignore(gitignore: Path, line: str) -> None:
     try:
         existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
         prefix = "" if not existing or existing.endswith("\n") else "\n"
         with gitignore.open("a", encoding="utf-8") as handle:
-            handle.write(f"{prefix}# scoped agent credentials (agentauth)\n/{relative}\n")
+            handle.write(f"{prefix}# scoped agent credentials (agentauth)\n{line}\n")
     except OSError as exc:
         raise ConfigError(
-            f"cannot add {relative} to {gitignore}: {exc.strerror}; add it by hand"
+            f"cannot add {line} to {gitignore}: {exc.strerror}; add it by hand"
         ) from None
-    return True
 
 
 def _has_marker(path: Path) -> bool:
