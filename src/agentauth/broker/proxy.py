@@ -361,18 +361,7 @@ class Broker:
         started = time.perf_counter()
         method = request.method.decode("ascii", "replace")
         target = request.target.decode("latin-1")
-        if framing_conflict(request):
-            decision = Decision(allowed=False, reason=CONFLICT)
-        else:
-            decision = decide(
-                self.policy,
-                self.resolver,
-                host=host,
-                method=method,
-                target=target,
-                headers=list(request.headers),
-                now=self.now(),
-            )
+        decision = self._judge(request, host, method, target)
         if not decision.allowed:
             out = await refuse(conn, reader, writer, decision, request)
             self._event(method, host, target, out, "refused", decision.reason, decision, started)
@@ -380,6 +369,20 @@ class Broker:
         out = await exchange(conn, reader, writer, request, decision, upstream, self.limits)
         self._event(method, host, target, out, "allowed", decision.reason, decision, started)
         return out
+
+    def _judge(self, request: h11.Request, host: str, method: str, target: str) -> Decision:
+        """The one decision for a request to a brokered host: framing first, then the policy."""
+        if framing_conflict(request):
+            return Decision(allowed=False, reason=CONFLICT)
+        return decide(
+            self.policy,
+            self.resolver,
+            host=host,
+            method=method,
+            target=target,
+            headers=list(request.headers),
+            now=self.now(),
+        )
 
     async def _plain(
         self,
@@ -438,18 +441,8 @@ class Broker:
                 reason=f"network.default is deny and {host} is not "
                 f"in network.allow ({self.policy.path}:{self.policy.network.line})",
             )
-        elif framing_conflict(request):
-            decision = Decision(allowed=False, reason=CONFLICT)
         else:
-            decision = decide(
-                self.policy,
-                self.resolver,
-                host=host,
-                method=method,
-                target=origin,
-                headers=list(request.headers),
-                now=self.now(),
-            )
+            decision = self._judge(request, host, method, origin)
         if not decision.allowed:
             out = await refuse(conn, reader, writer, decision, request)
             self._event(method, host, origin, out, "refused", decision.reason, decision, started)
