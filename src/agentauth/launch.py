@@ -2,8 +2,10 @@
 
 Why this exists outside the typer app: importing typer and rich costs more than
 ``agentauth run -- CMD`` may add to CMD's start (under 100 ms), and the Claude Code
-hook runs before every tool call. ``run`` is parsed by the one parser in
-:mod:`agentauth.cli.runargs`, reports through the one observer in
+hook runs before every tool call. This module only routes: ``run``'s body is
+:func:`agentauth.cli.runentry.run_argv`, which the typer command calls too (nothing in
+the CLI imports this module, so routing here never makes a cycle). ``run`` is parsed
+by the one parser in :mod:`agentauth.cli.runargs`, reports through the one observer in
 :mod:`agentauth.cli.stderr`, and fails through the one funnel in
 :mod:`agentauth.cli.funnel`, exactly as the typer command does. Anything else
 (a command's ``--help``, every other command) goes to the typer app; the top-level
@@ -16,30 +18,17 @@ from __future__ import annotations
 import sys
 
 
-def run_argv(argv: list[str]) -> int:
-    """Run ``agentauth run ARGV`` (without the word ``run``) and return the exit code."""
-    from agentauth.cli import funnel, runargs, stderr
-
-    try:
-        from agentauth.service import run
-
-        request = runargs.parse(argv)
-        return run.execute(request, stderr.StderrObserver())
-    except (Exception, KeyboardInterrupt) as exc:
-        return funnel.handle(exc)
-
-
 def main() -> int:
     """Route ``run`` and ``guard-hook`` to their fast paths, everything else to the full CLI."""
     from agentauth.cli import runargs
 
     flags, rest = runargs.after_globals(sys.argv[1:])
     if rest[:1] == ["run"] and not runargs.wants_help(rest[1:]):
-        from agentauth.cli import funnel, stderr
+        from agentauth.cli import funnel, runentry, stderr
 
         stderr.configure(no_color="--no-color" in flags)
         funnel.configure(debug="--debug" in flags)
-        return run_argv(rest[1:])
+        return runentry.run_argv(rest[1:])
     if rest in (["--help"], ["-h"]) and not flags:
         from agentauth.cli import commands
 

@@ -76,7 +76,7 @@ class DoctorFormat(StrEnum):
 def run_command(ctx: typer.Context) -> None:
     """Start CMD with only the agent's scoped credentials."""
     from agentauth.cli import runargs
-    from agentauth.launch import run_argv
+    from agentauth.cli.runentry import run_argv
 
     # NOTE: click swallows a `--` it meets among options; the one parser must see the
     # words as typed (`run --strict -- -cmd`), so they are taken from sys.argv when
