@@ -43,6 +43,19 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def where(path: str | None, line: int) -> str:
+    """Return the ``FILE:LINE: `` prefix of a message about a reviewed file (``line N: `` alone).
+
+    One home for the spelling the policy, the broker rules and the providers' option
+    errors share, so an editor can jump to the line from any of them.
+    """
+    if path and line:
+        return f"{path}:{line}: "
+    if line:
+        return f"line {line}: "
+    return f"{path}: " if path else ""
+
+
 class UsageError(AgentAuthError):
     """Raised for a bad combination of flags or arguments."""
 

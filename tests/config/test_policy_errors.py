@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -80,3 +82,20 @@ def test_missing_source_variable_suggests_the_source_env_name(tmp_path: Path) ->
     with pytest.raises(ConfigError) as info:
         admin_secret("DATABSE_URL", ctx, "admin URL")  # type: ignore[arg-type]
     assert "did you mean 'DATABASE_URL'?" in str(info.value)
+
+
+def test_loading_a_policy_imports_no_provider(tmp_path: Path) -> None:
+    """Provider names are checked from config.providertable; the provider layer stays unloaded."""
+    path = tmp_path / "agentauth.yaml"
+    path.write_text(POLICY)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from agentauth.config.policy import load_policy\n"
+        f"load_policy(Path({str(path)!r}))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('agentauth.providers')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentauth.errors import ConfigError, did_you_mean
+from agentauth.config.yamlnodes import node_value
+from agentauth.errors import ConfigError, did_you_mean, where
 from agentauth.model import CredentialPolicy, Policy
 
 AUTH_KINDS = ("bearer", "basic", "header:<Name>", "query:<name>")
@@ -127,10 +128,6 @@ def is_brokered(entry: CredentialPolicy) -> bool:
     return entry.provider in DEFAULT_HOSTS and entry.options.get("mode") == "broker"
 
 
-def _where(path: str, line: int) -> str:
-    return f"{path}:{line}: " if line else f"{path}: "
-
-
 def parse_rule(text: object, line: int, at: str) -> AllowRule:
     """Parse ``GET /v1/models`` into an :class:`AllowRule`; ConfigError names the line."""
     if not isinstance(text, str) or len(text.split()) != 2:
@@ -195,15 +192,15 @@ def entry_from_policy(
     entry: CredentialPolicy, rule_lines: Mapping[tuple[str, int], int], path: str
 ) -> BrokeredEntry:
     """Build the :class:`BrokeredEntry` of a brokered policy entry (shape already checked)."""
-    at = f"{_where(path, entry.line)}credentials.{entry.variable}"
+    at = f"{where(path, entry.line)}credentials.{entry.variable}"
     opts = entry.options
     if entry.provider == "http":
         unknown = set(opts) - _HTTP_KEYS
         if unknown:
             key = sorted(unknown)[0]  # named as credentials.VAR.KEY: located on its own line
-            where = _where(path, entry.option_lines.get(key, entry.line))
+            located = where(path, entry.option_lines.get(key, entry.line))
             raise ConfigError(
-                f"{where}credentials.{entry.variable}.{key}: unknown key {key!r}"
+                f"{located}credentials.{entry.variable}.{key}: unknown key {key!r}"
                 f"{did_you_mean(key, _HTTP_KEYS)}; provider http takes "
                 f"{', '.join(sorted(_HTTP_KEYS))}"
             )
@@ -246,7 +243,7 @@ def _default_hosts(entry: CredentialPolicy) -> tuple[str, ...]:
 
 def parse_network(raw: object, line: int, path: str) -> Network:
     """Check ``network: {default: allow|deny, allow: [hosts]}``."""
-    at = f"{_where(path, line)}network"
+    at = f"{where(path, line)}network"
     if raw is None:
         return Network(line=line)
     if not isinstance(raw, Mapping):
@@ -293,8 +290,6 @@ def _locate(text: str) -> tuple[dict[tuple[str, int], int], tuple[Any, int]]:
     """Return each allow rule's line and the raw ``network`` value (with its line)."""
     import yaml
 
-    from agentauth.config.policy import _node_value
-
     lines: dict[tuple[str, int], int] = {}
     network: tuple[Any, int] = (None, 0)
     root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -302,7 +297,7 @@ def _locate(text: str) -> tuple[dict[tuple[str, int], int], tuple[Any, int]]:
         return lines, network
     for key, value in root.value:
         if key.value == "network":
-            network = (_node_value(value), key.start_mark.line + 1)
+            network = (node_value(value), key.start_mark.line + 1)
         if key.value != "credentials" or not isinstance(value, yaml.MappingNode):
             continue
         for var, entry in value.value:

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from agentauth import fsutil
-from agentauth.errors import ConfigError, did_you_mean
+from agentauth.config.providertable import PROVIDERS
+from agentauth.config.yamlnodes import compose, mapping_items, node_value
+from agentauth.errors import ConfigError, did_you_mean, where
 from agentauth.model import Action, CredentialPolicy, Policy
 
 POLICY_FILE = "agentauth.yaml"
@@ -38,9 +40,9 @@ def parse_duration(value: object, *, key: str = "ttl", line: int = 0, path: str 
     Why a parser of our own: YAML reads ``8h`` as a string and ``3600`` as an int,
     and the file should accept both without surprises.
     """
-    where = _where(path, line)
+    at = where(path, line)
     if isinstance(value, bool):
-        raise ConfigError(f"{where}{key}: expected a duration like 8h or 30m, got {value!r}")
+        raise ConfigError(f"{at}{key}: expected a duration like 8h or 30m, got {value!r}")
     if isinstance(value, int):
         seconds = value
     elif isinstance(value, str) and value.strip():
@@ -51,16 +53,16 @@ def parse_duration(value: object, *, key: str = "ttl", line: int = 0, path: str 
             parts = _DURATION_PART.findall(text)
             if not parts or "".join(n + u for n, u in parts).lower() != text.lower():
                 raise ConfigError(
-                    f"{where}{key}: cannot read {value!r} as a duration; "
+                    f"{at}{key}: cannot read {value!r} as a duration; "
                     "write it like 8h, 30m, 1h30m or 2d"
                 )
             seconds = sum(int(n) * _UNIT_SECONDS[u.lower()] for n, u in parts)
     else:
-        raise ConfigError(f"{where}{key}: expected a duration like 8h or 30m, got {value!r}")
+        raise ConfigError(f"{at}{key}: expected a duration like 8h or 30m, got {value!r}")
     if seconds <= 0:
-        raise ConfigError(f"{where}{key}: the duration must be positive; write it like 8h")
+        raise ConfigError(f"{at}{key}: the duration must be positive; write it like 8h")
     if seconds > MAX_TTL_SECONDS:
-        raise ConfigError(f"{where}{key}: at most 90d; shorter lifetimes are the point")
+        raise ConfigError(f"{at}{key}: at most 90d; shorter lifetimes are the point")
     return seconds
 
 
@@ -73,66 +75,6 @@ def format_duration(seconds: int) -> str:
             out.append(f"{seconds // size}{unit}")
             seconds %= size
     return "".join(out) or "0s"
-
-
-def _where(path: str, line: int) -> str:
-    if path and line:
-        return f"{path}:{line}: "
-    if line:
-        return f"line {line}: "
-    return f"{path}: " if path else ""
-
-
-def _node_value(node: Any) -> Any:
-    """Turn a composed YAML node into plain Python values (safe constructor)."""
-    import yaml
-
-    class _Loader(yaml.SafeLoader):
-        pass
-
-    loader = _Loader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
-
-
-def _compose(text: str, path: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else 0
-        problem = exc.problem or "invalid YAML"
-        raise ConfigError(f"{_where(path, line)}{problem}; fix the YAML syntax") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML ({exc}); fix the YAML syntax") from None
-
-
-def _mapping_items(node: Any, what: str, path: str) -> list[tuple[str, int, Any]]:
-    """Return (key, 1-based line, value node) of a YAML mapping node, refusing duplicates."""
-    import yaml
-
-    if not isinstance(node, yaml.MappingNode):
-        line = node.start_mark.line + 1 if node is not None else 0
-        raise ConfigError(f"{_where(path, line)}{what} must be a mapping of keys to values")
-    seen: dict[str, int] = {}
-    items = []
-    for key_node, value_node in node.value:
-        key = _node_value(key_node)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, str):
-            raise ConfigError(f"{_where(path, line)}{what}: key {key!r} must be a string")
-        if key in seen:
-            raise ConfigError(
-                f"{_where(path, line)}{what}: {key} is defined twice (first on line {seen[key]}); "
-                "keep one"
-            )
-        seen[key] = line
-        items.append((key, line, value_node))
-    return items
 
 
 def parse_policy(text: str, path: str = POLICY_FILE) -> Policy:
@@ -151,7 +93,7 @@ def parse_policy(text: str, path: str = POLICY_FILE) -> Policy:
         line = mark.line + 1 if mark is not None else 0
         problem = (exc.problem or "invalid YAML").split("\n")[0]
         raise ConfigError(
-            f"{_where(path, line)}{problem}; only plain YAML values are allowed in a policy"
+            f"{where(path, line)}{problem}; only plain YAML values are allowed in a policy"
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML ({exc}); fix the YAML syntax") from None
@@ -167,20 +109,20 @@ def parse_policy(text: str, path: str = POLICY_FILE) -> Policy:
         long_number = re.search(r"\d{1000,}", text)
         line = text.count("\n", 0, long_number.start()) + 1 if long_number else 0
         raise ConfigError(
-            f"{_where(path, line)}a number with thousands of digits; no policy value is that long"
+            f"{where(path, line)}a number with thousands of digits; no policy value is that long"
         ) from None
 
 
 def _parse_policy(text: str, path: str) -> Policy:
-    root = _compose(text, path)
+    root = compose(text, path)
     if root is None:
         raise ConfigError(f"{path}: the file is empty; run `agentauth init` to write one")
     top: dict[str, tuple[int, Any]] = {}
-    for key, line, node in _mapping_items(root, "the policy", path):
+    for key, line, node in mapping_items(root, "the policy", path):
         if key not in _TOP_KEYS:
             known = ", ".join(sorted(_TOP_KEYS))
             raise ConfigError(
-                f"{_where(path, line)}unknown key {key!r}{did_you_mean(key, _TOP_KEYS)}; "
+                f"{where(path, line)}unknown key {key!r}{did_you_mean(key, _TOP_KEYS)}; "
                 f"known keys: {known}"
             )
         top[key] = (line, node)
@@ -189,17 +131,17 @@ def _parse_policy(text: str, path: str) -> Policy:
         if key not in top:
             return default, 0
         line, node = top[key]
-        return _node_value(node), line
+        return node_value(node), line
 
     version, line = value("version", 1)
     if version != 1:
-        raise ConfigError(f"{_where(path, line)}version: only version 1 is supported")
+        raise ConfigError(f"{where(path, line)}version: only version 1 is supported")
     agent, line = value("agent", None)
     if agent is None:
         raise ConfigError(f"{path}: agent: missing; name the agent, e.g. agent: claude-code")
     if not isinstance(agent, str) or not _AGENT.match(agent):
         raise ConfigError(
-            f"{_where(path, line)}agent: {agent!r} is not a valid agent name; use 1-40 letters, "
+            f"{where(path, line)}agent: {agent!r} is not a valid agent name; use 1-40 letters, "
             "digits, '.', '_' or '-', starting with a letter or digit"
         )
     source = _relative_file(value("source", ".env"), "source", path)
@@ -209,13 +151,13 @@ def _parse_policy(text: str, path: str) -> Policy:
     if os.path.normpath(source) == os.path.normpath(output):
         out_line = top["output"][0] if "output" in top else 0
         raise ConfigError(
-            f"{_where(path, out_line)}output must differ from source; the source is never modified"
+            f"{where(path, out_line)}output must differ from source; the source is never modified"
         )
     ttl_raw, line = value("ttl", DEFAULT_TTL)
     ttl = parse_duration(ttl_raw, key="ttl", line=line, path=path)
     hardening, line = value("hardening", False)
     if not isinstance(hardening, bool):
-        raise ConfigError(f"{_where(path, line)}hardening: expected true or false")
+        raise ConfigError(f"{where(path, line)}hardening: expected true or false")
     if "network" in top:  # the broker's egress policy: see config/brokerpolicy.py
         from agentauth.config.brokerpolicy import validate_network
 
@@ -223,8 +165,8 @@ def _parse_policy(text: str, path: str) -> Policy:
     credentials: list[CredentialPolicy] = []
     if "credentials" in top:
         _cline, cnode = top["credentials"]
-        if _node_value(cnode) is not None:
-            for var, vline, vnode in _mapping_items(cnode, "credentials", path):
+        if node_value(cnode) is not None:
+            for var, vline, vnode in mapping_items(cnode, "credentials", path):
                 credentials.append(_entry(var, vline, vnode, path))
     return Policy(
         agent=agent,
@@ -241,51 +183,49 @@ def _parse_policy(text: str, path: str) -> Policy:
 def _relative_file(pair: tuple[Any, int], key: str, path: str) -> str:
     raw, line = pair
     if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"{_where(path, line)}{key}: expected a file name like .env")
+        raise ConfigError(f"{where(path, line)}{key}: expected a file name like .env")
     candidate = Path(raw)
     if candidate.is_absolute() or ".." in candidate.parts:
         raise ConfigError(
-            f"{_where(path, line)}{key}: {raw!r} must be a path inside the project "
+            f"{where(path, line)}{key}: {raw!r} must be a path inside the project "
             "(relative, without '..')"
         )
     return raw
 
 
 def _entry(var: str, line: int, node: Any, path: str) -> CredentialPolicy:
-    from agentauth.providers import PROVIDERS
-
-    where = _where(path, line)
+    at = where(path, line)
     if not _VARIABLE.match(var):
         raise ConfigError(
-            f"{where}credentials: {var!r} is not an environment variable name "
+            f"{at}credentials: {var!r} is not an environment variable name "
             "(letters, digits and '_', not starting with a digit)"
         )
-    raw = _node_value(node)
+    raw = node_value(node)
     if isinstance(raw, str):
         word = raw.strip().lower()
         if word in ("pass", "drop"):
             return CredentialPolicy(variable=var, action=Action(word), line=line)
         raise ConfigError(
-            f"{where}credentials.{var}: {raw!r} is not an action; write pass, drop, "
+            f"{at}credentials.{var}: {raw!r} is not an action; write pass, drop, "
             "or a mapping with provider:"
         )
     if not isinstance(raw, Mapping):
         raise ConfigError(
-            f"{where}credentials.{var}: expected pass, drop, or a mapping with provider:"
+            f"{at}credentials.{var}: expected pass, drop, or a mapping with provider:"
         )
     options = dict(raw)
     option_lines = {
-        key: kline for key, kline, _n in _mapping_items(node, f"credentials.{var}", path)
+        key: kline for key, kline, _n in mapping_items(node, f"credentials.{var}", path)
     }
     provider = options.pop("provider", None)
     if provider is None:
         raise ConfigError(
-            f"{where}credentials.{var}: provider: missing; one of {', '.join(sorted(PROVIDERS))}"
+            f"{at}credentials.{var}: provider: missing; one of {', '.join(sorted(PROVIDERS))}"
         )
     if not isinstance(provider, str) or provider not in PROVIDERS:
         hint = did_you_mean(provider, PROVIDERS) if isinstance(provider, str) else ""
         raise ConfigError(
-            f"{_where(path, option_lines.get('provider', line))}credentials.{var}.provider: "
+            f"{where(path, option_lines.get('provider', line))}credentials.{var}.provider: "
             f"unknown provider {provider!r}{hint}; "
             f"known providers: {', '.join(sorted(PROVIDERS))}"
         )

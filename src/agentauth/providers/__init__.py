@@ -1,5 +1,8 @@
 """The explicit provider registry: name -> module, imported only when used.
 
+The table itself is :data:`agentauth.config.providertable.PROVIDERS` (re-exported here),
+so the policy parser can check names without importing this layer.
+
 Also the one place that knows which provider can scope a variable of the source env
 (by its URL scheme or its name) and how the audit engine's provider names map onto
 ours, so ``init``, ``provision`` and ``run`` agree.
@@ -11,19 +14,9 @@ import importlib
 import importlib.util
 from urllib.parse import urlsplit
 
+from agentauth.config.providertable import PROVIDERS as PROVIDERS
 from agentauth.errors import ConfigError
 from agentauth.providers.base import Provider
-
-# NOTE: module paths, not objects, so that importing the registry imports no SDK.
-PROVIDERS: dict[str, str] = {
-    "postgres": "agentauth.providers.postgres.provider",
-    "mysql": "agentauth.providers.mysql.provider",
-    "redis": "agentauth.providers.redis",
-    "aws": "agentauth.providers.aws.provider",
-    "github": "agentauth.providers.github.provider",
-    "stripe": "agentauth.providers.stripe.provider",
-    "http": "agentauth.providers.http",
-}
 
 SDKS: dict[str, str] = {
     "postgres": "psycopg",

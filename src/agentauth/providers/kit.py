@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from agentauth.errors import ConfigError, did_you_mean
+from agentauth.errors import ConfigError, did_you_mean, where
 from agentauth.model import Applied, CredentialPolicy, Grant, GrantId, GrantStatus, Plan, Secret
 from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
@@ -61,10 +61,7 @@ class OptionError(ConfigError):
         entry = self.entry
         top = (self.at or self.key or "").split(".")[0].split("[")[0]
         line = entry.option_lines.get(top, entry.line)
-        if self.path:
-            prefix = f"{self.path}:{line}: " if line else f"{self.path}: "
-        else:
-            prefix = f"line {line}: " if line else ""
+        prefix = where(self.path, line)
         name = f"credentials.{entry.variable}" + (f".{self.key}" if self.key else "")
         return f"{prefix}{name}: {self.problem}"
 
