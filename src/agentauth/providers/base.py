@@ -1,6 +1,6 @@
 """The provider protocol: what every provider module implements, and the context it gets.
 
-One module per provider (``providers/redis.py``, ``providers/postgres/provider.py``...)
+One module per provider (``providers/redis/provider.py``, ``providers/postgres/provider.py``...)
 exposes ``PROVIDER: Provider``, so mypy checks that it conforms. Heavy SDKs are imported
 inside the methods, never at module import, so ``agentauth audit`` and ``agentauth run``
 start fast. Grant ids, pending grants and option errors come from

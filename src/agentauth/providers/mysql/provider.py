@@ -10,9 +10,9 @@ connections, because MySQL documents that dropping a user does not close them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, ClassVar
 
 from agentauth.errors import ConfigError, PermissionDenied, ProviderError
 from agentauth.model import (
@@ -29,6 +29,18 @@ from agentauth.model import (
 from agentauth.providers import kit as grantkit
 from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.kit import OptionError
+from agentauth.providers.mysql.connection import (
+    DENIED,
+    SCHEMES,
+    Admin,
+    connect,
+    describe_error,
+    drop_quietly,
+    error_code,
+    kill_connections,
+    missing_targets,
+    server_flavor,
+)
 from agentauth.providers.mysql.locking import locking_warning
 from agentauth.providers.mysql.sql import (
     MASK,
@@ -58,108 +70,11 @@ __all__ = [
     "quote_ident",
 ]
 
-if TYPE_CHECKING:
-    from pymysql.connections import Connection
-
-SCHEMES = ("mysql", "mariadb", "mysql+pymysql", "mariadb+pymysql", "mysql+mysqldb", "mysql2")
 OPTIONS = ("access", "databases", "tables", "max_connections", "max_statement_time")
 DEFAULT_MAX_CONNECTIONS = 3
 DEFAULT_MAX_STATEMENT_TIME = 30
 # MySQL 8 allows 32 characters in a user name, MariaDB 80; stay within both.
 USER_NAME_LIMIT = 32
-# PyMySQL raises these codes when the admin lacks a privilege it needs.
-# 1698: MariaDB refusing a login it has no user for (seen after DROP USER).
-_DENIED = {1044, 1045, 1142, 1143, 1227, 1410, 1698}
-_NO_SUCH_THREAD = 1094
-
-
-@dataclass(frozen=True)
-class Admin:
-    """The developer's own connection settings, parsed from the source env."""
-
-    url: grantkit.ServerURL
-
-    def connect(self, timeout: float = 10.0) -> Connection[Any]:
-        """Open an autocommit connection as the admin; translate connection failures."""
-        return connect(self.url, timeout=timeout)
-
-
-def _query(url: grantkit.ServerURL) -> dict[str, str]:
-    from urllib.parse import parse_qsl
-
-    return dict(parse_qsl(url.query))
-
-
-def connect(url: grantkit.ServerURL, *, timeout: float = 10.0) -> Connection[Any]:
-    """Connect with PyMySQL (lazy import); errors become ProviderError without the password."""
-    import pymysql
-
-    query = _query(url)
-    kwargs: dict[str, Any] = {
-        "host": url.host,
-        "port": url.port or 3306,
-        "user": url.username or None,
-        "password": url.password.reveal() if url.password else "",
-        "connect_timeout": timeout,
-        "read_timeout": max(timeout, 30.0),
-        "autocommit": True,
-        "charset": "utf8mb4",
-    }
-    if "unix_socket" in query:
-        kwargs["unix_socket"] = query["unix_socket"]
-    try:
-        return pymysql.connect(**kwargs)
-    except pymysql.err.MySQLError as exc:
-        text = grantkit.scrubber(url.password)(_describe(exc))
-        if _code(exc) in _DENIED:
-            raise PermissionDenied(
-                f"MySQL at {url.address} refused the login of {url.username!r}: {text}; "
-                "check the URL's user and password"
-            ) from None
-        raise ProviderError(
-            f"cannot connect to MySQL at {url.address}: {text}; check that the server is "
-            "running and the URL is right"
-        ) from None
-
-
-def _code(exc: BaseException) -> int:
-    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
-    return args[0] if args and isinstance(args[0], int) else 0
-
-
-def _describe(exc: BaseException) -> str:
-    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
-    if len(args) >= 2:
-        return f"({args[0]}) {args[1]}"
-    return str(exc) or type(exc).__name__
-
-
-def _flavor(conn: Connection[Any]) -> str:
-    with conn.cursor() as cur:
-        cur.execute("SELECT VERSION()")
-        row = cur.fetchone()
-    version = str(row[0]) if row else ""
-    return "mariadb" if "mariadb" in version.lower() else "mysql"
-
-
-def _missing_targets(conn: Connection[Any], targets: Sequence[Target]) -> list[str]:
-    missing = []
-    with conn.cursor() as cur:
-        for t in targets:
-            if t.table is None:
-                cur.execute(
-                    "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-                    (t.database,),
-                )
-            else:
-                cur.execute(
-                    "SELECT 1 FROM information_schema.TABLES "
-                    "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                    (t.database, t.table),
-                )
-            if cur.fetchone() is None:
-                missing.append(t.label())
-    return missing
 
 
 class MySQLProvider:
@@ -219,8 +134,8 @@ class MySQLProvider:
             targets = (Target(check_ident(db, "database")),)
         warnings: list[str] = []
         with admin.connect() as conn:
-            flavor = _flavor(conn)
-            missing = _missing_targets(conn, targets)
+            flavor = server_flavor(conn)
+            missing = missing_targets(conn, targets)
             locking = locking_warning(conn, admin.url.address)
         warnings.extend([locking] if locking else [])
         if missing:
@@ -329,9 +244,9 @@ class MySQLProvider:
                         done += 1
             except pymysql.err.MySQLError as exc:
                 if done:
-                    _drop_quietly(conn, user)
-                text = scrub(_describe(exc))
-                if _code(exc) in _DENIED:
+                    drop_quietly(conn, user)
+                text = scrub(describe_error(exc))
+                if error_code(exc) in DENIED:
                     manual = "\n".join(
                         s + ";"
                         for s in create_statements(
@@ -388,15 +303,15 @@ class MySQLProvider:
                         cur.execute(revoke_sql)
                     except pymysql.err.MySQLError as exc:
                         # 1141/1269: no such grant or user — already gone, which is fine.
-                        if _code(exc) not in (1141, 1269, 1396):
+                        if error_code(exc) not in (1141, 1269, 1396):
                             raise
                     cur.execute(drop_sql)
-                survivors = _kill_connections(conn, user)
+                survivors = kill_connections(conn, user)
         except pymysql.err.MySQLError as exc:
             return RevokeResult(
                 grant.id,
                 False,
-                f"revoking MySQL user {user} on {url.address} failed: {scrub(_describe(exc))}",
+                f"revoking MySQL user {user} on {url.address} failed: {scrub(describe_error(exc))}",
                 manual=manual,
             )
         except (ProviderError, ConfigError) as exc:
@@ -430,49 +345,6 @@ class MySQLProvider:
         except Exception as exc:  # any driver error: unknown, never a crash of the audit
             return Verification("unknown", f"could not read grants: {type(exc).__name__}")
         return describe_grants(lines)
-
-
-def _drop_quietly(conn: Connection[Any], user: str) -> None:
-    import pymysql
-
-    for statement in drop_statements(user):
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        except pymysql.err.MySQLError:
-            continue
-
-
-def _kill_connections(conn: Connection[Any], user: str, rounds: int = 20) -> int:
-    """Kill every connection of ``user``; return how many are still open afterwards.
-
-    A killed thread lingers in the process list for a moment, so this polls briefly.
-    """
-    import time
-
-    import pymysql
-
-    own = conn.thread_id()  # type: ignore[no-untyped-call]
-    killed: set[int] = set()
-    remaining: list[int] = []
-    for _ in range(rounds):
-        with conn.cursor() as cur:
-            cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s", (user,))
-            remaining = [int(row[0]) for row in cur.fetchall() if int(row[0]) != own]
-        if not remaining:
-            return 0
-        for thread in remaining:
-            if thread in killed:
-                continue
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("KILL CONNECTION %s", (thread,))
-                killed.add(thread)
-            except pymysql.err.MySQLError as exc:
-                if _code(exc) != _NO_SUCH_THREAD:
-                    return len(remaining)
-        time.sleep(0.05)
-    return len(remaining)
 
 
 PROVIDER: Provider = MySQLProvider()
