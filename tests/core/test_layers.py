@@ -3,8 +3,8 @@
 A ratchet: today's exceptions are listed explicitly; each list may only shrink.
 Layer order (docs/architecture.md, HELPERS.md): cli -> service -> {engine, providers,
 agents, broker, report} -> {config, state} -> {model, secret, errors, redact, fsutil,
-project, clock, marker}. Imports inside functions count too: a lazy import up a layer is still
-a dependency up a layer.
+project, clock, marker, gitcmd}. Imports inside functions count too: a lazy import up a
+layer is still a dependency up a layer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ MAX_LINES = 400
 
 RANK = {
     "model": 0, "secret": 0, "errors": 0, "redact": 0, "fsutil": 0, "project": 0, "clock": 0,
-    "marker": 0,
+    "marker": 0, "gitcmd": 0,
     "config": 1, "state": 1,
     "engine": 2, "providers": 2, "agents": 2, "broker": 2, "report": 2,
     "service": 3,

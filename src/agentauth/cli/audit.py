@@ -490,10 +490,10 @@ def _uncommitted(root: Path, name: str) -> str | None:
     a different (or no) baseline, so it must not silence this run either.
     """
 
-    from agentauth.engine import gitfiles
+    from agentauth import gitcmd
 
     def git(*args: str) -> int:
-        code = gitfiles.returncode(root, *args, "--", name, timeout=10)
+        code = gitcmd.returncode(root, *args, "--", name, timeout=10)
         return 0 if code is None else code
 
     if git("ls-files", "--error-unmatch") != 0:

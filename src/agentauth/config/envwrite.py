@@ -8,11 +8,10 @@ reads back exactly what was written; :func:`format_line` is shared with the
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from agentauth import fsutil
+from agentauth import fsutil, gitcmd
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
 
@@ -48,32 +47,14 @@ def format_line(name: str, value: str | Secret) -> str:
 
 def git_tracks(path: Path, project_root: Path) -> bool:
     """True when git tracks ``path``; False outside a repository or without git."""
-    try:
-        result = subprocess.run(
-            ["git", "ls-files", "--error-unmatch", "--", str(path.resolve())],
-            cwd=project_root,
-            capture_output=True,
-            timeout=20,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return result.returncode == 0
+    code = gitcmd.returncode(project_root, "ls-files", "--error-unmatch", "--", str(path.resolve()))
+    return code == 0
 
 
 def _gitignore_covers(name: str, project_root: Path) -> bool:
-    try:
-        result = subprocess.run(
-            ["git", "check-ignore", "-q", "--no-index", "--", name],
-            cwd=project_root,
-            capture_output=True,
-            timeout=20,
-            check=False,
-        )
-        if result.returncode in (0, 1):
-            return result.returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        pass
+    code = gitcmd.returncode(project_root, "check-ignore", "-q", "--no-index", "--", name)
+    if code in (0, 1):
+        return code == 0
     gitignore = project_root / ".gitignore"
     try:
         lines = gitignore.read_text(encoding="utf-8").splitlines()

@@ -8,49 +8,31 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
+from agentauth import gitcmd
 from agentauth.errors import ConfigError
 
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    """Run git in ``root``; translate a missing git or a non-repository into ConfigError."""
+    """Read from git in ``root``; a missing git or a non-repository: ConfigError with a remedy."""
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
-        )
-    except FileNotFoundError:
-        raise ConfigError("git is not installed; install git or scan without --staged") from None
-    if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        first = message[0] if message else f"git {args[0]} failed"
-        if "not a git repository" in first.lower():
+        return gitcmd.read(root, *args, stdin=stdin)
+    except gitcmd.GitError as exc:
+        if exc.missing:
+            raise ConfigError(
+                "git is not installed; install git or scan without --staged"
+            ) from None
+        if exc.not_a_repository:
             raise ConfigError(
                 f"{root} is not inside a git work tree; run `git init` or use `agentauth audit`"
-            )
-        raise ConfigError(f"git {args[0]} failed in {root}: {first}")
-    return proc.stdout
-
-
-def returncode(root: Path, *args: str, timeout: float = 20) -> int | None:
-    """Run ``git ARGS`` in ``root`` for its exit code alone; None without git (never raises)."""
-    try:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=timeout,
-                              check=False)  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.returncode
+            ) from None
+        raise ConfigError(f"git {args[0]} failed in {root}: {exc.detail}") from None
 
 
 def prefix(root: Path) -> str | None:
     """Return ``root``'s path inside its git work tree ("" at the top), or None outside git."""
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=root,
-                              capture_output=True, text=True, timeout=10, check=False)  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
+    return gitcmd.answer(root, "rev-parse", "--show-prefix")
 
 
 def _split_z(data: bytes) -> list[str]:

@@ -14,13 +14,13 @@ stays bounded whatever the size of the history. Pure reading: git is only asked.
 from __future__ import annotations
 
 import os
-import subprocess
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agentauth import gitcmd
 from agentauth.errors import ConfigError
 from agentauth.model import Candidate
 
@@ -113,10 +113,8 @@ def scan(
     """Yield every candidate in the lines the selected commits added (oldest commit first)."""
     args = log_arguments(since=since, commit_range=commit_range)
     try:
-        proc = subprocess.Popen(
-            ["git", *args], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-    except FileNotFoundError:
+        proc = gitcmd.popen(root, *args)
+    except gitcmd.GitError:
         raise ConfigError("git is not installed; install git or scan without history") from None
     assert proc.stdout is not None
     chunk = _Chunk()
@@ -135,13 +133,12 @@ def scan(
         stderr = proc.stderr.read() if proc.stderr is not None else b""
         code = proc.wait()
     if code != 0:
-        message = stderr.decode("utf-8", "replace").strip().splitlines()
-        first = message[0] if message else f"git log exited with {code}"
-        if "not a git repository" in first.lower():
+        failed = gitcmd.failure(args, code, stderr)
+        if failed.not_a_repository:
             raise ConfigError(
                 f"{root} is not inside a git work tree; run it in a repository or drop --history"
             )
-        raise ConfigError(f"git log failed in {root}: {first}")
+        raise ConfigError(f"git log failed in {root}: {failed.detail}")
 
 
 def _added_lines(stream: Iterator[bytes]) -> Iterator[tuple[Commit, str, int, bytes]]:

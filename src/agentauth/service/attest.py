@@ -20,13 +20,13 @@ import base64
 import getpass
 import hashlib
 import json
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agentauth import gitcmd
 from agentauth.errors import ConfigError
 from agentauth.model import Grant, GrantStatus
 from agentauth.state import signing
@@ -58,18 +58,8 @@ def policy_digest(project_root: Path) -> str:
 
 def git_commit(project_root: Path) -> str | None:
     """Return the commit of HEAD when the project is a git repository, else None."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(project_root), "rev-parse", "--verify", "-q", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and len(commit) in (40, 64) else None
+    commit = gitcmd.answer(project_root, "rev-parse", "--verify", "-q", "HEAD")
+    return commit if commit is not None and len(commit) in (40, 64) else None
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -104,9 +104,9 @@ def _policy(root: Path) -> tuple[Check, str, str]:
 
 
 def _git(root: Path, *args: str) -> int | None:
-    from agentauth.engine import gitfiles
+    from agentauth import gitcmd
 
-    return gitfiles.returncode(root, *args)
+    return gitcmd.returncode(root, *args)
 
 
 def _env_ai(root: Path, output: str) -> Check:

@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from agentauth import fsutil
+from agentauth import fsutil, gitcmd
 from agentauth.project import IDENTITY_FILE, POLICY_FILE
 
 INDEX_FILE = "index.json"
@@ -174,10 +174,10 @@ def fingerprint(resolved: Path) -> dict[str, str]:
     repository; the hash of its policy file in any case.
     """
     result: dict[str, str] = {}
-    first = _git(resolved, "rev-list", "--max-parents=0", "HEAD")
+    first = gitcmd.answer(resolved, "rev-list", "--max-parents=0", "HEAD") or ""
     if first:
         result["git_first_commit"] = sorted(first.split())[0]
-    remote = _git(resolved, "config", "--get", "remote.origin.url")
+    remote = gitcmd.answer(resolved, "config", "--get", "remote.origin.url") or ""
     if remote:
         result["git_remote"] = remote
     with contextlib.suppress(Exception):  # no readable policy, no policy fingerprint
@@ -215,15 +215,3 @@ def _find_moved(resolved: Path) -> tuple[Path | None, bool]:
         if same_project(old, current):
             candidates.append(record.directory)
     return (candidates[0] if len(candidates) == 1 else None), current is not None
-
-
-def _git(cwd: Path, *args: str) -> str:
-    import subprocess
-
-    try:
-        result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return result.stdout.strip() if result.returncode == 0 else ""
