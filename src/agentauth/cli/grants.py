@@ -160,6 +160,9 @@ def revoke(
         "--forget",
         help="Close the named grants without calling the provider (removed by hand).",
     ),
+    scan: bool = typer.Option(
+        False, "--scan", help="Find the agent's objects on the policy's servers no ledger holds."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be revoked."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Revoke without asking."),
     policy: Path | None = POLICY,
@@ -177,10 +180,18 @@ def revoke(
 
     project = cwd_root(project)
     ids = list(grant_ids or [])
+    if scan:
+        if ids or agent or expired or everything or forget:
+            raise UsageError("--scan goes alone: agentauth revoke --scan [--dry-run] [--yes]")
+        from agentauth.cli.orphans import scan as scan_orphans
+
+        return scan_orphans(project, policy, dry_run=dry_run, yes=yes, fmt=fmt)
     if forget and (not ids or agent or expired or everything):
         raise UsageError("--forget takes grant ids only: agentauth revoke --forget GRANT_ID")
     if not (ids or agent or expired or everything):
-        raise UsageError("name what to revoke: GRANT_ID..., --agent NAME, --expired or --all")
+        raise UsageError(
+            "name what to revoke: GRANT_ID..., --agent NAME, --expired, --all or --scan"
+        )
     chosen = service.select(project, grant_ids=ids, agent=agent, expired=expired,
                             everything=everything)  # fmt: skip
     withdraw = agent is not None or everything
@@ -306,7 +317,6 @@ _LOG_EPILOG = """\
 
   agentauth log --verify        [dim]# exit 1 naming the record edited, removed or cut off[/]
 """
-
 
 
 def register(app: typer.Typer) -> None:

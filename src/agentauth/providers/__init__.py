@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from agentauth.config.providertable import PROVIDERS as PROVIDERS
 from agentauth.errors import ConfigError
-from agentauth.providers.base import Provider
+from agentauth.providers.base import OrphanScanner, Provider
 
 SDKS: dict[str, str] = {
     "postgres": "psycopg",
@@ -73,6 +73,22 @@ def get(name: str) -> Provider:
     module = importlib.import_module(module_name)
     provider: Provider = module.PROVIDER
     return provider
+
+
+ORPHANS: dict[str, str] = {
+    "postgres": "agentauth.providers.postgres.orphans",
+    "aws": "agentauth.providers.aws.orphans",
+}
+"""The providers that can find their orphans (``revoke --scan``): name -> module with SCANNER."""
+
+
+def orphan_scanner(name: str) -> OrphanScanner | None:
+    """Return the orphan scanner of provider ``name``, or None when it has none (unsupported)."""
+    if name not in ORPHANS:
+        return None
+    get(name)  # NOTE: the same "install the extra" error when its SDK is missing
+    scanner: OrphanScanner = importlib.import_module(ORPHANS[name]).SCANNER
+    return scanner
 
 
 def for_url(value: str) -> str | None:

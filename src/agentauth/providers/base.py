@@ -9,7 +9,7 @@ start fast. Grant ids, pending grants and option errors come from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -123,4 +123,43 @@ class Provider(Protocol):
 
     def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
         """Remove what the grant created; idempotent (already gone is success)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """An object with agentauth's name on a server the policy names, held by no ledger grant.
+
+    A lost or damaged ledger leaves them (issue 15): ``revoke --scan`` lists them and
+    removes them through the provider's own :meth:`Provider.revoke`, given ``grant``.
+    """
+
+    kind: str
+    """What it is on the server: ``role``, ``user``, ``ACL user``, ``IAM role``, ``IAM user``."""
+    name: str
+    where: str
+    """The server (``host:port``, an account's IAM); never a credential."""
+    grant: Grant
+    """A ledger-shaped record of it (never stored), so ``revoke`` knows what to remove."""
+    note: str = ""
+    """What the server says about it (``valid until 2026-12-01``, the grant tag) to judge by."""
+
+
+class OrphanScanner(Protocol):
+    """The optional part of a provider: finding its orphans. A provider without one cannot scan.
+
+    Implemented in ``providers/<name>/orphans.py`` as ``SCANNER`` and found through
+    :func:`agentauth.providers.orphan_scanner` (None: unsupported), so the provider
+    modules themselves need not change.
+    """
+
+    def find_orphans(
+        self, entry: CredentialPolicy, ctx: ProviderContext, held: Collection[str]
+    ) -> list[Orphan]:
+        """Return the objects named ``agentauth_<ctx.policy.agent>_*`` (or tagged so) that
+        ``entry``'s admin credential can see, minus every name in ``held`` (the ledgers').
+
+        Only agentauth's exact naming pattern counts: a look-alike is never returned.
+        Raises an AgentAuthError when the server cannot be asked (it is reported).
+        """
         ...

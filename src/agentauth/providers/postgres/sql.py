@@ -35,10 +35,19 @@ _IDENTITY_PARAMS = frozenset(
 
 def role_name(agent: str, token: str | None = None) -> str:
     """Return ``agentauth_<agent>_<random>`` in ``[a-z0-9_]``, at most 63 bytes."""
-    suffix = token or secrets.token_hex(4)
+    return role_prefix(agent) + (token or secrets.token_hex(4))
+
+
+def role_prefix(agent: str) -> str:
+    """Return ``agentauth_<agent>_``: every role of ``agent`` is it plus 8 hex digits."""
     slug = re.sub(r"[^a-z0-9_]+", "_", agent.lower()).strip("_") or "agent"
-    room = MAX_IDENTIFIER_BYTES - len("agentauth_") - len(suffix) - 1
-    return f"agentauth_{slug[:room].rstrip('_')}_{suffix}"
+    room = MAX_IDENTIFIER_BYTES - len("agentauth_") - 8 - 1
+    return f"agentauth_{slug[:room].rstrip('_')}_"
+
+
+def is_role_of(name: str, agent: str) -> bool:
+    """True when ``name`` is exactly what :func:`role_name` makes for ``agent`` (no look-alike)."""
+    return re.fullmatch(re.escape(role_prefix(agent)) + "[0-9a-f]{8}", name) is not None
 
 
 def new_password() -> str:
