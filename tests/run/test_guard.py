@@ -121,7 +121,7 @@ def test_mcp_literal_secret_moves_to_the_keyring_and_the_wrapper_works(
     rewritten = json.loads((project / ".mcp.json").read_text())
     assert GITHUB not in (project / ".mcp.json").read_text()
     server = rewritten["mcpServers"]["github"]
-    assert server["command"] == "agentauth"
+    assert server["command"] == str(Path(sys.executable).with_name("agentauth"))
     args = server["args"]
     assert args[:4] == ["run", "--agent", "github", "--allow-nested"]
     assert args[args.index("--") + 1 :] == [sys.executable, "-c", PRINT_ENV]
@@ -131,7 +131,7 @@ def test_mcp_literal_secret_moves_to_the_keyring_and_the_wrapper_works(
 
     # Start the server the way the MCP client would: its command, its args, its env.
     started = subprocess.run(
-        [sys.executable, "-m", "agentauth", *args], cwd=project,
+        [server["command"], *args], cwd=project,
         env=cli_env({**server["env"], "AGENTAUTH_AGENT": "claude-code"}),
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
@@ -277,6 +277,33 @@ def test_doctor_runs_the_hook_to_prove_it_blocks(cli: Runner, project: Path) -> 
     checks = {c["id"]: c for c in json.loads(bad.stdout)["checks"]}
     assert checks["tool:claude:hook"]["status"] == "fail"
     assert "instead of blocking" in checks["tool:claude:hook"]["summary"]
+
+
+def test_mcp_wrapper_is_absolute_and_doctor_proves_it_starts(cli: Runner, project: Path) -> None:
+    """A bare `agentauth` wrapper (older guard) is rewritten; doctor starts each one."""
+    bare = {"mcpServers": {"gh": {"command": "agentauth", "args": [
+        "run", "--agent", "gh", "--allow-nested", "--", "gh-mcp"]}}}  # fmt: skip
+    path = project / ".mcp.json"
+    path.write_text(json.dumps(bare), encoding="utf-8")
+    stale = cli("doctor", "--format", "json", cwd=project)
+    checks = {c["id"]: c for c in json.loads(stale.stdout)["checks"]}
+    assert checks["mcp-wrappers"]["status"] == "fail", checks
+    assert "bare 'agentauth'" in checks["mcp-wrappers"]["summary"]
+
+    assert cli("guard", "--tool", "claude", "--yes", cwd=project).returncode == 0
+    server = json.loads(path.read_text())["mcpServers"]["gh"]
+    assert server["command"] == str(Path(sys.executable).with_name("agentauth"))
+    assert server["args"] == ["run", "--agent", "gh", "--allow-nested", "--", "gh-mcp"]
+    good = cli("doctor", "--format", "json", cwd=project)
+    checks = {c["id"]: c for c in json.loads(good.stdout)["checks"]}
+    assert checks["mcp-wrappers"]["status"] == "ok", checks["mcp-wrappers"]
+
+    server["command"] = str(project / "gone" / "agentauth")  # a moved virtualenv
+    path.write_text(json.dumps({"mcpServers": {"gh": server}}), encoding="utf-8")
+    moved = cli("doctor", "--format", "json", cwd=project)
+    checks = {c["id"]: c for c in json.loads(moved.stdout)["checks"]}
+    assert checks["mcp-wrappers"]["status"] == "fail"
+    assert "cannot start" in checks["mcp-wrappers"]["summary"]
 
 
 def test_registry_plugins_plan_and_are_idempotent(project: Path) -> None:

@@ -13,14 +13,18 @@ updated to this one. :func:`probe` runs the hook as Claude Code would, for ``doc
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-from agentauth.agents.files import FileChange, dump_json, load_json, section, union
+from agentauth.agents.files import (
+    FileChange,
+    agentauth_executable,
+    dump_json,
+    load_json,
+    section,
+    union,
+)
 from agentauth.errors import ConfigError
 
 HOOK_SUBCOMMAND = "guard-hook"
@@ -47,21 +51,6 @@ DENY = (
 """Unioned into ``permissions.deny``; the Bash rules are a first line, the hook the second."""
 SANDBOX_DENY_READ = ("~/.aws", "~/.ssh", "~/.config/gcloud", "./.env", "./.env.local")
 """Unioned into ``sandbox.filesystem.denyRead``: enforced by the OS when the sandbox is on."""
-
-
-def agentauth_executable() -> list[str]:
-    """Return the absolute command that starts this installation of agentauth.
-
-    The console script beside the running interpreter (a virtualenv's ``bin/``), else
-    the one on PATH resolved to an absolute path, else ``python -m agentauth``.
-    """
-    beside = Path(sys.executable).with_name("agentauth")
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return [str(beside.absolute())]
-    found = shutil.which("agentauth")
-    if found:
-        return [str(Path(found).resolve())]
-    return [str(Path(sys.executable).absolute()), "-m", "agentauth"]
 
 
 def hook_command() -> str:

@@ -9,6 +9,9 @@ with its line, never overwritten.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,3 +79,21 @@ def section(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}.{key} is not an object; fix it, then run guard again")
     return value
+
+
+def agentauth_executable() -> list[str]:
+    """Return the absolute command that starts this installation of agentauth.
+
+    Shared by the Claude Code hook and the MCP wrappers: both are started by another
+    program with its own PATH, where a bare ``agentauth`` inside a virtualenv is not found.
+
+    The console script beside the running interpreter (a virtualenv's ``bin/``), else
+    the one on PATH resolved to an absolute path, else ``python -m agentauth``.
+    """
+    beside = Path(sys.executable).with_name("agentauth")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside.absolute())]
+    found = shutil.which("agentauth")
+    if found:
+        return [str(Path(found).resolve())]
+    return [str(Path(sys.executable).absolute()), "-m", "agentauth"]

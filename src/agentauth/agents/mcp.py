@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from agentauth.agents.files import FileChange, dump_json
+from agentauth.agents.files import FileChange, agentauth_executable, dump_json
 from agentauth.config.mcpfiles import REWRITABLE
 from agentauth.secret import Secret
 
@@ -50,9 +50,31 @@ def _literal(name: str, value: object, file: str, judge: Judge) -> bool:
     return judge.is_credential(name, value, file)
 
 
+def _run_index(spec: dict[str, Any]) -> int | None:
+    """Where ``run`` sits in the args of a server that already starts through agentauth, else None.
+
+    Recognises any spelling guard ever wrote: a bare ``agentauth``, an absolute path to
+    one, and ``python -m agentauth``.
+    """
+    command = str(spec.get("command", ""))
+    args = [str(a) for a in spec.get("args") or []]
+    if Path(command).name == "agentauth":
+        at = 0
+    elif args[:2] == ["-m", "agentauth"]:
+        at = 2
+    else:
+        return None
+    return at if args[at : at + 1] == ["run"] and "--" in args else None
+
+
 def _wrap(spec: dict[str, Any], server: str, refs: Sequence[tuple[str, str]],
           keep: Sequence[str]) -> None:  # fmt: skip
-    """Rewrite a stdio server entry to start through ``agentauth run`` (in place)."""
+    """Rewrite a stdio server entry to start through ``agentauth run`` (in place).
+
+    The command is the absolute path of this installation (as for the Claude hook):
+    an MCP client starts servers with its own PATH, where a virtualenv's bare
+    ``agentauth`` is not found and the server silently fails to start.
+    """
     command = str(spec["command"])
     args = [str(a) for a in spec.get("args") or []]
     flags: list[str] = []
@@ -60,13 +82,25 @@ def _wrap(spec: dict[str, Any], server: str, refs: Sequence[tuple[str, str]],
         flags += ["--env", f"{variable}={reference}"]
     for variable in keep:
         flags += ["--allow", variable]
-    if command == "agentauth" and args[:1] == ["run"] and "--" in args:
+    exe = agentauth_executable()
+    at = _run_index(spec)
+    if at is not None:
         split = args.index("--")
-        spec["args"] = args[:split] + flags + args[split:]
+        spec["command"] = exe[0]
+        spec["args"] = [*exe[1:], *args[at:split], *flags, *args[split:]]
         return
-    spec["command"] = "agentauth"
-    spec["args"] = ["run", "--agent", agent_name(server), "--allow-nested", *flags, "--",
-                    command, *args]  # fmt: skip
+    spec["command"] = exe[0]
+    spec["args"] = [*exe[1:], "run", "--agent", agent_name(server), "--allow-nested", *flags,
+                    "--", command, *args]  # fmt: skip
+
+
+def _refresh(spec: dict[str, Any]) -> bool:
+    """Point an existing wrapper at this installation; True when it changed (a bare name)."""
+    if _run_index(spec) is None:
+        return False
+    before = (spec.get("command"), list(spec.get("args") or []))
+    _wrap(spec, "", (), ())
+    return before != (spec.get("command"), list(spec.get("args") or []))
 
 
 def load_tolerant(path: Path, relative: str, notes: list[str]) -> tuple[str | None, Any]:
@@ -105,6 +139,8 @@ def plan(root: Path, judge: Judge, *, secure_store: bool
             env = spec.get("env")
             env = env if isinstance(env, dict) else {}
             literal = [k for k, v in env.items() if _literal(k, v, relative, judge)]
+            if not literal and _refresh(spec):
+                summary.append(f"server {server!r}: the wrapper now starts {spec['command']}")
             headers = spec.get("headers")
             if isinstance(headers, dict) and any(
                 _literal(k, v, relative, judge) for k, v in headers.items()
@@ -158,3 +194,42 @@ def literal_servers(root: Path, judge: Judge) -> Mapping[str, list[str]]:
             ):
                 found.setdefault(config.path, []).append(str(server))
     return found
+
+
+def probe_wrappers(root: Path, timeout: float = 20) -> tuple[int, list[str]]:
+    """Start each MCP wrapper's agentauth once (``--version``): (wrappers found, failures).
+
+    Proof, not inspection (as for the Claude hook): a wrapper whose command does not
+    resolve means the MCP server never starts, and a bare ``agentauth`` resolves only
+    on a PATH that happens to hold it.
+    """
+    import subprocess
+
+    count = 0
+    problems: list[str] = []
+    for config in REWRITABLE:
+        notes: list[str] = []
+        _old, data = load_tolerant(root / config.path, config.path, notes)
+        servers = data.get(config.servers) if isinstance(data, dict) else None
+        if not isinstance(servers, dict):
+            continue
+        for server, spec in servers.items():
+            if not isinstance(spec, dict) or (at := _run_index(spec)) is None:
+                continue
+            count += 1
+            command = str(spec["command"])
+            where = f"{config.path}: server {server!r}"
+            if not Path(command).is_absolute():
+                problems.append(f"{where} starts a bare {command!r}, which an MCP client's PATH "
+                                "may not hold")  # fmt: skip
+                continue
+            argv = [command, *[str(a) for a in spec.get("args") or []][:at], "--version"]
+            try:
+                done = subprocess.run(argv, cwd=root, capture_output=True, text=True,
+                                      timeout=timeout, check=False)  # fmt: skip
+            except (OSError, subprocess.SubprocessError) as exc:
+                problems.append(f"{where}: {command} cannot start ({type(exc).__name__})")
+                continue
+            if done.returncode != 0 or "agentauth" not in done.stdout:
+                problems.append(f"{where}: {command} --version exited {done.returncode}")
+    return count, problems

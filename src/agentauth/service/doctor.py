@@ -196,6 +196,14 @@ def _tools(root: Path, engine: credentials.Judge) -> list[Check]:
                 "agentauth guard (moves them to the keyring, wraps the servers in agentauth run)",
             )
         )
+    wrappers, broken = guard.mcp_wrapper_problems(root)
+    if broken:
+        checks.append(Check("mcp-wrappers", "fail", "an MCP wrapper cannot start agentauth: "
+                            + "; ".join(broken), "agentauth guard (rewrites the wrappers "
+                            "with an absolute path)"))  # fmt: skip
+    elif wrappers:
+        checks.append(Check("mcp-wrappers", "ok", f"{wrappers} MCP wrapper(s) start agentauth "
+                            "(each answered `--version`)"))  # fmt: skip
     if shutil.which("agentauth") is None:
         checks.append(Check("path", "warn", "agentauth is not on PATH: the guard hook and MCP "
                             "wrappers cannot start it", "pipx install agentauth"))  # fmt: skip

@@ -182,6 +182,11 @@ def mcp_literal_servers(root: Path, engine: credentials.Judge) -> Mapping[str, l
     return mcp_servers.literal_servers(root, _judge(root, engine))
 
 
+def mcp_wrapper_problems(root: Path) -> tuple[int, list[str]]:
+    """Start every MCP wrapper's agentauth once: (wrappers found, failures) (for ``doctor``)."""
+    return mcp_servers.probe_wrappers(root)
+
+
 def hook_problems(root: Path) -> dict[str, tuple[int, list[str]]]:
     """Run agentauth's hook once in every tool that has one: {tool: (hooks run, failures)}."""
     return {name: hook_plugin(name).probe_hooks(root) for name, info in AGENTS.items()

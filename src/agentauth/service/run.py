@@ -17,7 +17,6 @@ need when they need it, and their answers are cached by file stat.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -25,10 +24,18 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from agentauth.clock import iso_utc, relative
 from agentauth.engine import credentials
-from agentauth.errors import AgentAuthError, ConfigError, UsageError
+from agentauth.errors import ConfigError, UsageError
 from agentauth.project import POLICY_FILE, find_root
 from agentauth.service import runmarks
 from agentauth.service.runenv import MARKER, ChildEnv, EnvOptions, build_child_env, read_env_ai
+from agentauth.service.runsidecars import (
+    CommandError,
+    SidecarFactory,
+    attestation,
+    broker_sidecars,
+    credential_servers,
+    supervised,
+)
 from agentauth.service.runstate import (
     GrantInfo,
     PolicySummary,
@@ -39,7 +46,7 @@ from agentauth.service.runstate import (
     needs_minting,
     policy_summary,
 )
-from agentauth.service.supervisor import InterruptPolicy, SpawnError, Supervisor, resolve
+from agentauth.service.supervisor import SpawnError, resolve
 
 if TYPE_CHECKING:
     from agentauth.secret import Secret
@@ -91,49 +98,7 @@ class RunRequest(NamedTuple):
     """``--attest``: write a signed attestation and name it in ``AGENTAUTH_ATTESTATION``."""
 
 
-class CommandError(AgentAuthError):
-    """The command could not start: 127 when it does not exist, 126 when it is not executable."""
-
-    def __init__(self, message: str, code: int) -> None:
-        """Carry the shell's exit code for this failure."""
-        super().__init__(message)
-        self.exit_code = code  # type: ignore[assignment]
-
-
-class Sidecar(Protocol):
-    """A helper that lives as long as the child: started before it, stopped after it.
-
-    The broker is one: it adds its environment (proxy address, CA file, phantom
-    values) to the child's and holds the real values in its own process.
-    """
-
-    def start(self, env: Mapping[str, str]) -> Mapping[str, str | None]:
-        """Start; return variables to add to (or override in; None: remove from) the child's."""
-        ...
-
-    def stop(self) -> None:
-        """Stop (called once, also when the child could not start)."""
-        ...
-
-
-SidecarFactory = Callable[[Path, str, Sequence[GrantInfo]], Sequence[Sidecar]]
 Minter = Callable[[Path, str], Mapping[str, "Secret"]]
-
-
-def no_sidecars(root: Path, agent: str, grants: Sequence[GrantInfo]) -> Sequence[Sidecar]:
-    """The default: no helper process beside the child."""
-    return ()
-
-
-def broker_sidecars(root: Path, agent: str, grants: Sequence[GrantInfo]) -> Sequence[Sidecar]:
-    """The broker (issue 11), only when the policy brokers something (a text test first)."""
-    from agentauth.broker.hint import brokers_anything
-
-    if not brokers_anything(root / POLICY_FILE):
-        return ()
-    from agentauth.service.broker import BrokerSidecar
-
-    return (BrokerSidecar(root, agent),)
 
 
 def default_minter(root: Path, policy_file: str) -> Mapping[str, Secret]:
@@ -280,30 +245,10 @@ def execute(
     fields = {"command": command, "grants": [g.id for g in used]}
     audit(root, "run-start", agent, **fields, inherit=request.inherit,
           dropped=list(child.dropped), minted=sorted(minted))  # fmt: skip
-    return _supervised(root, state, agent, fields, executable, request.command, child.env,
+    return supervised(root, state, agent, fields, executable, request.command, child.env,
                        interactive, audit, [*sidecars(root, agent, live),
-                       *_attestation(request, root, agent),
-                       *_credential_servers(root, live, child.env)])  # fmt: skip
-
-
-def _credential_servers(
-    root: Path, live: Sequence[GrantInfo], env: Mapping[str, str]
-) -> list[Sidecar]:
-    """AWS grants that mint per run are served refreshable for the life of the run."""
-    grants = [g for g in live if g.mints and g.provider == "aws"]
-    if not grants or os.environ.get("AGENTAUTH_AWS_CREDENTIAL_SERVER") == "0":
-        return []
-    from agentauth.service.credserver import AwsSessions
-
-    return [AwsSessions(root, grants[0].id, env)]
-
-
-def _attestation(request: RunRequest, root: Path, agent: str) -> list[Sidecar]:
-    if not request.attest:
-        return []
-    from agentauth.service.attest import AttestationSidecar
-
-    return [AttestationSidecar(root, agent)]
+                       *attestation(request.attest, root, agent),
+                       *credential_servers(root, live, child.env)])  # fmt: skip
 
 
 def _judge(
@@ -339,40 +284,6 @@ def _warn_about_grants(
     elif not entries and not any(g.mints or g.provider == "http" for g in live):  # http: brokered
         say.warn(f"{summary.output} is missing or empty: the agent gets no credentials "
                  "(run `agentauth provision`)")  # fmt: skip
-
-
-def _supervised(
-    root: Path, state: Path, agent: str, fields: Mapping[str, object], executable: str,
-    argv: Sequence[str], env: Mapping[str, str], interactive: bool | None,
-    audit: Callable[..., None], helpers: Sequence[Sidecar],
-) -> int:  # fmt: skip
-    """Start the sidecars, run the child under the supervisor, stop them, log the end."""
-    started = time.monotonic()
-    code: int | None = None
-    mark = runmarks.open_mark(state, agent, fields)
-    running: list[Sidecar] = []
-    try:
-        child_env = dict(env)
-        for helper in helpers:
-            for name, value in helper.start(child_env).items():
-                if value is None:
-                    child_env.pop(name, None)
-                else:
-                    child_env[name] = value
-            running.append(helper)
-        tty = sys.stdin.isatty() if interactive is None else interactive
-        try:
-            code = Supervisor(InterruptPolicy(tty)).run(executable, argv, child_env)
-        except SpawnError as exc:
-            code = exc.code
-            raise CommandError(f"cannot start {argv[0]}: {exc.reason}", exc.code) from None
-        return code
-    finally:
-        for helper in reversed(running):
-            helper.stop()
-        audit(root, "run-end", agent, **fields, exit_code=code,
-              duration_s=round(time.monotonic() - started, 3))  # fmt: skip
-        runmarks.close_mark(mark)
 
 
 def _dropped_agent_key(command: str, dropped: Sequence[str]) -> str | None:
@@ -426,5 +337,5 @@ def _execute_human(
         say.verbose(f"loaded from {summary.source}: {', '.join(sorted(resolved)) or 'nothing'}")
     fields = {"command": os.path.basename(request.command[0]), "human": True}
     audit(root, "run-start", "human", **fields, variables=sorted(resolved))
-    return _supervised(root, paths.project_dir(root), "human", fields, executable,
+    return supervised(root, paths.project_dir(root), "human", fields, executable,
                        request.command, env, interactive, audit, ())  # fmt: skip
