@@ -17,6 +17,7 @@ from agentauth.model import Secret
 from agentauth.providers.postgres import sql as pgsql
 
 PROBE_ROLES = ("postgres",)
+_NO_PASSFILE = os.path.join(os.sep, "nonexistent", "agentauth-no-passfile")
 _DROPPED = frozenset({"password", "passfile", "sslcert", "sslkey", "sslpassword", "service"})
 
 
@@ -37,7 +38,9 @@ def passwordless_logins(
             **kept,
             "user": role,
             "password": "",
-            "passfile": os.devnull,
+            # NOTE: a path that does not exist: libpq warns on stderr about /dev/null
+            # ("not a plain file") but ignores a missing password file silently.
+            "passfile": _NO_PASSFILE,
             "connect_timeout": str(timeout),
             "application_name": "agentauth-trust-probe",
         }
