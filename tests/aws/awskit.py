@@ -6,12 +6,11 @@ import json
 import secrets
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from tests.support.contexts import make_ctx as make_ctx
+
 from agentauth.model import Action, CredentialPolicy, Policy, Secret
-from agentauth.providers.base import ProviderContext
 
 ACCOUNT = "123456789012"
 ADMIN_POLICY = {
@@ -94,19 +93,6 @@ def make_policy(
     entry = CredentialPolicy("AWS", Action.PROVISION, "aws", options, line=7)
     return Policy(
         agent=agent, source=".env", output=".env.ai", ttl_seconds=ttl, credentials=(entry,)
-    )
-
-
-def make_ctx(
-    project: Path, policy: Policy, source_env: dict[str, Secret], now: datetime | None = None
-) -> ProviderContext:
-    """A ProviderContext as the provisioning service would build it."""
-    return ProviderContext(
-        project_root=project,
-        policy=policy,
-        source_env=source_env,
-        environ={},
-        now=now or datetime.now(UTC),
     )
 
 

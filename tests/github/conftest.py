@@ -23,11 +23,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
+from tests.support.contexts import make_ctx as support_make_ctx
 from tests.support.doubles import FakePrompter
 from tests.support.doubles import MemorySecretStore as MemoryStore
 from werkzeug import Request, Response
 
-from agentauth.model import CredentialPolicy, Policy
+from agentauth.model import CredentialPolicy
 from agentauth.providers.base import ProviderContext
 from agentauth.providers.github.token import make_classic_token
 
@@ -417,25 +418,8 @@ def make_ctx(project: Path, memory_store: MemoryStore) -> CtxFactory:
     """Build a ProviderContext for ``project`` with the in-memory store; warnings collected."""
 
     def factory(**overrides: Any) -> ProviderContext:
-        warnings: list[str] = overrides.pop("warnings", [])
-        policy = Policy(
-            agent="claude-code",
-            source=".env",
-            output=".env.ai",
-            ttl_seconds=8 * 3600,
-            credentials=(),
-        )
-        base: dict[str, Any] = {
-            "project_root": project,
-            "policy": policy,
-            "source_env": {},
-            "environ": {},
-            "now": datetime.now(UTC),
-            "store": memory_store,
-            "warn": warnings.append,
-        }
-        base.update(overrides)
-        return ProviderContext(**base)
+        fields: dict[str, Any] = {"store": memory_store, "warnings": [], **overrides}
+        return support_make_ctx(project, ttl=8 * 3600, **fields)
 
     return factory
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pymysql
 import pytest
 from tests.findingkit import verify_finding
+from tests.support.contexts import make_ctx
 
-from agentauth.model import Action, CredentialPolicy, Policy, Secret
-from agentauth.providers.base import ProviderContext
+from agentauth.model import Action, CredentialPolicy
 
 HOST = "127.0.0.1"
 
@@ -112,27 +110,6 @@ def weak_env(mysql_available: None) -> Iterator[MySQLEnv]:
         yield env
     finally:
         _drop(env)
-
-
-def make_ctx(
-    project: Path,
-    entry: CredentialPolicy,
-    source: dict[str, str],
-    *,
-    agent: str = "claude-code",
-    ttl: int = 3600,
-) -> ProviderContext:
-    """A hand-built provider context: one policy entry, the given source env."""
-    policy = Policy(
-        agent=agent, source=".env", output=".env.ai", ttl_seconds=ttl, credentials=(entry,)
-    )
-    return ProviderContext(
-        project_root=project,
-        policy=policy,
-        source_env={k: Secret(v) for k, v in source.items()},
-        environ={},
-        now=datetime.now(UTC),
-    )
 
 
 def entry(variable: str = "MYSQL_URL", line: int = 7, **options: Any) -> CredentialPolicy:

@@ -11,18 +11,18 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.findingkit import verify_finding
+from tests.support.contexts import make_ctx
 
 from agentauth import providers
 from agentauth.config.policy import load_policy
 from agentauth.errors import ConfigError
 from agentauth.model import Action, CredentialPolicy, Secret
-from agentauth.providers.base import ProviderContext, VerifyContext
+from agentauth.providers.base import VerifyContext
 from agentauth.providers.github.token import make_classic_token
 from agentauth.providers.kit import OptionError
 from agentauth.service import presets as service_presets
@@ -124,23 +124,13 @@ credentials:
 _VARIABLES = {"aws": "AWS", "github": "GITHUB_TOKEN", "stripe": "STRIPE_SECRET_KEY"}
 
 
-def _context(root: Path, policy: Any) -> ProviderContext:
-    return ProviderContext(
-        project_root=root,
-        policy=policy,
-        source_env={},
-        environ={},
-        now=datetime.now(UTC),
-    )
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_option_errors_name_the_policy_file_actually_used(name: str, tmp_path: Path) -> None:
     variable = _VARIABLES.get(name, f"{name.upper()}_URL")
     path = tmp_path / "staging-policy.yaml"
     path.write_text(_POLICY.format(variable=variable, name=name))
     policy = load_policy(path)
-    pplan = provision.plan(policy, _context(tmp_path, policy))
+    pplan = provision.plan(policy, make_ctx(tmp_path, policy))
     [error] = pplan.errors
     assert isinstance(error.error, OptionError)
     assert error.message.startswith(f"{path}:8: credentials.{variable}"), error.message

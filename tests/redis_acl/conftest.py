@@ -5,15 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from tests.support.contexts import make_ctx
 
-from agentauth.model import Action, CredentialPolicy, Policy, Secret
-from agentauth.providers.base import ProviderContext
+from agentauth.model import Action, CredentialPolicy
 
 ADMIN_URL = "redis://127.0.0.1:6379/0"
 
@@ -46,26 +45,12 @@ def redis_env(redis_available: None) -> Iterator[RedisEnv]:
         admin.close()
 
 
-def make_ctx(project: Path, entry: CredentialPolicy, source: dict[str, str], agent: str) -> Any:
-    """A hand-built provider context with one entry."""
-    policy = Policy(
-        agent=agent, source=".env", output=".env.ai", ttl_seconds=3600, credentials=(entry,)
-    )
-    return ProviderContext(
-        project_root=project,
-        policy=policy,
-        source_env={k: Secret(v) for k, v in source.items()},
-        environ={},
-        now=datetime.now(UTC),
-    )
-
-
 @pytest.fixture(name="make_ctx")
 def _make_ctx_fixture(redis_env: RedisEnv) -> Any:
     """Build a context whose agent name is the test's prefix (so cleanup finds its users)."""
 
     def build(project: Path, entry: CredentialPolicy, source: dict[str, str] | None = None) -> Any:
-        return make_ctx(project, entry, source or {"REDIS_URL": ADMIN_URL}, redis_env.prefix)
+        return make_ctx(project, entry, source or {"REDIS_URL": ADMIN_URL}, agent=redis_env.prefix)
 
     return build
 

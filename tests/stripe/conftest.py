@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from tests.support.contexts import make_ctx
 from tests.support.doubles import FakePrompter
 from tests.support.doubles import MemorySecretStore as MemoryStore
 from werkzeug import Request, Response
 
-from agentauth.model import Action, CredentialPolicy, Policy, Secret
+from agentauth.model import Action, CredentialPolicy
 from agentauth.providers.base import ProviderContext
 from agentauth.providers.stripe.probe import RESOURCES
 
@@ -135,24 +135,7 @@ def stripe_ctx(project: Path) -> Any:
         store: Any = None,
         warnings: list[str] | None = None,
     ) -> ProviderContext:
-        policy = Policy(
-            agent="claude-code",
-            source=".env",
-            output=".env.ai",
-            ttl_seconds=3600,
-            credentials=(entry,),
-        )
-        sink = warnings if warnings is not None else []
-        return ProviderContext(
-            project_root=project,
-            policy=policy,
-            source_env={k: Secret(v) for k, v in source.items()},
-            environ={},
-            now=datetime.now(UTC),
-            prompter=prompter,
-            store=store,
-            warn=sink.append,
-        )
+        return make_ctx(project, entry, source, prompter=prompter, store=store, warnings=warnings)
 
     return build
 
