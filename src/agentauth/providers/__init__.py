@@ -77,6 +77,8 @@ def get(name: str) -> Provider:
 
 ORPHANS: dict[str, str] = {
     "postgres": "agentauth.providers.postgres.orphans",
+    "mysql": "agentauth.providers.mysql.orphans",
+    "redis": "agentauth.providers.redis.orphans",
     "aws": "agentauth.providers.aws.orphans",
 }
 """The providers that can find their orphans (``revoke --scan``): name -> module with SCANNER."""

@@ -198,10 +198,23 @@ def identity_name(agent: str, *, limit: int = 32) -> str:
 
     ``limit`` is the server's maximum user-name length (32 on MySQL 8).
     """
+    return _identity_prefix(agent, limit) + secrets.token_hex(3)
+
+
+def _identity_prefix(agent: str, limit: int) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", agent.lower()).strip("_") or "agent"
-    suffix = secrets.token_hex(3)
-    room = limit - len("agentauth__") - len(suffix)
-    return f"agentauth_{slug[:room]}_{suffix}"
+    room = limit - len("agentauth__") - 6
+    return f"agentauth_{slug[:room]}_"
+
+
+def is_identity_of(name: str, agent: str, *, limit: int = 32) -> bool:
+    """True when ``name`` is exactly what :func:`identity_name` makes for ``agent``.
+
+    ``revoke --scan`` removes only such names: ``agentauth_<agent>_backup`` made by a
+    human, or another agent's user, never matches.
+    """
+    pattern = re.escape(_identity_prefix(agent, limit)) + "[0-9a-f]{6}"
+    return re.fullmatch(pattern, name) is not None
 
 
 def new_password() -> Secret:
