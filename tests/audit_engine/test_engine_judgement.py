@@ -60,10 +60,17 @@ def test_names_alone_do_not_make_a_secret(findings: Findings, text: str) -> None
 
 
 @pytest.mark.parametrize(
-    "text", ["DB_PASSWORD=Xk7#mQ2!pL9z$%^&*", "JWT_SECRET=09VNq7fK2pLx8*m#UBax"]
+    ("text", "rule_id"),
+    [
+        ("DB_PASSWORD=Xk7#mQ2!pL9z$%^&*", "database-password"),
+        ("LDAP_PASSWORD=Xk7#mQ2!pL9z$%^&*", "generic-secret"),
+        ("JWT_SECRET=09VNq7fK2pLx8*m#UBax", "generic-secret"),
+    ],
 )
-def test_passwords_with_symbols_and_keyboard_runs_are_found(findings: Findings, text: str) -> None:
-    assert [r for r, _ in _risks(findings, text, "config.py")] == ["generic-secret"]
+def test_passwords_with_symbols_and_keyboard_runs_are_found(
+    findings: Findings, text: str, rule_id: str
+) -> None:
+    assert [r for r, _ in _risks(findings, text, "config.py")] == [rule_id]
 
 
 @pytest.mark.parametrize(

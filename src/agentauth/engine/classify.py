@@ -19,6 +19,7 @@ from agentauth.engine.rules import CRITICAL_CAPABILITIES, Catalog, Rule
 from agentauth.engine.rules.classifiers import (
     CLASSIFIERS,
     OWN_PLACEHOLDER_CHECK,
+    SHORTER_THAN_ISSUED,
     Assessment,
     is_test_path,
 )
@@ -71,6 +72,8 @@ def classify(
         if refined is None:
             return None
         assessment = refined
+    if typed_runs and assessment.extra.get(SHORTER_THAN_ISSUED) == "true":
+        return None  # in source or docs a key shorter than any issued is a stand-in
     if _template_default(assessment, file, origin):
         return None
     assessment = _apply_hints(assessment, file, candidate.variable, origin, rule.provider)

@@ -462,21 +462,26 @@ def _merge(direct: list[_Match], view: list[_Match]) -> list[_Match]:
 
 
 def _merge_pairs(direct: list[_Match], pairs: list[tuple[_Match, bool]]) -> list[_Match]:
-    """A decoded value replaces what matched its encoded form; a plain one only adds."""
+    """A decoded value replaces what matched its encoded form; a plain one adds, or
+    replaces a lower-priority match of the same place (``password:`` of a Rails
+    ``database.yml`` is the PostgreSQL password, not a generic secret)."""
     if not pairs:
         return direct
     kept = list(direct)
     for m, decoded in pairs:
         clash = [d for d in kept if _overlaps(d, m)]
-        if clash and not decoded:
-            continue
+        if clash and not decoded and any(d.rule.priority >= m.rule.priority for d in clash):
+            continue  # NOTE: a pair's engine-specific rule beats the generic one on its line
         kept = [d for d in kept if d not in clash]
         kept.append(m)
     kept.sort(key=lambda m: m.start)
     return kept
 
 
-_EMBEDDED_MARKERS = ("kind: secret", 'variable "', "</", 'value="', "[]byte(")
+_EMBEDDED_MARKERS = (
+    "kind: secret", 'variable "', "</", 'value="', "[]byte(",
+    "adapter:", "db.backends.", "jdbc:", 'resource "', "db_connection",
+)  # fmt: skip
 """Keywords (caseless, in the prefilter's one pass) that make the embedded extractors run."""
 
 

@@ -7,7 +7,10 @@ apart, or encode the value, so no line-level regex sees them together:
 * a Terraform ``variable "db_password" { default = "..." }`` names the secret in its label;
 * XML names it in an element or a ``key=""`` attribute (``<password>{...}</password>``,
   ``<add key="DbPassword" value="..."/>``), braces and all;
-* Go keys are byte slices (``jwtKey = []byte("...")``), which no assignment regex expects.
+* Go keys are byte slices (``jwtKey = []byte("...")``), which no assignment regex expects;
+* a database password is often a bare ``password:`` whose engine is named elsewhere in the
+  file (Rails ``adapter: postgresql``, Django ``ENGINE``, Terraform ``engine = "mysql"``,
+  Spring's ``jdbc:postgresql:`` URL, Laravel's ``DB_CONNECTION=pgsql``).
 
 Each extractor yields :class:`Pair` (name, value, where the value starts); the detector
 runs them through the same rules as an environment variable (``detect_value``). Pure:
@@ -88,21 +91,136 @@ _TF_DEFAULT = re.compile(rb"(?m)^\s*default\s*=\s*\"(?P<value>[^\"\\\n]{1,512})\
 
 
 def terraform_defaults(data: bytes) -> Iterator[Pair]:
-    """``default`` of a Terraform variable, named by the variable's label."""
+    """``default`` of a Terraform variable, named by the variable's label.
+
+    A database password variable (``db_password``) in a file that names the engine
+    (``engine = "postgres"``) is that engine's password.
+    """
     if b"variable" not in data or b"default" not in data:
         return
+    engines: list[tuple[int, str | None]] | None = None
     for block in _TF_VARIABLE.finditer(data):
-        if not _SECRET_NAME.search(block.group("name").decode()):
+        name = block.group("name").decode()
+        if not _SECRET_NAME.search(name):
             continue
         default = _TF_DEFAULT.search(block.group("body"))
         if default is None:
             continue
         offset = block.start("body")
+        shown = None
+        if _database_setting(name):
+            engines = _engines(data) if engines is None else engines
+            family = _engine_at(engines, block.start())
+            if family is not None:
+                name, shown = f"{family}_password", name
         yield Pair(
-            block.group("name").decode(),
+            name,
             default.group("value").decode("utf-8", "replace"),
             offset + default.start("value"),
             offset + default.end("value"),
+            shown=shown,
+        )
+
+
+_ENGINE = re.compile(
+    rb"(?i)adapter:[ \t]*[\"']?(?P<a>[a-z0-9_]+)"
+    rb"|django\.(?:contrib\.gis\.)?db\.backends\.(?P<d>[a-z0-9_]+)"
+    rb"|jdbc:(?P<j>[a-z0-9]+):"
+    rb"|\bengine[ \t]*=[ \t]*\"(?P<t>[a-z0-9\-]+)\""
+    rb"|database_version[ \t]*=[ \t]*\"(?P<v>[a-z]+)_"
+    rb"|\b(?:azurerm|google|aws)_(?P<r>postgresql|mysql|mariadb|mssql|redshift|docdb|elasticache)"
+    rb"|provider[ \t]+\"(?P<p>[a-z0-9_]+)\""
+    rb"|\bDB_CONNECTION[ \t]*=[ \t]*[\"']?(?P<l>[a-z]+)"
+    rb"|(?P<o>redis|memcache|mongodb|smtp|ldap|rabbitmq|amqp)"
+)
+"""Where a file names a database engine (or another service whose password it may hold)."""
+_FAMILIES = {
+    **dict.fromkeys(
+        ("postgresql", "postgis", "postgres", "aurora-postgresql", "pgsql", "psycopg2"),
+        "postgres",
+    ),
+    **dict.fromkeys(
+        ("mysql", "mysql2", "trilogy", "jdbcmysql", "mariadb", "aurora-mysql", "aurora"), "mysql"
+    ),
+}
+_DB_PASSWORD_LINE = re.compile(
+    rb"(?im)^[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?[\"']?"
+    rb"(?P<name>(?:[a-z0-9_.\-]{0,60}?[_.\-])?(?:password|passwd|pass|pwd))[\"']?"
+    rb"[ \t]*(?::|=>|=)[ \t]*"
+    rb"(?:\"(?P<dq>[^\"\\\r\n]{1,256})\"|'(?P<sq>[^'\\\r\n]{1,256})'"
+    rb"|(?P<bare>[^\s\"'`,;{}()\[\]<>#]{1,256})(?=[ \t]*(?:,|#|\r?$)))"
+)
+_DB_PREFIX = re.compile(
+    r"(?:^|[_.\-])(?:db|database|datasource|master|admin|administrator|administrator_login|root"
+    r"|rds|sql|jdbc|pg|postgres|postgresql|mysql|mariadb)$",
+    re.IGNORECASE,
+)
+
+
+def _database_setting(name: str) -> bool:
+    """``password``, ``PASSWORD``, ``DB_PASSWORD``, ``master_password``: not ``SMTP_PASSWORD``."""
+    lowered = name.lower()
+    for word in ("password", "passwd", "pass", "pwd"):
+        if lowered.endswith(word):
+            prefix = lowered[: -len(word)].rstrip("_.-")
+            if not prefix:
+                return word in ("password", "passwd")
+            return bool(_DB_PREFIX.search(prefix))
+    return False
+
+
+_ENGINE_MARKERS = (
+    b"adapter", b"backends.", b"jdbc:", b"engine", b"database_version", b"_postgresql",
+    b"_mysql", b"_mariadb", b"DB_CONNECTION", b"provider",
+)  # fmt: skip
+"""Cheap substrings without which :data:`_ENGINE` cannot match (most files have none)."""
+
+
+def _engines(data: bytes) -> list[tuple[int, str | None]]:
+    """(offset, ``postgres``/``mysql``/None for another engine or service) in text order."""
+    found: list[tuple[int, str | None]] = []
+    if not any(marker in data for marker in _ENGINE_MARKERS):
+        return found
+    for match in _ENGINE.finditer(data):
+        word = next(g for g in match.groups() if g is not None).decode().lower()
+        found.append((match.start(), _FAMILIES.get(word)))
+    return found
+
+
+def _engine_at(engines: list[tuple[int, str | None]], offset: int) -> str | None:
+    """The engine named nearest before ``offset``, else the first one named after it."""
+    before = [family for start, family in engines if start < offset]
+    if before:
+        return before[-1]
+    return engines[0][1] if engines else None
+
+
+def database_passwords(data: bytes) -> Iterator[Pair]:
+    """Bare ``password`` settings of a file that names PostgreSQL or MySQL as the engine.
+
+    Rails ``config/database.yml``, Django ``DATABASES``, Terraform database resources,
+    Spring ``spring.datasource``, Laravel ``.env``: the pair is named ``postgres_password``
+    or ``mysql_password`` (the variable shown stays the setting's own name), so the
+    engine's password rule judges it. A file naming no engine, or another service
+    (Redis, SMTP) nearer the setting, yields nothing: the generic rules still apply.
+    """
+    engines = _engines(data)
+    if not any(family for _, family in engines):
+        return
+    for match in _DB_PASSWORD_LINE.finditer(data):
+        name = match.group("name").decode("utf-8", "replace")
+        if not _database_setting(name):
+            continue
+        family = _engine_at(engines, match.start())
+        if family is None:
+            continue
+        group = next(g for g in ("dq", "sq", "bare") if match.group(g) is not None)
+        yield Pair(
+            f"{family}_password",
+            match.group(group).decode("utf-8", "replace"),
+            match.start(group),
+            match.end(group),
+            shown=name,
         )
 
 
@@ -162,7 +280,7 @@ def go_byte_slices(data: bytes) -> Iterator[Pair]:
         )
 
 
-EXTRACTORS = (k8s_secret_data, terraform_defaults, xml_values, go_byte_slices)
+EXTRACTORS = (k8s_secret_data, terraform_defaults, xml_values, go_byte_slices, database_passwords)
 
 
 def pairs(data: bytes) -> list[Pair]:

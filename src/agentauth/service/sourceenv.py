@@ -47,7 +47,10 @@ def classify(judge: Judge, name: str, value: Secret) -> VariableClass:
     findings = judge.findings(name, plain)
     provider = providers.for_variable(name, plain)
     if findings:
-        engine = providers.for_engine(findings[0].provider)
+        # NOTE: a bare database password (kind "password") names no server: no provider
+        # can scope it, unlike a URL, so init proposes to drop it rather than provision.
+        bare = findings[0].kind == "password"
+        engine = None if bare else providers.for_engine(findings[0].provider)
         return VariableClass(name, True, engine or provider, findings[0])
     credential = judge.is_credential(name, plain)
     if provider == "aws" and not credential:

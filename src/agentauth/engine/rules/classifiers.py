@@ -19,7 +19,14 @@ from agentauth.engine.rules.checks import holds_key_material, jwt_claims, token_
 from agentauth.engine.rules.urlclassify import connection_url, passwordless_url
 from agentauth.model import Candidate, Environment, Severity
 
-__all__ = ["CLASSIFIERS", "OWN_PLACEHOLDER_CHECK", "Assessment", "Classifier", "is_test_path"]
+__all__ = [
+    "CLASSIFIERS",
+    "OWN_PLACEHOLDER_CHECK",
+    "SHORTER_THAN_ISSUED",
+    "Assessment",
+    "Classifier",
+    "is_test_path",
+]
 
 CHECKSUM_INVALID = "checksum invalid: not a token GitHub issued (a fake or a typo)"
 
@@ -37,10 +44,23 @@ def _test_mode(rule: Rule, a: Assessment) -> Assessment:
     )
 
 
+SHORTER_THAN_ISSUED = "shorter_than_issued"
+"""Extra fact: the value is shorter than any the provider issues (a stand-in or cut short).
+
+:func:`agentauth.engine.classify.classify` keeps such a finding only in loaded
+configuration (``.env``), where it is what the application sends whatever its length."""
+
+_STRIPE_SHORTEST_BODY = 20
+"""Stripe's shortest secret key body (the legacy keys' 24, with room for a typo)."""
+
+
 def stripe(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment | None:
     """Live vs test from the key's own prefix (``sk_live_``, ``rk_test_``, ``pk_live_``)."""
-    mode = value.split("_", 2)[1] if value.count("_") >= 2 else ""
+    parts = value.split("_", 2)
+    mode = parts[1] if len(parts) == 3 else ""
     a = a.with_extra(mode="live" if mode in {"live", "prod"} else mode)
+    if len(parts) == 3 and len(parts[2]) < _STRIPE_SHORTEST_BODY:
+        a = a.with_extra(**{SHORTER_THAN_ISSUED: "true"})
     return _test_mode(rule, a) if mode == "test" else a
 
 
@@ -196,6 +216,22 @@ def openai(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment
     return a.with_extra(key_type="user (legacy)")
 
 
+_ADMIN_PASSWORD = re.compile(r"^POSTGRES_PASSWORD$|ROOT|MASTER|ADMIN|SUPERUSER", re.IGNORECASE)
+"""Settings that hold the superuser's password: the official postgres image makes
+``POSTGRES_USER`` a superuser, ``MYSQL_ROOT_PASSWORD`` is root's, RDS calls it master."""
+
+
+def database_password(value: str, cand: Candidate, rule: Rule, a: Assessment) -> Assessment | None:
+    """A database password on its own: the superuser's administers the server."""
+    if _ADMIN_PASSWORD.search(cand.variable or ""):
+        return dataclasses.replace(
+            a,
+            capabilities=(*a.capabilities, "admin-database"),
+            why=f"{a.why.rstrip('.')}; it is the superuser's: every database, every role.",
+        ).with_extra(superuser="true")
+    return a
+
+
 _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|spec|specs|__tests__|fixtures?|testdata|test_data|mocks?)/"
     r"|(?:^|/)test_[^/]*$|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$",
@@ -221,6 +257,7 @@ CLASSIFIERS: dict[str, Classifier] = {
     "jwt_token": jwt_token,
     "private_key": private_key,
     "openai": openai,
+    "database_password": database_password,
 }
 """The registry rules name in their ``classifier`` field."""
 

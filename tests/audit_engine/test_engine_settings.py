@@ -1,0 +1,141 @@
+"""Issue 13's causes as real repositories write them, judged in the file they live in.
+
+The catalog's own examples are classified as if read from ``.env``; these cases need
+their real file name (``docker-compose.yml`` is a development file, ``README.md`` is
+documentation, ``config/database.yml`` names its engine apart from the password).
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.audit_engine.audit_engine_helpers import Findings
+
+from agentauth.engine.rules.samples import expand
+from agentauth.model import Severity
+
+
+def _found(findings: Findings, text: str, file: str) -> list[tuple[str, str, str | None]]:
+    """(rule id, provider, variable) of every finding above info."""
+    return [
+        (f.rule_id, f.provider, f.variable)
+        for f in findings(expand(text, file), file)
+        if f.severity is not Severity.INFO
+    ]
+
+
+# ------------------------------------------------------------------ passwords as settings
+
+RAILS = """\
+default: &default
+  adapter: postgresql
+  encoding: unicode
+  pool: <%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>
+
+development:
+  <<: *default
+  database: shop_development
+
+production:
+  <<: *default
+  database: shop_production
+  username: shop
+  password: @@b62:20@@
+"""
+
+DJANGO = """\
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": "shop",
+        "USER": "shop",
+        "PASSWORD": "@@b62:18@@",
+        "HOST": "db.acme-corp.io",
+    }
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "OPTIONS": {"PASSWORD": "@@b62:18@@"},
+    }
+}
+EMAIL_HOST_PASSWORD = "@@b62:16@@"
+"""
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "expected"),
+    [
+        (
+            "docker-compose.yml",
+            "services:\n  db:\n    image: postgres:16\n    environment:\n"
+            "      POSTGRES_PASSWORD: @@b62:20@@\n",
+            [("postgres-password", "postgres", "POSTGRES_PASSWORD")],
+        ),
+        (
+            "compose.yaml",
+            "services:\n  db:\n    environment:\n      - MYSQL_ROOT_PASSWORD=@@b62:20@@\n",
+            [("mysql-password", "mysql", "MYSQL_ROOT_PASSWORD")],
+        ),
+        ("config/database.yml", RAILS, [("postgres-password", "postgres", "password")]),
+        (
+            "shop/settings.py",
+            DJANGO,
+            [
+                ("mysql-password", "mysql", "PASSWORD"),
+                ("generic-secret", "generic", "PASSWORD"),
+                ("generic-secret", "generic", "EMAIL_HOST_PASSWORD"),
+            ],
+        ),
+        (
+            "infra/variables.tf",
+            'variable "db_password" {\n  type    = string\n  default = "@@b62:20@@"\n}\n',
+            [("database-password", "database", "db_password")],
+        ),
+        (
+            "src/main/resources/application.yml",
+            "spring:\n  datasource:\n    url: jdbc:postgresql://db.acme-corp.io/shop\n"
+            "    username: shop\n    password: @@b62:20@@\n",
+            [("postgres-password", "postgres", "password")],
+        ),
+    ],
+)
+def test_database_passwords_are_the_engines(
+    findings: Findings, file: str, text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    assert _found(findings, text, file) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        RAILS.replace("@@b62:20@@", "<%= ENV['SHOP_DATABASE_PASSWORD'] %>"),
+        DJANGO.replace('"@@b62:18@@"', 'os.environ["DB_PASSWORD"]').replace(
+            'EMAIL_HOST_PASSWORD = "@@b62:16@@"', ""
+        ),
+        "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?}\n",
+        'resource "aws_db_instance" "db" {\n  engine   = "postgres"\n'
+        "  password = random_password.db.result\n}\n",
+    ],
+)
+def test_database_password_references_are_not_findings(findings: Findings, text: str) -> None:
+    assert _found(findings, text, "config/settings.py") == []
+
+
+def test_the_superusers_password_administers_the_server(findings: Findings) -> None:
+    text = expand("MYSQL_ROOT_PASSWORD=@@b62:20@@\nMYSQL_PASSWORD=@@b62:20@@\n")
+    root, user = findings(text, ".env.production")
+    assert "admin-database" in root.capabilities and root.severity is Severity.CRITICAL
+    assert "admin-database" not in user.capabilities
+
+
+# ------------------------------------------------------------------ audit agrees with init
+
+
+def test_a_short_live_key_is_the_apps_key_in_env_and_a_stand_in_elsewhere(
+    findings: Findings,
+) -> None:
+    """init and lock call any ``sk_live_`` value a credential; in .env so does the audit."""
+    text = "STRIPE_SECRET_KEY=sk_live_4eC39HqLyj\n"
+    assert _found(findings, text, ".env") == [("stripe-secret-key", "stripe", "STRIPE_SECRET_KEY")]
+    assert _found(findings, text, "README.md") == []
+    assert _found(findings, text, "src/payments.py") == []
