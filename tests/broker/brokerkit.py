@@ -8,7 +8,7 @@ from pathlib import Path
 import trustme
 
 from agentauth.broker import phantom
-from agentauth.broker.forward import Limits
+from agentauth.broker.wire import Limits
 from agentauth.broker.proxy import Broker
 from agentauth.broker.resolver import Resolved, StaticResolver
 from agentauth.broker.session import BrokerThread

@@ -2,15 +2,20 @@
 
 Both sides speak HTTP/1.1 through ``h11``, which rejects malformed framing and
 re-frames bodies itself, so what reaches the upstream is never the client's raw
-bytes (no smuggling through ambiguous framing). Bodies are relayed chunk by chunk
+bytes (no smuggling through ambiguous framing). Bodies are relayed piece by piece
 as they arrive, never buffered whole: a server-sent event reaches the client as
 soon as the upstream sends it.
+
+A response body with one ``Content-Length`` (the large downloads) is counted by the
+broker itself once h11 has parsed the head: the bytes go from the upstream's
+reader to the client's h11 connection (which still checks the length) without a
+second parse, which is most of the broker's CPU on a streamed download. Chunked
+and read-until-close bodies (SSE, LLM streams) stay with h11.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import ssl
 from dataclasses import dataclass
@@ -18,143 +23,18 @@ from dataclasses import dataclass
 import h11
 
 from agentauth.broker.enforce import Decision, forwardable, refusal_body
-
-BUF = 256 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Sizes and timeouts that keep a misbehaving client or upstream from holding the broker."""
-
-    max_head: int = 32 * 1024
-    """Largest request or response head (request line plus headers), bytes."""
-    head_timeout: float = 30.0
-    """A client must send a whole request head within this (slow-client defence)."""
-    idle_timeout: float = 120.0
-    """A keep-alive connection with no new request is closed after this."""
-    body_timeout: float = 60.0
-    """Longest wait for the next piece of a body, either way."""
-    connect_timeout: float = 10.0
-    response_timeout: float = 600.0
-    """Longest wait for the upstream's response head (LLM calls can think for minutes)."""
-    max_connections: int = 512
-    ports: tuple[int, ...] = (443,)
-    """Ports CONNECT may reach."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where requests of one client connection go: scheme, address and TLS settings."""
-
-    host: str
-    port: int
-    tls: ssl.SSLContext | None
-    server_hostname: str | None = None
-
-
-class ProtocolFailure(Exception):
-    """The client or upstream broke HTTP; the connection is closed."""
-
-
-async def next_event(conn: h11.Connection, reader: asyncio.StreamReader, timeout: float) -> object:
-    """Return the next h11 event, reading from ``reader`` as needed (``timeout`` per read)."""
-    while True:
-        event = conn.next_event()
-        if event is not h11.NEED_DATA:
-            return event
-        data = await asyncio.wait_for(reader.read(BUF), timeout)
-        conn.receive_data(data)
-
-
-async def send(conn: h11.Connection, writer: asyncio.StreamWriter, event: h11.Event) -> None:
-    """Send one h11 event and wait for the socket buffer to drain."""
-    data = conn.send(event)
-    if data:
-        writer.write(data)
-        await writer.drain()
-
-
-def json_response(
-    status: int, body: bytes, close: bool, extra: list[tuple[bytes, bytes]] | None = None
-) -> tuple[h11.Response, h11.Data]:
-    """Build a small JSON response (refusals, proxy errors)."""
-    headers = [
-        *(extra or []),
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-agentauth", b"refused" if status == 403 else b"error"),
-    ]
-    if close:
-        headers.append((b"connection", b"close"))
-    return h11.Response(status_code=status, headers=headers), h11.Data(data=body)
-
-
-def has_body(request: h11.Request) -> bool:
-    """Return True if the request announces a body (chunked or a non-zero length)."""
-    for name, value in request.headers:
-        if name == b"transfer-encoding":
-            return True
-        if name == b"content-length" and value.strip() != b"0":
-            return True
-    return False
-
-
-def framing_conflict(request: h11.Request) -> bool:
-    """Return True for both Content-Length and Transfer-Encoding, or several lengths."""
-    names = [name for name, _ in request.headers]
-    return (b"transfer-encoding" in names and b"content-length" in names) or names.count(
-        b"content-length"
-    ) > 1
-
-
-class Upstream:
-    """A keep-alive HTTP/1.1 connection to one target, reopened when it cannot be reused."""
-
-    def __init__(self, target: Target, limits: Limits) -> None:
-        """Remember the target; the connection is opened on first use."""
-        self.target = target
-        self.limits = limits
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=limits.max_head)
-
-    async def ready(self) -> None:
-        """Open the connection if there is none or the last one cannot take another request."""
-        if (
-            self.writer is not None
-            and self.conn.our_state is h11.IDLE
-            and not self.writer.is_closing()
-            and not (self.reader and self.reader.at_eof())
-        ):
-            return
-        await self.close()
-        self.conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self.limits.max_head)
-        t = self.target
-        self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection(
-                t.host,
-                t.port,
-                ssl=t.tls,
-                server_hostname=t.server_hostname if t.tls else None,
-                limit=BUF,
-            ),
-            self.limits.connect_timeout,
-        )
-
-    def reusable(self) -> bool:
-        """Start the next cycle if both sides finished cleanly; return whether it worked."""
-        if self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE:
-            self.conn.start_next_cycle()
-            return True
-        return False
-
-    async def close(self) -> None:
-        """Close the connection (quietly)."""
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(OSError, TimeoutError, ssl.SSLError, asyncio.CancelledError):
-                await asyncio.wait_for(self.writer.wait_closed(), 1.0)
-        self.reader = self.writer = None
+from agentauth.broker.upstream import Upstream
+from agentauth.broker.wire import (
+    BUF,
+    Idle,
+    Limits,
+    ProtocolFailure,
+    answer,
+    has_body,
+    next_event,
+    send,
+    watch,
+)
 
 
 @dataclass
@@ -178,12 +58,29 @@ async def refuse(
     """Answer 403 with the JSON body; close if the request had a body we will not read."""
     close = has_body(request)
     if not close:  # read the empty body's end, so the connection can take the next request
-        await next_event(conn, reader, 1.0)
-    response, data = json_response(403, refusal_body(decision), close)
-    await send(conn, writer, response)
-    await send(conn, writer, data)
+        async with asyncio.timeout(1.0):
+            await next_event(conn, reader)
+    await answer(conn, writer, 403, refusal_body(decision), close)
     await send(conn, writer, h11.EndOfMessage())
     return Outcome(status=403, keep=not close, reason=decision.reason)
+
+
+def counted_length(request: h11.Request, response: h11.Response) -> int | None:
+    """The body length when the response is framed by one Content-Length, else None."""
+    if request.method == b"HEAD" or response.status_code in (204, 304):
+        return None
+    lengths = [v for n, v in response.headers if n == b"content-length"]
+    if len(lengths) != 1 or any(n == b"transfer-encoding" for n, _ in response.headers):
+        return None
+    return int(lengths[0])  # h11 has validated it (digits only)
+
+
+def keeps_alive(response: h11.Response) -> bool:
+    """Return True when the upstream lets the connection carry another request."""
+    tokens = {
+        t.strip().lower() for n, v in response.headers if n == b"connection" for t in v.split(b",")
+    }
+    return response.http_version == b"1.1" and b"close" not in tokens
 
 
 async def exchange(
@@ -202,55 +99,137 @@ async def exchange(
     except (OSError, TimeoutError, ssl.SSLError) as exc:
         return await _bad_gateway(conn, writer, request, out, f"cannot reach the upstream: {exc}")
     assert upstream.reader is not None and upstream.writer is not None
-    up = upstream.conn
-    head = h11.Request(method=request.method, target=decision.target, headers=decision.headers)
-    await send(up, upstream.writer, head)
-    if conn.they_are_waiting_for_100_continue:
-        await send(conn, writer, h11.InformationalResponse(status_code=100, headers=[]))
-    while True:
-        event = await next_event(conn, reader, limits.body_timeout)
-        if isinstance(event, h11.Data):
-            out.bytes_in += len(event.data)
-            await send(up, upstream.writer, event)
-        elif isinstance(event, h11.EndOfMessage):
-            await send(up, upstream.writer, h11.EndOfMessage())
-            break
-        else:
-            raise ProtocolFailure("the client closed the connection inside a request body")
+    async with watch(limits.body_timeout) as idle:
+        await _request_body(conn, reader, writer, request, decision, upstream, idle, out)
     try:
-        while True:
-            event = await next_event(up, upstream.reader, limits.response_timeout)
-            if isinstance(event, h11.InformationalResponse):
-                if event.status_code != 101:
-                    await send(conn, writer, event)
-                continue
-            if isinstance(event, h11.Response):
-                break
-            raise h11.RemoteProtocolError("no response")
+        async with asyncio.timeout(limits.response_timeout):
+            event = await _response_head(conn, writer, upstream)
     except (h11.RemoteProtocolError, OSError, TimeoutError, ssl.SSLError) as exc:
         await upstream.close()
         return await _bad_gateway(conn, writer, request, out, f"the upstream failed: {exc}")
     out.status = event.status_code
-    await send(
-        conn,
-        writer,
-        h11.Response(
-            status_code=event.status_code, headers=forwardable(event.headers), reason=event.reason
-        ),
-    )
-    while True:
-        event = await next_event(up, upstream.reader, limits.body_timeout)
-        if isinstance(event, h11.Data):
-            out.bytes_out += len(event.data)
-            await send(conn, writer, event)
-        elif isinstance(event, h11.EndOfMessage):
-            await send(conn, writer, h11.EndOfMessage())
-            break
-        else:
-            raise ProtocolFailure("the upstream closed the connection inside a response")
-    if not upstream.reusable():
+    async with watch(limits.body_timeout) as idle:
+        reused = await _relay_body(conn, writer, upstream, idle, out, event, request)
+    if not reused:
         await upstream.close()
     return out
+
+
+async def _request_body(
+    conn: h11.Connection,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    request: h11.Request,
+    decision: Decision,
+    upstream: Upstream,
+    idle: Idle,
+    out: Outcome,
+) -> None:
+    """Send the request upstream, its body as it arrives (a small request in one write)."""
+    assert upstream.writer is not None
+    up = upstream.conn
+    head = h11.Request(method=request.method, target=decision.target, headers=decision.headers)
+    pending = [up.send(head) or b""]
+    if conn.they_are_waiting_for_100_continue:
+        await _flush(upstream.writer, pending)
+        await send(conn, writer, h11.InformationalResponse(status_code=100, headers=[]))
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            await _flush(upstream.writer, pending)
+            conn.receive_data(await reader.read(BUF))
+            idle.kick()
+        elif isinstance(event, h11.Data):
+            out.bytes_in += len(event.data)
+            pending.append(up.send(event) or b"")
+        elif isinstance(event, h11.EndOfMessage):
+            pending.append(up.send(h11.EndOfMessage()) or b"")
+            await _flush(upstream.writer, pending)
+            return
+        else:
+            raise ProtocolFailure("the client closed the connection inside a request body")
+
+
+async def _response_head(
+    conn: h11.Connection, writer: asyncio.StreamWriter, upstream: Upstream
+) -> h11.Response:
+    """Wait for the upstream's response head, passing 1xx answers on (never a 101)."""
+    assert upstream.reader is not None
+    while True:
+        event = await next_event(upstream.conn, upstream.reader)
+        if isinstance(event, h11.InformationalResponse):
+            if event.status_code != 101:
+                await send(conn, writer, event)
+            continue
+        if isinstance(event, h11.Response):
+            return event
+        raise h11.RemoteProtocolError("no response")
+
+
+async def _flush(writer: asyncio.StreamWriter, pending: list[bytes]) -> None:
+    """Write what is pending in one piece (one TLS record, one segment for a small reply)."""
+    data = b"".join(pending)
+    pending.clear()
+    if data:
+        writer.write(data)
+        await writer.drain()
+
+
+async def _relay_body(
+    conn: h11.Connection,
+    writer: asyncio.StreamWriter,
+    upstream: Upstream,
+    idle: Idle,
+    out: Outcome,
+    head: h11.Response,
+    request: h11.Request,
+) -> bool:
+    """Relay the response head and body; return whether the upstream can be reused.
+
+    What h11 already holds is sent with the head in one write. A chunked or
+    read-until-close body stays with h11 event by event, each written before the
+    next read (so an SSE event is never held back); a counted body continues raw.
+    """
+    assert upstream.reader is not None
+    up = upstream.conn
+    length = counted_length(request, head)
+    pending = [conn.send(_forwarded(head)) or b""]
+    while True:
+        event = up.next_event()
+        if event is h11.NEED_DATA:
+            await _flush(writer, pending)
+            if length is not None:
+                break
+            up.receive_data(await upstream.reader.read(BUF))
+            idle.kick()
+        elif isinstance(event, h11.Data):
+            out.bytes_out += len(event.data)
+            length = None if length is None else length - len(event.data)
+            pending.append(conn.send(event) or b"")
+        elif isinstance(event, h11.EndOfMessage):
+            pending.append(conn.send(h11.EndOfMessage()) or b"")
+            await _flush(writer, pending)
+            return upstream.reusable()
+        else:
+            raise ProtocolFailure("the upstream closed the connection inside a response")
+    while length > 0:
+        data = await upstream.reader.read(min(BUF, length))
+        if not data:
+            raise ProtocolFailure("the upstream closed the connection inside a response")
+        idle.kick()
+        length -= len(data)
+        out.bytes_out += len(data)
+        await send(conn, writer, h11.Data(data=data))
+    await send(conn, writer, h11.EndOfMessage())
+    return upstream.counted_body_done(keeps_alive(head))
+
+
+def _forwarded(response: h11.Response) -> h11.Response:
+    return h11.Response(
+        status_code=response.status_code,
+        headers=forwardable(response.headers),
+        reason=response.reason,
+    )
 
 
 async def _bad_gateway(
@@ -262,10 +241,8 @@ async def _bad_gateway(
 ) -> Outcome:
     body = json.dumps({"error": f"agentauth: {reason}"}).encode() + b"\n"
     close = has_body(request) and conn.their_state is not h11.DONE
-    response, data = json_response(502, body, close)
     if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-        await send(conn, writer, response)
-        await send(conn, writer, data)
+        await answer(conn, writer, 502, body, close)
         await send(conn, writer, h11.EndOfMessage())
     out.status = 502
     out.reason = reason[:300]

@@ -16,6 +16,7 @@ import base64
 import binascii
 import contextlib
 import hmac
+import json
 import secrets
 import ssl
 import time
@@ -28,21 +29,18 @@ import h11
 from agentauth.broker.ca import SessionCA
 from agentauth.broker.enforce import Decision, decide
 from agentauth.broker.events import Sink, shown_path
-from agentauth.broker.forward import (
+from agentauth.broker.forward import Outcome, exchange, refuse
+from agentauth.broker.resolver import PhantomResolver
+from agentauth.broker.tunnel import tunnel
+from agentauth.broker.upstream import Target, Upstream, make_target
+from agentauth.broker.wire import (
     BUF,
     Limits,
-    Outcome,
     ProtocolFailure,
-    Target,
-    Upstream,
-    exchange,
+    answer,
     framing_conflict,
-    json_response,
     next_event,
-    refuse,
-    send,
 )
-from agentauth.broker.resolver import PhantomResolver
 from agentauth.config.brokerpolicy import BrokerPolicy
 
 USER = "agentauth"
@@ -154,14 +152,12 @@ class Broker:
         """Read one request head within ``timeout``; answer 400/431 to a malformed one."""
         try:
             async with asyncio.timeout(timeout):
-                event = await next_event(conn, reader, timeout)
+                event = await next_event(conn, reader)
         except h11.RemoteProtocolError as exc:
             status = exc.error_status_hint or 400
             with contextlib.suppress(h11.ProtocolError):
                 body = b'{"error": "agentauth: malformed or oversized request"}\n'
-                response, data = json_response(status, body, True)
-                await send(conn, writer, response)
-                await send(conn, writer, data)
+                await answer(conn, writer, status, body, True)
             return None
         if isinstance(event, h11.Request):
             return event
@@ -175,9 +171,7 @@ class Broker:
         if not self._authorized(request):
             body = b'{"error": "agentauth: proxy credential missing or wrong"}\n'
             challenge = [(b"proxy-authenticate", b'Basic realm="agentauth"')]
-            response, data = json_response(407, body, True, challenge)
-            await send(conn, writer, response)
-            await send(conn, writer, data)
+            await answer(conn, writer, 407, body, True, challenge)
             self._event(
                 request.method.decode(),
                 "-",
@@ -243,12 +237,8 @@ class Broker:
         host: str,
         started: float,
     ) -> None:
-        import json
-
         body = json.dumps({"error": f"agentauth: {reason}"}).encode() + b"\n"
-        response, data = json_response(status, body, True)
-        await send(conn, writer, response)
-        await send(conn, writer, data)
+        await answer(conn, writer, status, body, True)
         out = Outcome(status=status, reason=reason)
         self._event("CONNECT", host, "-", out, "refused", reason, started=started)
 
@@ -260,68 +250,22 @@ class Broker:
         writer: asyncio.StreamWriter,
         started: float,
     ) -> None:
+        counts: tuple[int, int] | None = None
         try:
-            up_reader, up_writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port, limit=BUF), self.limits.connect_timeout
-            )
-        except (OSError, TimeoutError):
-            writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
-            self._event(
-                "CONNECT",
-                host,
-                "-",
-                Outcome(status=502),
-                "allowed",
-                "tunnel: upstream unreachable",
-                started=started,
-            )
-            return
-        writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-        counts = [0, 0]
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, i: int) -> None:
-            try:
-                while data := await src.read(BUF):
-                    counts[i] += len(data)
-                    dst.write(data)
-                    await dst.drain()
-            except (OSError, ssl.SSLError):
-                pass
-            finally:
-                with contextlib.suppress(OSError):
-                    if dst.can_write_eof():
-                        dst.write_eof()
-
-        try:
-            await asyncio.gather(pipe(reader, up_writer, 0), pipe(up_reader, writer, 1))
+            counts = await tunnel(host, port, reader, writer, self.limits.connect_timeout)
         finally:
-            up_writer.close()
-            out = Outcome(status=200, bytes_in=counts[0], bytes_out=counts[1])
-            self._event(
-                "CONNECT", host, "-", out, "allowed", "tunnelled (not brokered)", started=started
-            )
+            if counts is None:
+                out, why = Outcome(status=502), "tunnel: upstream unreachable"
+            else:
+                out, why = Outcome(200, *counts), "tunnelled (not brokered)"
+            self._event("CONNECT", host, "-", out, "allowed", why, started=started)
 
     def _target(self, host: str, port: int) -> Target:
         """Where requests for ``host`` go; cached, since a TLS context loads the CA store."""
         key = (host, port)
         if key not in self._targets:
-            self._targets[key] = self._make_target(host, port)
+            self._targets[key] = make_target(self.policy.for_host(host)[0], host, port, self.root)
         return self._targets[key]
-
-    def _make_target(self, host: str, port: int) -> Target:
-        entry = self.policy.for_host(host)[0]
-        context = ssl.create_default_context()
-        if entry.upstream_ca:
-            ca = Path(entry.upstream_ca)
-            context.load_verify_locations(cafile=str(ca if ca.is_absolute() else self.root / ca))
-        context.set_alpn_protocols(["http/1.1"])
-        if entry.upstream:
-            parts = urlsplit(entry.upstream)
-            tls = parts.scheme == "https"
-            default = 443 if tls else 80
-            name = parts.hostname or host
-            return Target(name, parts.port or default, context if tls else None, name)
-        return Target(host, port, context, host)
 
     # ------------------------------------------------------------------ requests
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agentauth.broker.events import ThreadedSink
-from agentauth.broker.forward import Limits
+from agentauth.broker.wire import Limits
 from agentauth.broker.proxy import Broker
 from agentauth.broker.resolver import ChainResolver, PhantomResolver, Resolved, StaticResolver
 from agentauth.broker.session import BrokerThread
