@@ -8,10 +8,10 @@ from pathlib import Path
 import trustme
 
 from agentauth.broker import phantom
-from agentauth.broker.wire import Limits
 from agentauth.broker.proxy import Broker
 from agentauth.broker.resolver import Resolved, StaticResolver
 from agentauth.broker.session import BrokerThread
+from agentauth.broker.wire import Limits
 from agentauth.config.brokerpolicy import broker_policy
 from agentauth.config.policy import parse_policy
 from agentauth.secret import Secret

@@ -116,7 +116,12 @@ def test_pygithub(brokered: BrokerFixture, api: HTTPServer) -> None:
     from github import Auth, Github, GithubException
 
     api.expect_request("/repos/acme/web").respond_with_json(
-        {"id": 1, "name": "web", "full_name": "acme/web", "url": "https://api.github.com/repos/acme/web"}
+        {
+            "id": 1,
+            "name": "web",
+            "full_name": "acme/web",
+            "url": "https://api.github.com/repos/acme/web",
+        }
     )
     gh = Github(auth=Auth.Token(brokered.phantoms["GITHUB_TOKEN"]), retry=None)
     repo = gh.get_repo("acme/web")
@@ -149,8 +154,6 @@ def test_node_trusts_the_session_ca_through_node_extra_ca_certs(
 def _node_major() -> int:
     out = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().lstrip("v").split(".")[0])
-
-
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agentauth.broker.events import ThreadedSink
-from agentauth.broker.wire import Limits
 from agentauth.broker.proxy import Broker
 from agentauth.broker.resolver import ChainResolver, PhantomResolver, Resolved, StaticResolver
 from agentauth.broker.session import BrokerThread
+from agentauth.broker.wire import Limits
 from agentauth.config import brokerpolicy
 from agentauth.config.policy import POLICY_FILE, load_policy
 from agentauth.errors import ConfigError
