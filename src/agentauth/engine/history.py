@@ -21,12 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agentauth import gitcmd
+from agentauth.config.envwrite import ENV_AI_MARKER
 from agentauth.errors import ConfigError
 from agentauth.model import Candidate
 
 CHUNK_BYTES = 4 * 1024 * 1024
 """Added lines are scanned in buffers of about this size."""
 _COMMIT_MARK = b"\x00"
+_OWN_MARK = ENV_AI_MARKER.encode()
+_OWN_PROBE = 4096
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class HistoryCandidate:
     commit: Commit
     path: str
     line: int
+    own_output: bool = False
+    """True when the file is one agentauth wrote (``.env.ai``): its header says so in
+    the commit that created it, in an earlier commit, or in the work tree."""
 
 
 @dataclass
@@ -55,6 +61,7 @@ class _Chunk:
     segment: array[int] = field(default_factory=lambda: array("i"))
     number: array[int] = field(default_factory=lambda: array("i"))
     segments: list[tuple[Commit, str]] = field(default_factory=list)
+    own: list[bool] = field(default_factory=list)
 
     def add(self, line: bytes, number: int) -> None:
         self.data += line
@@ -68,6 +75,7 @@ class _Chunk:
             self.segment.append(-1)
             self.number.append(0)
         self.segments.append((commit, path))
+        self.own.append(False)
 
 
 def log_arguments(*, since: str | None = None, commit_range: str | None = None) -> list[str]:
@@ -118,10 +126,14 @@ def scan(
         raise ConfigError("git is not installed; install git or scan without history") from None
     assert proc.stdout is not None
     chunk = _Chunk()
+    own = _OwnFiles(root)
     try:
         for commit, path, number, line in _added_lines(proc.stdout):
             if not chunk.segments or chunk.segments[-1] != (commit, path):
                 chunk.start_segment(commit, path)
+                chunk.own[-1] = own.known(path)
+            if number <= _OWN_HEADER_LINES and _OWN_MARK in line:
+                chunk.own[-1] = own.mark(path)
             chunk.add(line, number)
             if len(chunk.data) >= CHUNK_BYTES:
                 yield from _scan_chunk(chunk, detect)
@@ -139,6 +151,41 @@ def scan(
                 f"{root} is not inside a git work tree; run it in a repository or drop --history"
             )
         raise ConfigError(f"git log failed in {root}: {failed.detail}")
+
+
+_OWN_HEADER_LINES = 10
+"""agentauth's header is at the top of the files it writes."""
+
+
+class _OwnFiles:
+    """Which paths are files agentauth wrote, as the history goes (oldest commit first)."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._paths: dict[str, bool] = {}
+
+    def known(self, path: str) -> bool:
+        """True once a commit added the header to ``path``, or the work tree's copy has it.
+
+        The work tree answers for ``--since`` and ``--range``, whose commits may not
+        include the one that created the file.
+        """
+        found = self._paths.get(path)
+        if found is None:
+            found = self._paths[path] = _tree_header(self._root / path)
+        return found
+
+    def mark(self, path: str) -> bool:
+        self._paths[path] = True
+        return True
+
+
+def _tree_header(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return _OWN_MARK in handle.read(_OWN_PROBE)
+    except OSError:
+        return False
 
 
 def _added_lines(stream: Iterator[bytes]) -> Iterator[tuple[Commit, str, int, bytes]]:
@@ -210,5 +257,8 @@ def _scan_chunk(
         index = candidate.line - 1
         if not 0 <= index < len(chunk.segment) or chunk.segment[index] < 0:
             continue
-        commit, path = chunk.segments[chunk.segment[index]]
-        yield HistoryCandidate(candidate, commit, path, chunk.number[index])
+        segment = chunk.segment[index]
+        commit, path = chunk.segments[segment]
+        yield HistoryCandidate(
+            candidate, commit, path, chunk.number[index], own_output=chunk.own[segment]
+        )

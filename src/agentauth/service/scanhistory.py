@@ -42,7 +42,9 @@ def history_findings(
     for located in history.scan(
         options.root, detect, since=options.since, commit_range=options.commit_range
     ):
-        finding = classify(located.candidate, file=located.path, catalog=catalog)
+        finding = classify(
+            located.candidate, file=located.path, catalog=catalog, own_output=located.own_output
+        )
         if finding is None:
             continue
         key = (finding.fingerprint, located.path)
