@@ -198,8 +198,9 @@ class Policy:
     credentials: tuple[CredentialPolicy, ...]
     path: str = "agentauth.yaml"
     version: int = 1
-    hardening: bool = False
-    """Opt-in changes that affect every role (e.g. revoking PUBLIC's TEMP on a database)."""
+    hardening: bool | tuple[str, ...] = False
+    """Opt-in changes that affect every role (e.g. revoking PUBLIC's TEMP on a database):
+    true for all of a provider's measures, or the names of some (the provider checks them)."""
 
 
 # --------------------------------------------------------------------------- provisioning

@@ -167,3 +167,67 @@ def test_doctor_fails_on_a_server_that_trusts_everyone(shop: Shop) -> None:
     assert check.status == "fail" and "with NO password" in check.summary
     assert "scram-sha-256" in check.fix and report.failed
     assert OWNER_PASSWORD not in check.summary + check.fix
+
+
+LATER_DEFINER = (
+    "CREATE FUNCTION public.{name}() RETURNS void LANGUAGE sql SECURITY DEFINER "
+    "AS 'DELETE FROM public.orders'"
+)
+
+
+def test_default_execute_covers_security_definer_functions_created_later(
+    shop: Shop, cli: Cli, read_env_ai: EnvAi
+) -> None:
+    shop.write_policy(ALLOWLIST)
+    url, _output = _provision(shop, cli, read_env_ai)
+    with shop.owner_conn() as owner:  # created after the grant: the plan never saw it
+        owner.execute(LATER_DEFINER.format(name="wipe_a"))
+    with psycopg.connect(url, autocommit=True) as agent:  # the hole, as the scoped role
+        agent.execute("SET default_transaction_read_only = off")
+        agent.execute("SELECT public.wipe_a()")
+    with shop.owner_conn() as owner:
+        assert owner.execute("SELECT count(*) FROM orders").fetchone() == (0,)
+        owner.execute("INSERT INTO orders (customer, total) VALUES ('ada', 1)")
+    assert cli("revoke", "--all", "--yes", "-C", str(shop.project))[0] == 0
+
+    shop.write_policy(ALLOWLIST, extra="hardening: [default-execute]\n")
+    url, output = _provision(shop, cli, read_env_ai)
+    # Only the named measure ran: the existing definer is still warned about.
+    assert "SECURITY DEFINER functions the agent could call" in output
+    with shop.owner_conn() as owner:
+        owner.execute(LATER_DEFINER.format(name="wipe_b"))
+    with psycopg.connect(url, autocommit=True) as agent:
+        agent.execute("SET default_transaction_read_only = off")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            agent.execute("SELECT public.wipe_b()")
+    with shop.owner_conn() as owner:
+        assert owner.execute("SELECT count(*) FROM orders").fetchone() == (1,)
+
+
+def test_a_list_of_measures_runs_only_those(shop: Shop, cli: Cli, read_env_ai: EnvAi) -> None:
+    shop.write_policy(ALLOWLIST.replace("    tables:", "    hardening: [temp]\n    tables:"))
+    url, output = _provision(shop, cli, read_env_ai)
+    assert "PUBLIC may create temporary tables in this database" not in output
+    assert "SECURITY DEFINER functions the agent could call" in output
+    with psycopg.connect(url, autocommit=True) as agent:
+        agent.execute("SET default_transaction_read_only = off")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            agent.execute("CREATE TEMP TABLE t (i int)")
+        agent.execute("SELECT public.bump_total(1)")  # security-definer was not chosen
+
+
+@pytest.mark.parametrize(
+    ("extra", "entry", "expected"),
+    [
+        ("hardening: [tmp]\n", "", "unknown measure 'tmp'"),
+        ("", "    hardening: [security-definr]\n", "did you mean 'security-definer'"),
+        ("hardening: yes-please\n", "", "expected true, false or a list"),
+    ],
+)
+def test_unknown_measures_are_refused_before_anything(
+    shop: Shop, cli: Cli, extra: str, entry: str, expected: str
+) -> None:
+    shop.write_policy(ALLOWLIST + entry, extra=extra)
+    code, out, err = cli("provision", "--dry-run", "-C", str(shop.project))
+    assert code == 2 and expected in out + err
+    assert shop.agent_roles() == []

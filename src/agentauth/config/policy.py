@@ -156,8 +156,10 @@ def _parse_policy(text: str, path: str) -> Policy:
     ttl_raw, line = value("ttl", DEFAULT_TTL)
     ttl = parse_duration(ttl_raw, key="ttl", line=line, path=path)
     hardening, line = value("hardening", False)
-    if not isinstance(hardening, bool):
-        raise ConfigError(f"{where(path, line)}hardening: expected true or false")
+    if isinstance(hardening, list) and all(isinstance(h, str) for h in hardening):
+        hardening = tuple(hardening)  # measure names: the providers check them
+    elif not isinstance(hardening, bool):
+        raise ConfigError(f"{where(path, line)}hardening: expected true, false or a list of names")
     if "network" in top:  # the broker's egress policy: see config/brokerpolicy.py
         from agentauth.config.brokerpolicy import validate_network
 

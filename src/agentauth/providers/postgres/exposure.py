@@ -4,20 +4,53 @@ PostgreSQL hands PUBLIC (so the agent too) rights the scoped role's grants do no
 control: CREATE in some schemas, TEMP, EXECUTE on functions (SECURITY DEFINER ones
 run with their owner's rights), large-object creation even in a read-only session,
 SELECT on PUBLIC-readable tables, CONNECT to other databases, foreign-data wrappers.
-The plan lists each; with ``hardening: true`` it revokes what the admin may revoke
-(for **every** role of the database, which is why it is opt-in) and names the rest
-with the SQL for a DBA. Pure: it reads :class:`ServerFacts`, never the server.
+The plan lists each; with ``hardening: true`` (every measure of :data:`MEASURES`) or a
+list of measures it revokes what the admin may revoke (for **every** role of the
+database, which is why it is opt-in) and names the rest with the SQL for a DBA. Pure:
+it reads :class:`ServerFacts`, never the server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from agentauth.errors import did_you_mean
 from agentauth.providers.postgres.introspect import ServerFacts
 
 if TYPE_CHECKING:
     from psycopg import sql
+
+
+MEASURES: dict[str, str] = {
+    "schema-create": "REVOKE CREATE ON SCHEMA ... FROM PUBLIC on every schema that allows it",
+    "temp": "REVOKE TEMPORARY ON DATABASE ... FROM PUBLIC",
+    "security-definer": "REVOKE EXECUTE FROM PUBLIC on the SECURITY DEFINER functions the agent "
+    "could reach",
+    "default-execute": "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC: "
+    "functions the admin creates later are not executable by PUBLIC",
+    "large-objects": "REVOKE EXECUTE FROM PUBLIC on the large-object writers (superuser admin)",
+}
+"""The named hardening measures, in the order they run; ``hardening: true`` is all of them."""
+
+
+def measures(value: object) -> frozenset[str] | str:
+    """``hardening``'s value as the set of measures, or the reason it is not one.
+
+    ``true``/``false`` or a list of names of :data:`MEASURES`; anything else is a string
+    saying why (the caller raises the option error that locates it).
+    """
+    if isinstance(value, bool):
+        return frozenset(MEASURES) if value else frozenset()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        return f"expected true, false or a list of: {', '.join(MEASURES)}"
+    unknown = [v for v in value if v not in MEASURES]
+    if unknown:
+        return (
+            f"unknown measure {unknown[0]!r}{did_you_mean(unknown[0], MEASURES)}; "
+            f"known: {', '.join(MEASURES)}"
+        )
+    return frozenset(value)
 
 
 def _listed(names: Sequence[str], limit: int = 10) -> str:
@@ -30,9 +63,9 @@ def _dba(statements: Sequence[sql.Composable]) -> str:
 
 
 def exposure(
-    facts: ServerFacts, opts: Mapping[str, Any], hardening: bool
+    facts: ServerFacts, opts: Mapping[str, Any], chosen: Collection[str]
 ) -> tuple[list[str], list[sql.Composable]]:
-    """Return the warnings and the hardening statements for this database."""
+    """Return the warnings and the hardening statements (the ``chosen`` measures) here."""
     from psycopg import sql
 
     warnings: list[str] = []
@@ -45,6 +78,7 @@ def exposure(
             schema: sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(schema))
             for schema, _member in facts.public_create
         }
+        hardening = "schema-create" in chosen
         mine = [s for s, member in facts.public_create if member or su] if hardening else []
         harden.extend(stmts[s] for s in mine)
         left = [s for s, _m in facts.public_create if s not in mine]
@@ -57,7 +91,8 @@ def exposure(
                     "the admin does not own these schemas; a DBA can run: "
                     + _dba([stmts[s] for s in left])
                     if hardening
-                    else "hardening: true revokes PUBLIC's CREATE on them (for all roles)"
+                    else "hardening: [schema-create] (or true) revokes PUBLIC's CREATE on them "
+                    "(for all roles)"
                 )
             )
 
@@ -66,6 +101,7 @@ def exposure(
         temp = sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(
             sql.Identifier(facts.database)
         )
+        hardening = "temp" in chosen
         if hardening and (facts.database_owner or su):
             harden.append(temp)
         else:
@@ -75,7 +111,7 @@ def exposure(
                 + (
                     f"the admin does not own the database; a DBA can run: {_dba([temp])}"
                     if hardening
-                    else "hardening: true revokes it for all roles"
+                    else "hardening: [temp] (or true) revokes it for all roles"
                 )
             )
 
@@ -93,6 +129,7 @@ def exposure(
             )
             for d in facts.definers
         }
+        hardening = "security-definer" in chosen
         mine = [d[5] for d in facts.definers if d[4] or su] if hardening else []
         harden.extend(revokes[sig] for sig in mine)
         kept = [d for d in facts.definers if d[5] not in mine]
@@ -104,7 +141,8 @@ def exposure(
                 + (
                     "a DBA can run: " + _dba([revokes[d[5]] for d in kept])
                     if hardening
-                    else "hardening: true revokes EXECUTE on them from PUBLIC"
+                    else "hardening: [security-definer] (or true) revokes EXECUTE on them from "
+                    "PUBLIC"
                 )
             )
 
@@ -114,6 +152,7 @@ def exposure(
             sql.SQL("REVOKE EXECUTE ON FUNCTION pg_catalog.{} FROM PUBLIC").format(sql.SQL(f))
             for f in facts.lo_writers
         ]
+        hardening = "large-objects" in chosen
         if hardening and su:
             harden.extend(lo)
         else:
@@ -124,11 +163,18 @@ def exposure(
                     "Revoking EXECUTE on the large-object writers needs a superuser; a DBA can "
                     "run: " + _dba(lo)
                     if hardening
-                    else "hardening: true revokes EXECUTE on the large-object writers from "
+                    else "hardening: [large-objects] (or true) revokes EXECUTE on the large-object "
+                    "writers from "
                     "PUBLIC (needs a superuser admin; roles that store large objects then need "
                     "an explicit GRANT EXECUTE)"
                 )
             )
+
+    # Functions the admin creates later: executable by PUBLIC unless the default says no.
+    if "default-execute" in chosen:
+        # NOTE: without IN SCHEMA, the only form that can take PUBLIC's global default
+        # away; it covers what the admin itself creates in this database (issue 15).
+        harden.append(sql.SQL("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"))
 
     # Reads the grants did not give: PUBLIC-readable tables outside the policy.
     if opts["tables"]:

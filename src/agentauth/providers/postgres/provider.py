@@ -33,7 +33,7 @@ from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.kit import OptionError
 from agentauth.providers.postgres import sql as pgsql
 from agentauth.providers.postgres.connection import connect
-from agentauth.providers.postgres.exposure import exposure
+from agentauth.providers.postgres.exposure import exposure, measures
 from agentauth.providers.postgres.introspect import ServerFacts, inspect
 from agentauth.providers.postgres.trust import passwordless_logins, trust_warning
 from agentauth.redact import Scrubber
@@ -129,9 +129,10 @@ def validate_options(entry: CredentialPolicy) -> dict[str, Any]:
     limit = opts["connection_limit"]
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
         raise _bad(entry, "connection_limit", "expected a whole number from 1 to 100")
-    for flag in ("sequences", "hardening"):
-        if flag in opts and not isinstance(opts[flag], bool):
-            raise _bad(entry, flag, "expected true or false")
+    if "sequences" in opts and not isinstance(opts["sequences"], bool):
+        raise _bad(entry, "sequences", "expected true or false")
+    if "hardening" in opts and isinstance(chosen := measures(opts["hardening"]), str):
+        raise _bad(entry, "hardening", chosen)
     normal: dict[str, Any] = {
         "access": "read-only",
         "schemas": schemas,
@@ -195,7 +196,9 @@ class PostgresProvider:
         ttl = int(opts.get("ttl", ctx.policy.ttl_seconds))
         expires = (ctx.now + timedelta(seconds=ttl)).replace(microsecond=0)
         role = pgsql.role_name(ctx.policy.agent)
-        hardening = bool(opts.get("hardening", ctx.policy.hardening))
+        hardening = measures(opts.get("hardening", ctx.policy.hardening))
+        if isinstance(hardening, str):  # the policy's own value (an entry's was validated)
+            raise ConfigError(f"{ctx.policy.path}: hardening: {hardening}")
         spec, warnings, problems = _resolve(
             entry, opts, facts, role, expires.isoformat(), hardening
         )
@@ -312,7 +315,7 @@ def _resolve(
     facts: ServerFacts,
     role: str,
     valid_until: str,
-    hardening: bool,
+    hardening: frozenset[str],
 ) -> tuple[pgsql.RoleSpec, list[str], list[str]]:
     """Match the policy against the server: the spec, warnings, and privilege problems."""
     warnings: list[str] = []
