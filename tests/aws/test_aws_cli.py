@@ -210,3 +210,47 @@ def test_audit_verify_rates_admin_keys_critical(aws: AwsWorld, project: Path) ->
         assert item["severity"] == "critical"
         assert aws.admin_name in item["verification"]["summary"]
     assert aws.admin_secret not in result.stdout + result.stderr
+
+
+def test_run_serves_every_aws_grant_as_a_refreshable_profile(aws: AwsWorld, project: Path) -> None:
+    """Two AWS grants: the first on the default chain, each one as a profile (issue 14)."""
+    setup_project(project, aws)
+    policy = (project / "agentauth.yaml").read_text()
+    policy += (
+        "  AWS_PROD:\n"
+        "    provider: aws\n"
+        '    actions: ["s3:GetObject"]\n'
+        f'    resources: ["arn:aws:s3:::{aws.other_bucket}/*"]\n'
+        "    duration: 1h\n"
+    )
+    (project / "agentauth.yaml").write_text(policy)
+    done = cli(project, "provision", "--yes")
+    assert done.returncode == 0, done.stderr
+    script = (
+        "import os, boto3\n"
+        "from botocore.config import Config\n"
+        "cfg = Config(s3={'addressing_style': 'path'})\n"
+        "def get(session, bucket):\n"
+        "    try:\n"
+        "        s3 = session.client('s3', config=cfg)\n"
+        "        return s3.get_object(Bucket=bucket, Key='hello.txt')['Body'].read().decode()\n"
+        "    except Exception as exc:\n"
+        "        return 'refused: ' + type(exc).__name__\n"
+        f"B, P = {aws.bucket!r}, {aws.other_bucket!r}\n"
+        "print('default', get(boto3.Session(), B), '|', get(boto3.Session(), P))\n"
+        "for name in ('aws', 'aws_prod'):\n"
+        "    s = boto3.Session(profile_name=name)\n"
+        "    print(name, get(s, B), '|', get(s, P))\n"
+        "config = os.environ['AWS_CONFIG_FILE']\n"
+        "print('config', config, open(config).read().count('credential_process'))\n"
+    )
+    ran = cli(project, "run", "--", sys.executable, "-c", script)
+    assert ran.returncode == 0, ran.stderr
+    lines = dict(line.split(" ", 1) for line in ran.stdout.splitlines())
+    assert lines["aws"] == f"hello from {aws.bucket} | refused: AccessDenied"
+    assert lines["aws_prod"] == f"refused: AccessDenied | hello from {aws.other_bucket}"
+    assert lines["default"] == lines["aws"]  # the first grant is the default chain's
+    config, count = lines["config"].split(" ")
+    assert count == "2" and not Path(config).exists()  # one profile per grant; removed at exit
+    assert aws.admin_secret not in ran.stdout + ran.stderr
+    assert cli(project, "revoke", "--all", "--yes").returncode == 0

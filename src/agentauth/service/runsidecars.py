@@ -69,13 +69,13 @@ def broker_sidecars(root: Path, agent: str, grants: Sequence[GrantInfo]) -> Sequ
 def credential_servers(
     root: Path, live: Sequence[GrantInfo], env: Mapping[str, str]
 ) -> list[Sidecar]:
-    """AWS grants that mint per run are served refreshable for the life of the run."""
+    """Every AWS grant that mints per run is served refreshable for the life of the run."""
     grants = [g for g in live if g.mints and g.provider == "aws"]
     if not grants or os.environ.get("AGENTAUTH_AWS_CREDENTIAL_SERVER") == "0":
         return []
     from agentauth.service.credserver import AwsSessions
 
-    return [AwsSessions(root, grants[0].id, env)]
+    return [AwsSessions(root, [(g.id, g.variable or g.id) for g in grants], env)]
 
 
 def attestation(attest: bool, root: Path, agent: str) -> list[Sidecar]:
