@@ -15,7 +15,9 @@ from tests.cli_audit.cli_audit_helpers import (
     copy_app,
     demo_secret_values,
 )
-from tests.support.cli import Result, in_process
+from tests.support.cli import Result, in_process_cli
+
+__all__ = ["in_process_cli"]
 
 
 @pytest.fixture
@@ -40,14 +42,6 @@ def clean_repo(tmp_path: Path) -> Path:
 def secrets_of_demo() -> tuple[str, ...]:
     """The demo's credential values, to prove none is printed."""
     return demo_secret_values()
-
-
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., Result]:
-    """Run ``agentauth ARGS`` in-process (through the real error funnel) in a folder."""
-    return in_process(monkeypatch, capsys)
 
 
 @pytest.fixture

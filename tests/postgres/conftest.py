@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from tests.postgres.pgshop import cli, read_env_ai, shop
+from tests.postgres.pgshop import read_env_ai, shop
+from tests.support.cli import in_process_cli
 
-__all__ = ["cli", "read_env_ai", "shop"]
+__all__ = ["in_process_cli", "read_env_ai", "shop"]

@@ -147,19 +147,3 @@ def read_env_ai() -> Callable[[Path], dict[str, str]]:
         return values(parse((project / ".env.ai").read_text(encoding="utf-8")))
 
     return read
-
-
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., tuple[int, str, str]]:
-    """Run the real console script in-process (error funnel included): (code, stdout, stderr)."""
-    from tests.support.cli import in_process
-
-    run_in_process = in_process(monkeypatch, capsys)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        result = run_in_process(*args)
-        return result.code, result.out, result.err
-
-    return run

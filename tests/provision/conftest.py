@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from fakeprovider import fake
+from tests.support.cli import in_process_cli
 
-__all__ = ["fake"]
+__all__ = ["fake", "in_process_cli"]

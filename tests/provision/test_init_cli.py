@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,21 +20,6 @@ SOURCE = (
     "AWS_REGION=eu-west-1\n"
     "GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n"
 )
-
-
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., tuple[int, str, str]]:
-    from agentauth.cli.app import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["agentauth", *args])
-        code = main()
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,20 +19,6 @@ SOURCE = "API_TOKEN=tok_live_0123456789abcdef\nPORT=3000\n"
 POLICY = "agent: bot\nttl: 1h\ncredentials:\n  API_TOKEN:\n    provider: fake\n    level: low\n"
 
 Cli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    from agentauth.cli.app import main
-
-    def run(*args: str, cwd: Path) -> tuple[int, str, str]:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["agentauth", *args])
-        code = main()
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

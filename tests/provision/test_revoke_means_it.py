@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,21 +30,6 @@ def project(project: Path) -> Path:
     (project / ".env").write_text(SOURCE)
     (project / "agentauth.yaml").write_text(POLICY)
     return project
-
-
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., tuple[int, str, str]]:
-    from agentauth.cli.app import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["agentauth", *args])
-        code = main()
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _provision(project: Path) -> None:

@@ -12,8 +12,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -23,9 +23,8 @@ TEST_KEYRING = "tests.support.testkeyring.FileKeyring"
 """PYTHON_KEYRING_BACKEND value of the file-backed test keyring (see testkeyring.py)."""
 
 
-@dataclass(frozen=True)
-class Result:
-    """Exit code and captured streams of one CLI run."""
+class Result(NamedTuple):
+    """Exit code and captured streams of one CLI run; also the tuple ``(code, out, err)``."""
 
     code: int
     out: str
@@ -112,3 +111,14 @@ def in_process(
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(name="cli")
+def in_process_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Result]:
+    """The ``cli`` fixture: :func:`in_process`; ``code, out, err = cli("status", cwd=root)``.
+
+    A folder's conftest (or a test module) imports it to get the fixture.
+    """
+    return in_process(monkeypatch, capsys)
