@@ -163,3 +163,49 @@ class OrphanScanner(Protocol):
         Raises an AgentAuthError when the server cannot be asked (it is reported).
         """
         ...
+
+
+class ExceedsParent(Exception):
+    """A sub-agent asked for more than its parent holds; ``items`` names each excess.
+
+    Raised by :meth:`Narrowing.narrow` before anything is created, so ``delegate`` can
+    report every excess of every variable at once and create nothing.
+    """
+
+    def __init__(self, items: Sequence[str]) -> None:
+        super().__init__("; ".join(items))
+        self.items = tuple(items)
+
+
+class Narrowing(Protocol):
+    """How a provider gives a sub-agent a credential of its own, never wider than its parent's.
+
+    Optional: a provider exposes one as its ``narrowing`` attribute (see :func:`narrowing_of`);
+    one without it cannot delegate, so every provider keeps conforming to :class:`Provider`.
+    """
+
+    name_room: int
+    """How many characters of the identity chain fit in the provider's login names."""
+
+    def narrow(
+        self, entry: CredentialPolicy, parent: Grant, rules: Sequence[str] | None
+    ) -> dict[str, Any]:
+        """Offline: the child's options, a subset of ``entry.options`` (the parent's).
+
+        ``rules`` are the ``--only VAR=RULE,...`` items (None: all the parent holds).
+        Raise :class:`ExceedsParent` naming what the parent does not hold, and
+        ``ConfigError`` for a rule that means nothing to this provider.
+        """
+        ...
+
+    def issue(self, entry: CredentialPolicy, parent: Grant, ctx: ProviderContext) -> Applied | None:
+        """Create the child's credential from the narrowed ``entry`` and return it, or None
+        to have ``delegate`` run the provider's own plan, preflight and apply on ``entry``
+        (a database login is made like any other, with ``ctx.policy.agent`` the chain)."""
+        ...
+
+
+def narrowing_of(provider: Provider) -> Narrowing | None:
+    """The provider's :class:`Narrowing`, or None (the default) when it cannot delegate."""
+    found: Narrowing | None = getattr(provider, "narrowing", None)
+    return found

@@ -15,14 +15,15 @@ Brokered credentials become capability phantoms (:mod:`agentauth.broker.capabili
 a parent that already holds one is attenuated offline (no key needed); otherwise
 agentauth mints the parent's block with its own signing key and appends the child's.
 The child's grant goes into the ledger (``parent`` set) before the child starts, so
-revoking the parent revokes it (:func:`with_descendants`) and the broker refuses its
-revocation ids. Provider logins of their own (GitHub, AWS, databases) for a
-sub-agent are not built yet: such a variable is refused with that reason.
+revoking the parent revokes it (:func:`agentauth.service.chain.with_descendants`)
+and the broker refuses its revocation ids. A provider variable (Postgres, MySQL,
+Redis, AWS, GitHub) gets the child a login of its own narrowed to the requested subset
+(:mod:`agentauth.service.delegatelogin`), checked with the brokered ones before
+anything is created.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,12 +32,12 @@ from pathlib import Path
 from agentauth.broker import capability, phantom
 from agentauth.config.brokerpolicy import AllowRule, BrokeredEntry, parse_rule
 from agentauth.errors import ConfigError, UsageError
-from agentauth.model import Grant, GrantId, GrantStatus
+from agentauth.model import CredentialPolicy, Grant, GrantId, GrantStatus
+from agentauth.service import delegatelogin
+from agentauth.service.chain import child_chain
 
 MARKER = "AGENTAUTH_AGENT"
 EXPIRATION = "AGENTAUTH_EXPIRATION"
-SEPARATOR = ">"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 @dataclass(frozen=True)
@@ -75,27 +76,6 @@ def parse_only(items: Sequence[str]) -> list[Only]:
     return result
 
 
-def child_chain(parent: str, to: str) -> str:
-    """Return ``parent>to``; the name is restricted so it is safe in role and token names."""
-    if not _NAME.match(to):
-        raise UsageError(
-            f"--to {to!r}: use 1-32 lower-case letters, digits, - or _ (it goes into role names)"
-        )
-    return f"{parent}{SEPARATOR}{to}"
-
-
-def sanitised(chain: str, allowed: str = "a-z0-9_", joiner: str = "_", limit: int = 63) -> str:
-    """Spell ``chain`` for a provider that restricts characters (``claude-code>reviewer``
-    becomes ``claude_code__reviewer`` for Postgres); the hash keeps long ones unique."""
-    import hashlib
-
-    text = re.sub(f"[^{allowed}]", joiner, chain.replace(SEPARATOR, joiner * 2).lower())
-    if len(text) <= limit:
-        return text
-    digest = hashlib.sha256(chain.encode()).hexdigest()[:8]
-    return text[: limit - 9] + joiner + digest
-
-
 def covers(parent: AllowRule, child: AllowRule) -> bool:
     """True when every request ``child`` allows, ``parent`` allows too (conservative)."""
     if parent.method != "*" and parent.method != child.method:
@@ -124,23 +104,6 @@ def parent_rules(grant: Grant, entry: BrokeredEntry) -> tuple[AllowRule, ...]:
     return entry.rules
 
 
-def with_descendants(chosen: Iterable[Grant], grants: Sequence[Grant]) -> list[Grant]:
-    """Add every live grant delegated, directly or not, from one in ``chosen`` (cascade)."""
-    result = {g.id: g for g in chosen}
-    changed = True
-    while changed:
-        changed = False
-        for g in grants:
-            if (
-                g.parent in result
-                and g.id not in result
-                and g.status in (GrantStatus.ACTIVE, GrantStatus.PENDING, GrantStatus.FAILED)
-            ):
-                result[g.id] = g
-                changed = True
-    return list(result.values())
-
-
 def revoked_ids(grants: Iterable[Grant]) -> frozenset[str]:
     """The Biscuit revocation ids of revoked delegated grants: the broker refuses them."""
     ids: set[str] = set()
@@ -148,14 +111,6 @@ def revoked_ids(grants: Iterable[Grant]) -> frozenset[str]:
         if g.status is GrantStatus.REVOKED:
             ids.update(str(i) for i in g.objects.get("revocation_ids", []) or [])
     return frozenset(ids)
-
-
-def _find_parent_grant(grants: Sequence[Grant], chain: str, variable: str, now: datetime) -> Grant:
-    for g in reversed(grants):
-        live = g.status is GrantStatus.ACTIVE and (g.expires is None or g.expires > now)
-        if live and g.agent == chain and g.variable == variable:
-            return g
-    raise ConfigError(f"the parent {chain!r} holds no live grant for {variable}: nothing to give")
 
 
 @dataclass(frozen=True)
@@ -171,21 +126,25 @@ class _Step:
 def _plan(
     only: Sequence[Only],
     entries: Mapping[str, BrokeredEntry],
+    credentials: Mapping[str, CredentialPolicy],
     grants: Sequence[Grant],
     parent_chain: str,
     deadline: datetime,
     now: datetime,
-) -> list[_Step]:
-    steps, problems = [], []
+) -> tuple[list[_Step], list[delegatelogin.LoginStep]]:
+    steps, logins, problems = [], [], []
     for spec in only:
         entry = entries.get(spec.variable)
         if entry is None:
-            problems.append(
-                f"{spec.variable}: not a brokered credential; a sub-agent login of its own "
-                "(GitHub, AWS, databases) is not built yet, so it cannot be delegated"
+            found = delegatelogin.step_for(
+                spec.variable, spec.rules, credentials, grants, parent_chain, deadline, now
             )
+            if isinstance(found, str):
+                problems.append(found)
+            else:
+                logins.append(found)
             continue
-        held = _find_parent_grant(grants, parent_chain, spec.variable, now)
+        held = delegatelogin.find_parent_grant(grants, parent_chain, spec.variable, now)
         have = parent_rules(held, entry)
         wanted = (
             tuple(parse_rule(r, 0, f"--only {spec.variable}") for r in spec.rules)
@@ -203,7 +162,7 @@ def _plan(
         steps.append(_Step(spec, entry, held, wanted, have, min(ends)))
     if problems:
         raise ConfigError("refused, nothing was created:\n  " + "\n  ".join(problems))
-    return steps
+    return steps, logins
 
 
 def delegate(
@@ -233,11 +192,13 @@ def delegate(
     policy = load_policy(project_root / POLICY_FILE)
     entries = {e.variable: e for e in brokerpolicy.load(policy, project_root).entries}
     ledger = Ledger(project_root)
-    steps = _plan(only, entries, ledger.grants(), parent_chain, moment + ttl, moment)
+    credentials = {c.variable: c for c in policy.credentials if c.variable not in entries}
+    steps, logins = _plan(only, entries, credentials, ledger.grants(), parent_chain,
+                          moment + ttl, moment)  # fmt: skip
     key = signing.private_key()
     root_private = key.private_bytes_raw()
     root_public = key.public_key().public_bytes_raw()
-    env = _scrubbed(environ, entries)
+    env = _scrubbed(environ, {*entries, *credentials, *delegatelogin.outputs(ledger.grants())})
     made: list[Grant] = []
     for step in steps:
         grant_id = kit.new_grant_id(step.entry.provider)
@@ -262,7 +223,8 @@ def delegate(
             environ.get(step.entry.variable, "")
         )
         env[step.entry.variable] = capability.phantom(prefix, token)
-    expires = min(s.expires for s in steps)
+    made += delegatelogin.issue_all(project_root, policy, environ, chain, logins, env, moment)
+    expires = min([s.expires for s in steps] + [s.expires for s in logins])
     env[MARKER] = chain
     env[EXPIRATION] = expires.astimezone(UTC).isoformat(timespec="seconds")
     return Delegation(chain, tuple(made), env, expires)
@@ -281,12 +243,13 @@ def _token(step: _Step, held: str, grant_id: str, root_private: bytes, root_publ
                                 expires=step.expires, grant_id=grant_id)  # fmt: skip
 
 
-def _scrubbed(environ: Mapping[str, str], entries: Mapping[str, BrokeredEntry]) -> dict[str, str]:
-    """The parent's environment without any credential, phantom or brokered variable."""
+def _scrubbed(environ: Mapping[str, str], entries: Iterable[str]) -> dict[str, str]:
+    """The parent's environment without any credential, phantom or delegable variable."""
     from agentauth.broker.session import PROXY_VARIABLES
     from agentauth.engine.credentials import looks_like_credential
 
     broker = environ.get("AGENTAUTH_BROKER")
+    dropped = set(entries)
     kept = {}
     for name, value in environ.items():
         if name in PROXY_VARIABLES and broker and value.endswith("@" + broker):
@@ -294,7 +257,7 @@ def _scrubbed(environ: Mapping[str, str], entries: Mapping[str, BrokeredEntry]) 
             # (the proxy's session token is not a credential to an upstream).
             kept[name] = value
             continue
-        if name in entries or phantom.is_phantom(value) or capability.MARKER in value:
+        if name in dropped or phantom.is_phantom(value) or capability.MARKER in value:
             continue
         if looks_like_credential(name, value):
             continue

@@ -49,7 +49,7 @@ def select_grants(
             or (expired and g.expires is not None and g.expires <= moment)
         ):
             chosen.setdefault(g.id, g)
-    from agentauth.service.delegate import with_descendants
+    from agentauth.service.chain import with_descendants
 
     # NOTE: revoking a parent revokes every grant delegated from it (issue 12).
     return with_descendants(chosen.values(), grants)

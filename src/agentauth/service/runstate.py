@@ -31,7 +31,6 @@ from agentauth.service.runenv import EXPIRATION
 _RENEW_MARGIN_S = 300
 
 
-
 class PolicySummary(NamedTuple):
     """The few policy facts ``run`` needs, cached so that YAML is parsed only when it changes."""
 

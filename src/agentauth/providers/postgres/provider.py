@@ -33,6 +33,7 @@ from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.kit import OptionError
 from agentauth.providers.postgres import sql as pgsql
 from agentauth.providers.postgres.connection import connect
+from agentauth.providers.postgres.delegate import NARROWING, PostgresNarrowing
 from agentauth.providers.postgres.exposure import exposure, measures
 from agentauth.providers.postgres.introspect import ServerFacts, inspect
 from agentauth.providers.postgres.trust import passwordless_logins, trust_warning
@@ -171,6 +172,8 @@ class PostgresProvider:
 
     name: ClassVar[str] = "postgres"
     presets: ClassVar[Mapping[str, Mapping[str, object]]] = PRESETS
+    narrowing: ClassVar[PostgresNarrowing] = NARROWING
+    """A sub-agent's own role on a subset of the tables (``agentauth delegate``)."""
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Normalise the options; OptionError names the key (the framework adds file:line)."""
