@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -213,20 +214,56 @@ def plan(policy: Policy, ctx: ProviderContext) -> ProvisionPlan:
     )
 
 
+_ENDPOINT_KEYS = ("host", "hostaddr", "port", "dbname")
+"""The connection parameters that say where (never who): libpq's names, in URLs' queries too."""
+_PAIR = re.compile(r"\s*(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)+)\s*")
+
+
+def _conninfo_pairs(text: str) -> dict[str, str]:
+    """libpq's ``key=value`` form as a dict (quotes and backslashes undone); {} if it is not one."""
+    pairs: dict[str, str] = {}
+    at = 0
+    while at < len(text):
+        match = _PAIR.match(text, at)
+        if match is None:
+            return {}
+        raw = match.group(2)
+        raw = raw[1:-1] if raw.startswith("'") else raw
+        pairs[match.group(1).lower()] = re.sub(r"\\(.)", r"\1", raw)
+        at = match.end()
+    return pairs
+
+
+def _where(admin: str) -> str | None:
+    """Host, port and database of an admin URL or ``key=value`` DSN; None when it names none."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    text = admin.strip()
+    if "://" in text:
+        try:
+            parts = urlsplit(text)
+            where = f"{parts.scheme}|{(parts.hostname or '').lower()}|{parts.port}|{parts.path}"
+        except ValueError:
+            return None
+        query = dict(parse_qsl(parts.query))
+        # NOTE: appended only when present, so the digest of a plain URL is unchanged.
+        extra = [f"{k}={query[k]}" for k in _ENDPOINT_KEYS if k in query]
+        return "|".join([where, *extra])
+    pairs = _conninfo_pairs(text)
+    if not any(k in pairs for k in _ENDPOINT_KEYS):
+        return None
+    return "kv|" + "|".join(f"{k}={pairs.get(k, '').lower()}" for k in _ENDPOINT_KEYS)
+
+
 def _with_endpoint(digest: str, admin: Secret | None) -> str:
-    """Fold the admin URL's host, port and database (never its user or password) into the digest.
+    """Fold the admin credential's host, port and database (never its user or password) in.
 
-    Pointing the admin URL at another server or database must rotate the grant, not keep
-    the one that lives on the old server (issue 15).
+    Pointing the admin URL (or a libpq ``host=... dbname=...`` DSN) at another server or
+    database must rotate the grant, not keep the one that lives on the old server
+    (issue 15). A value that names no endpoint (an API key) leaves the digest as it is.
     """
-    from urllib.parse import urlsplit
-
-    if admin is None or "://" not in admin.reveal():
-        return digest
-    try:
-        parts = urlsplit(admin.reveal().strip())
-        where = f"{parts.scheme}|{(parts.hostname or '').lower()}|{parts.port}|{parts.path}"
-    except ValueError:
+    where = None if admin is None else _where(admin.reveal())
+    if where is None:
         return digest
     return hashlib.sha256(f"{digest}|{where}".encode()).hexdigest()[:24]
 
