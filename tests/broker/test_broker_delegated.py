@@ -53,16 +53,33 @@ def test_a_delegated_phantom_through_the_run_broker(
     events = _request_events(env, root)
     grant = re.search(r"claude-code>reviewer: (\S+) OPENAI_API_KEY delegated", out.stderr)
     assert grant is not None, out.stdout
-    assert [(e["grant"], e["method"], e["decision"]) for e in events] == [
-        (grant.group(1), "GET", "allowed"),
-        (grant.group(1), "POST", "refused"),
-        (grant.group(1), "GET", "refused"),
+    # Logged under the sub-agent's chain, not the parent's name; the allowed one names its rule.
+    assert [(e["agent"], e["grant"], e["method"], e["decision"]) for e in events] == [
+        ("claude-code>reviewer", grant.group(1), "GET", "allowed"),
+        ("claude-code>reviewer", grant.group(1), "POST", "refused"),
+        ("claude-code>reviewer", grant.group(1), "GET", "refused"),
     ]
+    assert events[0]["reason"] == "GET /v1/models"
     assert shown == "sk-proj-AGENTAUTH"  # the reviewer holds a capability phantom, no real key
     assert json.loads(allowed) == {"data": ["gpt"]}
-    assert "POST /v1/files is not allowed" in json.loads(parent_only)["message"]
+    refused = json.loads(parent_only)
+    # Like a policy refusal: the variable, the delegation's rules and the policy line.
+    assert refused["message"] == (
+        "agentauth: POST /v1/files is not allowed for OPENAI_API_KEY as delegated to "
+        f"claude-code>reviewer (grant {grant.group(1)}) (agentauth.yaml:{_entry_line(policy)})"
+    )
+    assert refused["allowed"] == ["GET /v1/models"]
+    assert refused["variable"] == "OPENAI_API_KEY"
+    assert refused["agent"] == "claude-code>reviewer"
+    assert refused["policy"] == f"agentauth.yaml:{_entry_line(policy)}"
     assert json.loads(after_revoke)["message"] == (
         f"agentauth: the phantom of OPENAI_API_KEY was revoked (grant {grant.group(1)})"
     )
     assert len(api.log) == 1  # only the allowed call reached the upstream
     assert REAL not in out.stdout + out.stderr
+
+
+def _entry_line(policy: Path) -> int:
+    """The line of the brokered entry (where a policy refusal points)."""
+    lines = policy.read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.strip() == "OPENAI_API_KEY:")

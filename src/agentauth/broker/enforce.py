@@ -62,6 +62,8 @@ class Decision:
     """The request target to send upstream (query credential injected)."""
     policy_line: str = ""
     allowed_rules: tuple[str, ...] = ()
+    agent: str | None = None
+    """The phantom's holder when it is not the broker's agent (a delegated sub-agent)."""
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -197,6 +199,7 @@ def decide(
                 variable=entry.variable,
                 grant_id=resolved.grant_id,
                 policy_line=_where(bp, entry),
+                agent=resolved.agent,
             )
         if resolved.revoked or resolved.expired(now):
             why = f"was revoked (grant {resolved.grant_id})" if resolved.revoked else "has expired"
@@ -204,6 +207,7 @@ def decide(
                 f"the phantom of {entry.variable} {why}",
                 variable=entry.variable,
                 grant_id=resolved.grant_id,
+                agent=resolved.agent,
             )
         if not _permitted_place(entry, item.where):
             return _refuse(
@@ -212,6 +216,7 @@ def decide(
                 variable=entry.variable,
                 grant_id=resolved.grant_id,
                 policy_line=_where(bp, entry),
+                agent=resolved.agent,
             )
         resolutions.append((item, resolved))
     variables = {r.entry.variable for _f, r in resolutions}
@@ -236,13 +241,16 @@ def decide(
     names = " or ".join(e.variable for e in candidates)
     line = _where(bp, candidates[0])
     grant_id = resolved.grant_id if resolved is not None else None
+    agent = resolved.agent if resolved is not None else None
     if rule is None:
+        held = f" as delegated to {agent} (grant {grant_id})" if agent else ""
         return _refuse(
-            f"{method} {path} is not allowed for {names} ({line})",
+            f"{method} {path} is not allowed for {names}{held} ({line})",
             variable=candidates[0].variable,
             grant_id=grant_id,
             policy_line=line,
             allowed_rules=tuple(r.text for r in rules),
+            agent=agent,
         )
     if resolved is None:
         return Decision(
@@ -262,6 +270,7 @@ def decide(
         headers=new_headers,
         target=new_target,
         policy_line=f"{bp.path}:{rule.line}",
+        agent=agent,
     )
 
 
@@ -278,6 +287,8 @@ def refusal_body(decision: Decision) -> bytes:
     }
     if decision.variable:
         body["variable"] = decision.variable
+    if decision.agent:
+        body["agent"] = decision.agent
     if decision.policy_line:
         body["policy"] = decision.policy_line
     if decision.allowed_rules:

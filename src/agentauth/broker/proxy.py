@@ -414,7 +414,7 @@ class Broker:
         latency = (time.perf_counter() - started) * 1000 if started is not None else 0.0
         self.sink(
             {
-                "agent": self.agent,
+                "agent": (decision.agent if decision else None) or self.agent,
                 "grant": decision.grant_id if decision else None,
                 "variable": decision.variable if decision else None,
                 "method": method,

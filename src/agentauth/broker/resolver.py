@@ -34,6 +34,9 @@ class Resolved:
     """Epoch seconds after which the phantom is refused; None: the life of the broker."""
     revoked: bool = False
     """True for a delegated phantom whose grant was revoked: refused, saying so."""
+    agent: str | None = None
+    """Who holds this phantom when it is not the broker's agent: a sub-agent's chain
+    (``claude-code>reviewer``), named in its requests' audit events and 403s."""
 
     def expired(self, now: float | None = None) -> bool:
         """Return True once :attr:`expires` has passed."""

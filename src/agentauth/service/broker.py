@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentauth.broker.events import ThreadedSink
 from agentauth.broker.proxy import Broker
@@ -25,6 +26,9 @@ from agentauth.config import brokerpolicy
 from agentauth.config.policy import POLICY_FILE, load_policy
 from agentauth.errors import ConfigError
 from agentauth.model import GrantStatus, Secret
+
+if TYPE_CHECKING:
+    from agentauth.broker.capresolve import Delegated
 
 
 @dataclass
@@ -159,6 +163,7 @@ class _Capabilities:
         self._root = root
         self._held = {r.entry.variable: (r.entry, r.real) for r in table.values()}
         self._resolver: PhantomResolver | None = None
+        self._delegations: dict[str, Delegated] = {}
 
     def resolve(self, phantom: str) -> Resolved | None:
         """Return what a delegated phantom stands for; None for anything else."""
@@ -175,9 +180,25 @@ class _Capabilities:
             public = signing.private_key().public_key().public_bytes_raw()
             root = self._root
             self._resolver = CapabilityResolver(
-                self._held, public, revoked=lambda: revoked_ids(Ledger(root).grants())
+                self._held,
+                public,
+                revoked=lambda: revoked_ids(Ledger(root).grants()),
+                delegated=self._delegated,
             )
         return self._resolver.resolve(phantom)
+
+    def _delegated(self, grant_id: str) -> Delegated | None:
+        """The delegation's holder (chain) and rules from its ledger grant; cached (immutable)."""
+        from agentauth.broker.capresolve import Delegated
+        from agentauth.state.ledger import Ledger
+
+        if grant_id not in self._delegations:
+            grant = Ledger(self._root).get(grant_id)
+            rules = grant.objects.get("rules") if grant is not None else None
+            if grant is None or not isinstance(rules, list):
+                return None
+            self._delegations[grant_id] = Delegated(grant.agent, tuple(str(r) for r in rules))
+        return self._delegations[grant_id]
 
 
 def _limits(bp: brokerpolicy.BrokerPolicy) -> Limits:
