@@ -1,5 +1,7 @@
 """Shared test fixtures: isolation from the developer's machine, and the local services.
 
+The PostgreSQL superuser fixtures live in :mod:`tests.support.postgres` (imported here).
+
 Every test runs with a throwaway HOME and AGENTAUTH_HOME, no provider credentials in
 the environment, and a keyring backend that cannot reach the real one.
 """
@@ -8,14 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.postgres import pg_admin_dsn, pg_database, port_open
 
-PG_ADMIN_DSN = os.environ.get("AGENTAUTH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+__all__ = ["pg_admin_dsn", "pg_database"]
+
 MYSQL_HOST = os.environ.get("AGENTAUTH_TEST_MYSQL_HOST", "127.0.0.1")
 REDIS_URL = os.environ.get("AGENTAUTH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -86,53 +88,17 @@ def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
 
 
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def pg_admin_dsn() -> str:
-    """The superuser DSN of the local PostgreSQL; fails (not skips) when it is down."""
-    if not _port_open("127.0.0.1", 5432):
-        pytest.fail("PostgreSQL is not answering on 127.0.0.1:5432 (.ci/run starts it)")
-    return PG_ADMIN_DSN
-
-
-@pytest.fixture
-def pg_database(pg_admin_dsn: str) -> Iterator[str]:
-    """Create a throwaway database, yield its name, drop it (and stray agentauth roles)."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"aa_test_{secrets.token_hex(4)}"
-    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield name
-    finally:
-        with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                [name],
-            )
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-
-
 @pytest.fixture(scope="session")
 def mysql_available() -> None:
     """Fail when MariaDB is not answering."""
-    if not _port_open(MYSQL_HOST, 3306):
+    if not port_open(MYSQL_HOST, 3306):
         pytest.fail("MariaDB is not answering on 127.0.0.1:3306 (.ci/run starts it)")
 
 
 @pytest.fixture(scope="session")
 def redis_available() -> None:
     """Fail when Redis is not answering."""
-    if not _port_open("127.0.0.1", 6379):
+    if not port_open("127.0.0.1", 6379):
         pytest.fail("Redis is not answering on 127.0.0.1:6379 (.ci/run starts it)")
 
 

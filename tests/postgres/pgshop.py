@@ -17,6 +17,7 @@ from urllib.parse import quote
 import psycopg
 import pytest
 from psycopg import sql
+from tests.support.postgres import admin, create_database
 
 OWNER_PASSWORD = "owner-Pa55:w/rd@x%!" + secrets.token_hex(4)
 
@@ -54,7 +55,7 @@ class Shop:
 
     def su_conn(self, dbname: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
         """Connect as the superuser, to inspect what the owner cannot see."""
-        return psycopg.connect(self.superuser_dsn, autocommit=True, dbname=dbname or self.database)
+        return admin(self.superuser_dsn, dbname or self.database)  # type: ignore[no-any-return]
 
     def agent_roles(self) -> list[str]:
         """Roles of this test's agent that exist right now."""
@@ -88,17 +89,13 @@ def shop(pg_admin_dsn: str, tmp_path: Path) -> Iterator[Shop]:
     database = f"aa_pg_{suffix}"
     owner = f"aa_owner_{suffix}"
     agent = f"t{suffix}"
-    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
+    with admin(pg_admin_dsn) as conn:
         conn.execute(
             sql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
                 sql.Identifier(owner), sql.Literal(OWNER_PASSWORD)
             )
         )
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(database), sql.Identifier(owner)
-            )
-        )
+    create_database(database, owner=owner, dsn=pg_admin_dsn)
     admin_url = make_url(owner, OWNER_PASSWORD, database, scheme="postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(SHOP_SQL)
@@ -117,7 +114,7 @@ def shop(pg_admin_dsn: str, tmp_path: Path) -> Iterator[Shop]:
 
 
 def _cleanup(shop: Shop) -> None:
-    with psycopg.connect(shop.superuser_dsn, autocommit=True) as conn:
+    with admin(shop.superuser_dsn) as conn:
         roles = [
             r[0]
             for r in conn.execute(
@@ -132,9 +129,8 @@ def _cleanup(shop: Shop) -> None:
         )
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(shop.database)))
         for role in sorted(roles, key=lambda r: r.startswith("aa_owner_")):
-            for db in ("postgres",):
-                with psycopg.connect(shop.superuser_dsn, autocommit=True, dbname=db) as other:
-                    other.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            with admin(shop.superuser_dsn, "postgres") as other:
+                other.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 

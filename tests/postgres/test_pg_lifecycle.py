@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from tests.postgres.pgshop import OWNER_PASSWORD, Shop, make_url
+from tests.support.postgres import admin
 
 from agentauth.model import GrantStatus
 from agentauth.state.ledger import Ledger
@@ -179,7 +180,7 @@ def test_admin_without_createrole_gets_sql_for_a_dba(
     from psycopg import sql
 
     weak = f"aa_weak_{shop.agent[1:]}"
-    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
+    with admin(pg_admin_dsn) as conn:
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(weak)))
     (shop.project / ".env").write_text(f"DATABASE_URL={make_url(weak, None, shop.database)}\n")
     shop.write_policy(SCHEMA_WIDE)

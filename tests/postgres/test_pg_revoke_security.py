@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 from tests.postgres.pgshop import Shop
+from tests.support.postgres import create_database, drop_database
 
 from agentauth.state.ledger import Ledger
 
@@ -140,12 +141,7 @@ def test_pointing_the_admin_url_at_another_database_rotates(
     assert cli("provision", "--yes", "-C", str(shop.project))[0] == 0
     [first] = Ledger(shop.project).grants()
     other = f"{shop.database}_b"
-    with psycopg.connect(pg_admin_dsn, autocommit=True) as su:
-        su.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(other), sql.Identifier(shop.owner)
-            )
-        )
+    create_database(other, owner=shop.owner, dsn=pg_admin_dsn)
     try:
         env = (shop.project / ".env").read_text(encoding="utf-8")
         (shop.project / ".env").write_text(
@@ -159,5 +155,4 @@ def test_pointing_the_admin_url_at_another_database_rotates(
         assert other in new.scope
     finally:
         cli("revoke", "--all", "--yes", "-C", str(shop.project))
-        with psycopg.connect(pg_admin_dsn, autocommit=True) as su:
-            su.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(other)))
+        drop_database(other, dsn=pg_admin_dsn)
