@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agentauth import fsutil, gitcmd
+from agentauth.config import gitignore
 from agentauth.errors import ConfigError
 from agentauth.model import Secret
 
@@ -52,15 +53,12 @@ def git_tracks(path: Path, project_root: Path) -> bool:
 
 
 def _gitignore_covers(name: str, project_root: Path) -> bool:
+    """Whether git would ignore ``name``: git's answer, or outside a repository git's rules."""
     code = gitcmd.returncode(project_root, "check-ignore", "-q", "--no-index", "--", name)
     if code in (0, 1):
         return code == 0
-    gitignore = project_root / ".gitignore"
-    try:
-        lines = gitignore.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return False
-    return any(line.strip() in (name, "/" + name) for line in lines)
+    # NOTE: outside a repository (or without git): every .gitignore, `!` rules included.
+    return gitignore.ignored(name, project_root)
 
 
 def ensure_gitignored(path: Path, project_root: Path) -> bool:
