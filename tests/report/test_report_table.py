@@ -227,3 +227,27 @@ def test_no_trailing_padding_when_not_a_terminal(sample: Any) -> None:
     print_report(sample.report, console)
     lines = buffer.getvalue().splitlines()
     assert lines and all(line == line.rstrip() for line in lines)
+
+
+@pytest.mark.parametrize("columns", [80, 160, 200])
+def test_audit_never_breaks_a_url_or_command_and_gives_why_the_room(columns: int) -> None:
+    """The bundled example at three widths, through a pipe (issue 14, Messages/output)."""
+    import json
+
+    from tests.support.cli import REPO, run_cli
+
+    demo = REPO / "examples" / "demo-app"
+    shown = run_cli("audit", str(demo), cwd=REPO, env={"COLUMNS": str(columns)}).stdout
+    found = json.loads(run_cli("audit", str(demo), "-f", "json", cwd=REPO).stdout)["findings"]
+    lines = shown.splitlines()
+    assert not [line for line in lines if line != line.rstrip()]  # no padding off a terminal
+    url = next(f["redacted"] for f in found if f["redacted"].startswith("postgresql://"))
+    assert len(url) > 60 and any(url in line for line in lines), shown  # whole, on one line
+    for finding in found:
+        if finding["severity"] != "info" and finding["fix"]:
+            assert any(finding["fix"] in line for line in lines), finding["fix"]
+    if columns >= 160:  # the Why column has the room: a reason that fits is never wrapped
+        room = columns - 73  # what the other columns leave (Value shortened to 20)
+        fits = [f["why"] for f in found if f["severity"] != "info" and len(f["why"]) <= room]
+        assert len(fits) >= 4
+        assert fits and all(any(why in line for line in lines) for why in fits), shown

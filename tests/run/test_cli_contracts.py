@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from tests.support.cli import Runner, cli_env
 
 from agentauth.model import Grant, GrantId, GrantStatus
@@ -79,7 +80,8 @@ def test_end_of_input_at_a_password_prompt_is_not_an_interrupt(project: Path) ->
 
 def test_detailed_exitcode_says_whether_changes_are_pending(cli: Runner, project: Path) -> None:
     (project / "agentauth.yaml").write_text(
-        "version: 1\nagent: claude-code\ncredentials:\n  APP_MODE: pass\n", encoding="utf-8")
+        "version: 1\nagent: claude-code\ncredentials:\n  APP_MODE: pass\n", encoding="utf-8"
+    )
     (project / ".env").write_text("APP_MODE=demo\n", encoding="utf-8")
     pending = cli("provision", "--dry-run", "--detailed-exitcode", "--format", "json", cwd=project)
     assert pending.returncode == 2, pending.stderr
@@ -125,3 +127,29 @@ def test_messages_are_never_hard_wrapped(cli: Runner, project: Path) -> None:
     assert result.returncode == 2
     line = next(x for x in result.stderr.splitlines() if "dbus-run-session" in x)
     assert "gnome-keyring-daemon --unlock" in line  # the shell command is on one line
+
+
+_LONG_SCOPE = (
+    "SELECT on public.orders, public.products, public.customers(id, email) via "
+    "postgresql://agentauth_claude_x@db.internal.example.com:5432/shop; "
+    "run `psql \"$DATABASE_URL\" -c 'SELECT 1'` to check"
+)
+
+
+@pytest.mark.parametrize("columns", ["80", "160", "200"])
+def test_status_has_no_padding_and_never_breaks_a_url_or_command(
+    cli: Runner, project: Path, columns: str
+) -> None:
+    later = datetime.now(UTC) + timedelta(hours=8)
+    short = _grant("st-short", GrantStatus.ACTIVE, later)
+    Ledger(project).put(short)
+    Ledger(project).put(Grant(GrantId("st-long"), "claude-code", "postgres", "DATABASE_URL",
+                              short.created, later, GrantStatus.ACTIVE, _LONG_SCOPE,
+                              objects={"env_outputs": ["DATABASE_URL"]}))  # fmt: skip
+    out = cli("status", cwd=project, env={"COLUMNS": columns}).stdout  # a pipe, not a terminal
+    lines = out.splitlines()
+    assert lines and not [line for line in lines if line != line.rstrip()], out
+    for whole in ("postgresql://agentauth_claude_x@db.internal.example.com:5432/shop",
+                  "`psql \"$DATABASE_URL\" -c 'SELECT 1'`", "read-only keys cache:*"):  # fmt: skip
+        assert any(whole in line for line in lines), (whole, out)
+    assert all(len(line) <= int(columns) for line in lines if _LONG_SCOPE not in line), out

@@ -130,21 +130,44 @@ def status(
             stdout.print(f"  scope:   {g.scope}", markup=False)
             if g.id in requests:
                 stdout.print(f"  broker:  {describe(requests[g.id])}", markup=False)
-            stdout.print(f"  created: {_relative(g.created, now)}   expires: {_expires(g, now)}"
-                         f"   revocable: {_revocable(g)}", markup=False)  # fmt: skip
+            stdout.print(f"  created: {_relative(g.created, now)}   expires: {_expires(g, now)}",
+                         markup=False)  # fmt: skip
+            stdout.print(f"  revocable: {_revocable(g)}", markup=False)
         return
-    from rich.table import Table
+    rows = [[g.id, g.agent, g.provider, g.variable,
+             g.scope + (f" [{describe(requests[g.id])}]" if g.id in requests else ""),
+             _relative(g.created, now), _expires(g, now), _revocable(g), docs.state(g, now)]
+            for g in grants]  # fmt: skip
+    for line in _table_lines(rows, stdout.width):
+        stdout.print(line, markup=False, highlight=False)
 
-    table = Table(box=None, pad_edge=False)
-    columns = ("ID", "AGENT", "PROVIDER", "VARIABLE", "SCOPE", "CREATED", "EXPIRES", "REVOCABLE",
-               "STATUS")  # fmt: skip
-    for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column in ("ID", "PROVIDER", "STATUS"))
-    for g in grants:
-        scope = g.scope + (f" [{describe(requests[g.id])}]" if g.id in requests else "")
-        table.add_row(g.id, g.agent, g.provider, g.variable, scope, _relative(g.created, now),
-                      _expires(g, now), _revocable(g), docs.state(g, now))  # fmt: skip
-    stdout.print(table)
+
+_COLUMNS = ("ID", "AGENT", "PROVIDER", "VARIABLE", "SCOPE", "CREATED", "EXPIRES", "REVOCABLE",
+            "STATUS")  # fmt: skip
+_SCOPE = _COLUMNS.index("SCOPE")
+
+
+def _table_lines(rows: list[list[str]], width: int) -> list[str]:
+    """The wide status table as plain lines: aligned, never padded at the end, never folded.
+
+    Why not a rich Table: it pads every line to the console width and folds a long cell
+    inside a URL or a shell command. Here the SCOPE column gets what the other columns
+    leave; a scope longer than that is shortened in its cell and printed whole, unwrapped,
+    on a line of its own under the row, so it can still be copied.
+    """
+    widths = [max(len(name), *(len(r[i]) for r in rows)) for i, name in enumerate(_COLUMNS)]
+    others = sum(w for i, w in enumerate(widths) if i != _SCOPE) + 2 * (len(_COLUMNS) - 1)
+    widths[_SCOPE] = max(len("SCOPE"), min(widths[_SCOPE], width - others))
+    room = widths[_SCOPE]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(_COLUMNS, widths, strict=True)).rstrip()]
+    for row in rows:
+        scope = row[_SCOPE]
+        cells = [*row[:_SCOPE], scope if len(scope) <= room else scope[: room - 1] + "…",
+                 *row[_SCOPE + 1 :]]  # fmt: skip
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        if len(scope) > room:
+            lines.append(f"  scope: {scope}")
+    return lines
 
 
 # --------------------------------------------------------------------------- revoke

@@ -8,31 +8,25 @@ never interpreted as markup.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from agentauth.model import Environment, Finding, Origin, ScanReport, Severity
+from agentauth.report.rows import (
+    WIDE_TABLE_MIN,
+    print_blocks,
+    print_table,
+    printable,
+)
 from agentauth.report.rulemeta import (
     SEVERITY_ORDER,
     capability_phrase,
     capability_rank,
     finding_sort_key,
 )
-
-SEVERITY_STYLE = {
-    Severity.CRITICAL: "bold red",
-    Severity.HIGH: "red",
-    Severity.MEDIUM: "yellow",
-    Severity.LOW: "cyan",
-    Severity.INFO: "dim",
-}
-
 
 IMPLIED: dict[str, frozenset[str]] = {
     "cloud-admin": frozenset({"delete-cloud-resources", "write-cloud-data", "read-cloud-data"}),
@@ -43,9 +37,6 @@ IMPLIED: dict[str, frozenset[str]] = {
     "push-code": frozenset({"read-code"}),
 }
 """Capabilities a stronger one already covers; the headline names only the stronger one."""
-
-WIDE_TABLE_MIN = 140
-"""Below this console width each finding is printed as a block instead of a table row."""
 
 _PAIRED_KINDS = frozenset({"access-key-id", "secret-access-key"})
 """Two halves of one credential (an AWS key id and its secret) count once in the headline."""
@@ -66,30 +57,6 @@ class Options:
     next_step: str | None = None
     show_info: bool = False
     """List ``info`` findings (publishable keys, bad checksums) instead of counting them."""
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters (ESC, newline...) and undecodable bytes escaped.
-
-    File and variable names come from the scanned tree: a name holding an escape sequence
-    must not drive the terminal, and one holding a newline must not forge a report line.
-    """
-    if not _CONTROL.search(text):
-        return text
-    return _CONTROL.sub(_escape_char, text)
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    char = match.group(0)
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
-        return f"\\x{code - 0xDC00:02x}"
-    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
-        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-    )
 
 
 def blast_radius(findings: Iterable[Finding]) -> list[tuple[str, int]]:
@@ -176,116 +143,6 @@ def _groups(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
     return list(groups.items())
 
 
-def _why_cell(finding: Finding) -> Text:
-    text = Text(printable(finding.why))
-    verification = finding.verification
-    if verification is not None:
-        style = {"valid": "bold red", "invalid": "green"}.get(verification.status, "dim")
-        text.append("\nverified: ", "dim")
-        text.append(verification.status, style)
-        if verification.summary:
-            text.append(f" — {printable(verification.summary)}")
-    return text
-
-
-def _fix_line(finding: Finding) -> Text | None:
-    """The finding's fix on a line of its own, printed unwrapped (commands stay copyable)."""
-    if not finding.fix:
-        return None
-    text = Text("  fix: ", "green")
-    text.append(printable(finding.fix))
-    return text
-
-
-def _finding_block(finding: Finding) -> Table:
-    """Narrow layout: one block per finding, the reason wrapped under its first line."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True)
-    grid.add_column(ratio=1, overflow="fold")
-    body = Text()
-    body.append("line -" if finding.line < 1 else f"line {finding.line}", "dim")
-    body.append("  ")
-    body.append(printable(finding.variable or "-"), "bold")
-    body.append("  ")
-    body.append(printable(finding.redacted))
-    body.append("  ")
-    body.append(
-        finding.environment.value,
-        "bold" if finding.environment is Environment.LIVE else "dim",
-    )
-    body.append(f"  {finding.rule_id}", "dim")
-    if finding.context:
-        body.append(f"\n{printable(finding.context)}", "dim")
-    body.append("\n")
-    body.append_text(_why_cell(finding))
-    grid.add_row(Text(finding.severity.value, SEVERITY_STYLE[finding.severity]), body)
-    return grid
-
-
-def _print_blocks(findings: Sequence[Finding], console: Console) -> None:
-    for index, finding in enumerate(findings):
-        if index:
-            console.print()
-        console.print(_finding_block(finding))
-        fix = _fix_line(finding)
-        if fix is not None:
-            console.print(fix, soft_wrap=True)
-
-
-def _print_table(findings: Sequence[Finding], console: Console) -> None:
-    """Wide layout: one aligned row per finding, its fix on an unwrapped line just under it.
-
-    Column widths are computed for the whole group, so the per-finding tables line up;
-    the fix is printed outside the table so that a command or URL is never broken.
-    """
-    widths = {
-        "Severity": max(len("Severity"), *(len(f.severity.value) for f in findings)),
-        "Line": max(len("Line"), *(len(str(max(f.line, 0))) for f in findings)),
-        "Variable": min(28, max(len("Variable"), *(_variable_width(f) for f in findings))),
-        "Value": max(len("Value"), *(len(printable(f.redacted)) for f in findings)),
-        "Env": max(len("Env"), *(len(f.environment.value) for f in findings)),
-    }
-    for index, finding in enumerate(findings):
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            show_header=index == 0,
-            show_edge=False,
-            pad_edge=False,
-            expand=True,
-        )
-        for name, width in widths.items():
-            table.add_column(
-                name,
-                no_wrap=name != "Variable",
-                overflow="fold",
-                width=width,
-                justify="right" if name == "Line" else "left",
-            )
-        table.add_column("Why", ratio=1, min_width=30)
-        variable = Text(printable(finding.variable or "-"))
-        variable.append(f"\n{finding.rule_id}", "dim")
-        if finding.context:
-            variable.append(f"\n{printable(finding.context)}", "dim")
-        line = "-" if finding.line < 1 else str(finding.line)
-        env_style = "bold" if finding.environment is Environment.LIVE else "dim"
-        table.add_row(
-            Text(finding.severity.value, SEVERITY_STYLE[finding.severity]),
-            Text(line),
-            variable,
-            Text(printable(finding.redacted)),
-            Text(finding.environment.value, env_style),
-            _why_cell(finding),
-        )
-        console.print(table)
-        fix = _fix_line(finding)
-        if fix is not None:
-            console.print(fix, soft_wrap=True)
-
-
-def _variable_width(finding: Finding) -> int:
-    return max(len(printable(finding.variable or "-")), len(finding.rule_id))
-
-
 def _counts(report: ScanReport) -> Text:
     parts = []
     for severity in SEVERITY_ORDER:
@@ -352,9 +209,9 @@ def _print_report(report: ScanReport, console: Console, options: Options) -> Non
         console.print()
         console.print(Text(title, "bold underline"))
         if console.width >= WIDE_TABLE_MIN:
-            _print_table(findings, console)
+            print_table(findings, console)
         else:
-            _print_blocks(findings, console)
+            print_blocks(findings, console)
     if options.verbose and report.skipped:
         console.print()
         console.print(Text("Skipped:", "bold"))
