@@ -41,6 +41,7 @@ from agentauth.providers.mysql.connection import (
     missing_targets,
     server_flavor,
 )
+from agentauth.providers.mysql.delegate import NARROWING, MySQLNarrowing
 from agentauth.providers.mysql.locking import locking_warning
 from agentauth.providers.mysql.sql import (
     MASK,
@@ -83,6 +84,8 @@ class MySQLProvider:
     name: ClassVar[str] = "mysql"
     presets: ClassVar[Mapping[str, Mapping[str, object]]] = {}
     """No presets of its own: ``init`` uses the read-only defaults of ``service.presets``."""
+    narrowing: ClassVar[MySQLNarrowing] = NARROWING
+    """A sub-agent's own user on a subset of this one's (tables; ``agentauth delegate``)."""
 
     # ------------------------------------------------------------------ validate
 

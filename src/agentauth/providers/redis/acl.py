@@ -27,11 +27,16 @@ _REMOVED = ("-keys",)
 _PATTERN = re.compile(r"^[^\s\x00-\x1f]+$")
 
 
+def valid_pattern(item: str) -> bool:
+    """True for a plain glob: no spaces, no control characters, no ACL prefix (~ % &)."""
+    return bool(_PATTERN.match(item)) and item[0] not in "~%&"
+
+
 def patterns(entry: CredentialPolicy, key: str) -> tuple[str, ...]:
     """The glob patterns under ``key``; refused when ACL syntax (a prefix, a space) sneaks in."""
     items = grantkit.string_list(entry, key)
     for item in items:
-        if not _PATTERN.match(item) or item[0] in "~%&":
+        if not valid_pattern(item):
             raise OptionError(
                 entry,
                 key,

@@ -39,6 +39,7 @@ from agentauth.providers.redis.connection import (
     open_default_warning,
     translate,
 )
+from agentauth.providers.redis.delegate import NARROWING, RedisNarrowing
 
 
 class RedisProvider:
@@ -47,6 +48,8 @@ class RedisProvider:
     name: ClassVar[str] = "redis"
     presets: ClassVar[Mapping[str, Mapping[str, object]]] = {}
     """No presets of its own: ``init`` uses the read-only defaults of ``service.presets``."""
+    narrowing: ClassVar[RedisNarrowing] = NARROWING
+    """A sub-agent's own user on a subset of this one's (key patterns; ``agentauth delegate``)."""
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check ``access``, ``keys`` (required: a pattern like ``cache:*``) and ``channels``."""
