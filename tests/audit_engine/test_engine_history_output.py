@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from tests.support.gitrepo import git as _git
+
 from agentauth.config.envwrite import ENV_AI_MARKER, render
 from agentauth.engine import history
 from agentauth.engine.classify import classify
@@ -17,15 +19,6 @@ from agentauth.engine.detect import detect_text
 from agentauth.engine.rules import Catalog
 from agentauth.engine.rules.samples import expand
 from agentauth.model import Severity
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 def _history(root: Path, catalog: Catalog, **kw: str) -> dict[str, tuple[Severity, bool]]:

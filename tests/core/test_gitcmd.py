@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from tests.support.gitrepo import git
 
 from agentauth import gitcmd
 
@@ -13,12 +13,8 @@ from agentauth import gitcmd
 def _repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
-    for args in (
-        ["init", "-q"],
-        ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q",
-         "--allow-empty", "-m", "first"],
-    ):  # fmt: skip
-        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    git(root, "init", "-q")
+    git(root, "commit", "-q", "--allow-empty", "-m", "first")
     return root
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.support.gitrepo import git as _git
 
 from agentauth.engine.rules.checks import BASE62, base62_checksum
 
@@ -63,15 +63,6 @@ def _write(root: Path, rel: str, content: str | bytes) -> Path:
     else:
         path.write_text(content)
     return path
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

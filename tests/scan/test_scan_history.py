@@ -15,16 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
-def _git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
+from tests.support.gitrepo import git as _git
 
 
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

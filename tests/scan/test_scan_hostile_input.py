@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.gitrepo import git as _git
 
 
 def _run(args: list[str], cwd: Path, timeout: int = 60) -> subprocess.CompletedProcess[bytes]:
@@ -26,15 +27,6 @@ def _run(args: list[str], cwd: Path, timeout: int = 60) -> subprocess.CompletedP
         capture_output=True,
         timeout=timeout,
         check=False,
-    )
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
     )
 
 

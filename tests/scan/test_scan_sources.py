@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.gitrepo import git as _git
 
 from agentauth.engine import sources
 from agentauth.errors import ConfigError
@@ -26,15 +26,6 @@ def _write(root: Path, rel: str, content: str | bytes = "x = 1\n") -> Path:
 
 def _rels(selection: sources.Selection) -> set[str]:
     return {f.rel for f in selection.files}
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 def test_gitignored_env_and_secret_files_are_selected(project: Path) -> None:
