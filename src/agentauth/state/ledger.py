@@ -183,22 +183,8 @@ class Ledger:
 
     # ------------------------------------------------------------------ writing
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.directory / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise StateError(
-                f"cannot open the state directory {self.directory}: {exc.strerror}; "
-                "check its permissions or set AGENTAUTH_HOME"
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return _flock(self.directory, _LOCK_FILE)
 
     def _write(self, grants: list[Grant], previous: str | None) -> None:
         try:
@@ -249,10 +235,16 @@ def project_lock(project_root: Path) -> Iterator[None]:
     then revoked each other's fresh grants as "replaced". Under this lock the second
     run plans after the first has finished, and keeps what it made.
     """
-    directory = paths.project_dir(project_root)
+    with _flock(paths.project_dir(project_root), project.PROJECT_LOCK_FILE):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(directory: Path, name: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``directory/name`` (0600, created with its 0700 folder)."""
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(directory / project.PROJECT_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(directory / name, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise StateError(
             f"cannot open the state directory {directory}: {exc.strerror}; "
