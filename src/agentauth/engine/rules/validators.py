@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 from agentauth.engine.rules.checks import jwt_claims, shannon_entropy
+from agentauth.engine.rules.placeholders import WEAK_PASSWORDS
 
 Validator = Callable[[str, "re.Match[bytes]"], bool]
 
@@ -74,7 +75,7 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
     name = match.group("name").decode("utf-8", "replace")
     if _NAME_NOT_SECRET.search(name):
         return False
-    value = secret
+    value = secret.removeprefix("base64:")  # Laravel's APP_KEY, Rails' key files
     lowered = value.lower()
     if lowered in _LITERALS or lowered.startswith(("http:", "https:", "file:")) or "://" in value:
         return False
@@ -99,6 +100,17 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
             and shannon_entropy(value) >= 3.0
         )
     return len(value) >= 12 and shannon_entropy(value) >= 3.5
+
+
+def password_value(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept a password written without a name the generic rule knows (``.netrc``).
+
+    Not a word (``mypassword``), a reference (``$HEROKU_API_KEY``, ``<token>``) or a
+    password every tutorial uses.
+    """
+    if secret.startswith(("$", "<", "%", "{")) or _LETTERS_ONLY.match(secret):
+        return False
+    return secret.lower() not in WEAK_PASSWORDS
 
 
 def _supabase_role(secret: str, role: str) -> bool:
@@ -149,6 +161,7 @@ VALIDATORS: dict[str, Validator] = {
     "authorization_value": authorization_value,
     "basic_auth_b64": basic_auth_b64,
     "generic_secret": generic_secret,
+    "password_value": password_value,
     "supabase_service_role": supabase_service_role,
     "supabase_anon": supabase_anon,
 }
