@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.support.cli import run_cli
 
 from agentauth.engine.classify import classify
 from agentauth.engine.detect import detect_text
@@ -57,15 +55,10 @@ def test_cli_audit_output_holds_no_secret(catalog: Catalog, tmp_path: Path, fmt:
         (tmp_path / name).write_text(text, encoding="utf-8")
     secrets = _secrets(catalog, files)
     assert len(secrets) >= len(catalog.rules)
-    env = {**os.environ, "COLUMNS": "300"}
-    done = subprocess.run(
-        [sys.executable, "-m", "agentauth", "audit", str(tmp_path), "--format", fmt],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    done = run_cli(
+        "audit", str(tmp_path), "--format", fmt, cwd=tmp_path, env={"COLUMNS": "300"},
+        full_env=True,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     output = done.stdout + done.stderr
     leaked = sorted(v[:10] + "…" for v in secrets if v in output)

@@ -134,6 +134,18 @@ def _cleanup(shop: Shop) -> None:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
+def provision_also_runs(monkeypatch: pytest.MonkeyPatch, statement: str) -> None:
+    """Make the provider's provisioning transaction end with ``statement`` (fault injection)."""
+    from agentauth.providers.postgres import sql as postgres_sql
+
+    real = postgres_sql.provision_statements
+
+    def statements(*args: object, **kwargs: object) -> list[sql.Composable]:
+        return [*real(*args, **kwargs), sql.SQL(statement)]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(postgres_sql, "provision_statements", statements)
+
+
 @pytest.fixture
 def read_env_ai() -> Callable[[Path], dict[str, str]]:
     """Parse a project's .env.ai the way python-dotenv would."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from tests.postgres.pgshop import OWNER_PASSWORD, Shop, make_url
+from tests.postgres.pgshop import OWNER_PASSWORD, Shop, make_url, provision_also_runs
 from tests.support.postgres import admin
 
 from agentauth.model import GrantStatus
@@ -154,16 +154,7 @@ def test_failure_after_role_before_env_ai_rolls_the_role_back(
 def test_failure_inside_the_transaction_creates_nothing(
     shop: Shop, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from psycopg import sql
-
-    from agentauth.providers.postgres import sql as postgres_sql
-
-    real = postgres_sql.provision_statements
-
-    def with_a_bad_statement(*args: object, **kwargs: object) -> list[sql.Composable]:
-        return [*real(*args, **kwargs), sql.SQL("SELECT 1/0")]  # type: ignore[arg-type]
-
-    monkeypatch.setattr(postgres_sql, "provision_statements", with_a_bad_statement)
+    provision_also_runs(monkeypatch, "SELECT 1/0")
     shop.write_policy(SCHEMA_WIDE)
     code, _out, err = cli("provision", "--yes", "-C", str(shop.project))
     assert code == 1 and "rolled back" in err

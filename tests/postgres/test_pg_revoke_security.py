@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from tests.postgres.pgshop import Shop
+from tests.postgres.pgshop import Shop, provision_also_runs
 from tests.support.postgres import create_database, drop_database
 
 from agentauth.state.ledger import Ledger
@@ -96,14 +96,7 @@ def test_manual_revoke_sql_never_reassigns() -> None:
 def test_a_connection_lost_during_apply_says_the_role_may_exist(
     shop: Shop, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentauth.providers.postgres import sql as postgres_sql
-
-    real = postgres_sql.provision_statements
-
-    def then_the_connection_dies(*args: object, **kwargs: object) -> list[sql.Composable]:
-        return [*real(*args, **kwargs), sql.SQL("SELECT pg_terminate_backend(pg_backend_pid())")]  # type: ignore[arg-type]
-
-    monkeypatch.setattr(postgres_sql, "provision_statements", then_the_connection_dies)
+    provision_also_runs(monkeypatch, "SELECT pg_terminate_backend(pg_backend_pid())")
     shop.write_policy(SCHEMA_WIDE)
     code, out, err = cli("provision", "--yes", "-C", str(shop.project))
     assert code == 1

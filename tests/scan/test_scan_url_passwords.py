@@ -9,7 +9,6 @@ Postgres connection errors are checked with freshly generated passwords.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import string
 import subprocess
@@ -17,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support.cli import run_cli
 
 from agentauth.engine.rules.urls import parse_url
 from agentauth.errors import AgentAuthError
@@ -133,15 +133,10 @@ def test_no_piece_of_such_a_password_in_any_format(tmp_path: Path, fmt: str) -> 
     ]
     _project(tmp_path, passwords)
     for columns in ("80", "200"):
-        env = {**os.environ, "COLUMNS": columns}
-        done = subprocess.run(
-            [sys.executable, "-m", "agentauth", "audit", str(tmp_path), "--format", fmt],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            check=False,
-        )
+        done = run_cli(
+            "audit", str(tmp_path), "--format", fmt, cwd=tmp_path, env={"COLUMNS": columns},
+            full_env=True,
+        )  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
         output = done.stdout + done.stderr
         for password in passwords:
