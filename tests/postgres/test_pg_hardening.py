@@ -231,3 +231,22 @@ def test_unknown_measures_are_refused_before_anything(
     code, out, err = cli("provision", "--dry-run", "-C", str(shop.project))
     assert code == 2 and expected in out + err
     assert shop.agent_roles() == []
+
+
+def test_a_foreign_data_wrapper_with_public_usage_is_named_and_the_warning_is_true(
+    shop: Shop, cli: Cli, read_env_ai: EnvAi
+) -> None:
+    with shop.su_conn() as su:
+        su.execute("CREATE EXTENSION postgres_fdw")
+        su.execute("GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO PUBLIC")
+    shop.write_policy(ALLOWLIST)
+    url, output = _provision(shop, cli, read_env_ai)
+    assert "PUBLIC may use foreign-data wrapper postgres_fdw" in output, output
+    with psycopg.connect(url, autocommit=True) as agent:  # by design: what the plan said
+        agent.execute("SET default_transaction_read_only = off")
+        agent.execute(
+            "CREATE SERVER elsewhere FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1')"
+        )
+    assert cli("revoke", "--all", "--yes", "-C", str(shop.project))[0] == 0
+    with shop.su_conn() as su:  # revoke dropped what the agent created (DROP OWNED)
+        assert su.execute("SELECT count(*) FROM pg_foreign_server").fetchone() == (0,)
