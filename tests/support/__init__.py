@@ -1,5 +1,8 @@
-"""Shared test doubles and harnesses: one CLI runner, one in-memory secret store, one prompter.
+"""Shared test doubles and harnesses: one of each, imported as ``tests.support.<module>``.
 
-Imported as ``tests.support`` (the repository root is on ``sys.path`` through
-pytest's ``pythonpath``), never by bare module name.
+``cli`` (run_cli, in_process and the ``cli`` fixture), ``contexts`` (make_ctx), ``postgres``
+(the superuser fixtures, create/drop database), ``gitrepo`` (git in a throwaway repo),
+``doubles`` (MemorySecretStore, FakePrompter), ``testkeyring`` (the file-backed keyring).
+The repository root is on ``sys.path`` through pytest's ``pythonpath``; never import these by
+bare module name.
 """
