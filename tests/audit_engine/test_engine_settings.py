@@ -139,3 +139,39 @@ def test_a_short_live_key_is_the_apps_key_in_env_and_a_stand_in_elsewhere(
     assert _found(findings, text, ".env") == [("stripe-secret-key", "stripe", "STRIPE_SECRET_KEY")]
     assert _found(findings, text, "README.md") == []
     assert _found(findings, text, "src/payments.py") == []
+
+
+# ------------------------------------------------------------------ files of their own kind
+
+
+def test_netrc_entries_are_found_in_a_netrc(findings: Findings) -> None:
+    text = (
+        "machine api.heroku.com\n  login dev@acme-corp.io\n  password @@uuid@@\n"
+        "machine github.com\n  login dev\n  password $GITHUB_TOKEN\n"
+    )
+    found = findings(expand(text, "netrc"), ".netrc")
+    assert [(f.rule_id, f.extra.get("host")) for f in found] == [
+        ("netrc-password", "api.heroku.com")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("file", "text"),
+    [
+        ("docs/install.md", "mysql://root:secret@db:3306/app"),
+        ("README.rst", "DATABASE_URL=postgres://postgres:postgres@localhost:5432/dev"),
+        ("app/db.py", "url = 'postgresql://%s:%s@%s/%s' % (user, pw, host, db)"),
+        ("app/db.py", "URL = 'mysql://{}:{}@{}/{}'.format(user, pw, host, db)"),
+    ],
+)
+def test_documented_and_formatted_urls_are_not_findings(
+    findings: Findings, file: str, text: str
+) -> None:
+    assert _found(findings, text, file) == []
+
+
+def test_a_local_default_password_in_a_loaded_env_file_is_still_reported(
+    findings: Findings,
+) -> None:
+    (url,) = findings("DATABASE_URL=mysql://root:secret@db:3306/app\n", ".env")
+    assert (url.rule_id, url.severity, url.ci_fail) == ("mysql-url", Severity.LOW, False)

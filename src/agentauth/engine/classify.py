@@ -36,6 +36,7 @@ _DEV_FILE = re.compile(
     re.IGNORECASE,
 )
 _TEMPLATE_FILE = re.compile(r"[._-](?:example|sample|template|dist|defaults?)$", re.IGNORECASE)
+_DOC_FILE = re.compile(r"\.(?:md|markdown|mdx|rst|adoc|asciidoc)$", re.IGNORECASE)
 _LIVE_VARIABLE = re.compile(r"(?:^|_)(?:PROD|PRODUCTION|LIVE)(?:_|$)", re.IGNORECASE)
 _TEST_VARIABLE = re.compile(r"(?:^|_)(?:TEST|TESTING|SANDBOX)(?:_|$)", re.IGNORECASE)
 _DEV_VARIABLE = re.compile(r"(?:^|_)(?:DEV|LOCAL|DEVELOPMENT)(?:_|$)", re.IGNORECASE)
@@ -156,11 +157,13 @@ def _unfixed(value: str, rule: Rule) -> str:
 
 
 def _template_default(a: Assessment, file: str, origin: Origin) -> bool:
-    """A local URL with a default password in ``.env.example`` documents the format only."""
+    """A local URL with a default password in ``.env.example`` or a README documents the
+    format only (``mysql://root:secret@db:3306/app`` in ``docs/install.md``)."""
     if origin is not Origin.FILE or a.environment is not Environment.DEV:
         return False
     name = posixpath.basename(file.replace("\\", "/"))
-    return a.extra.get("weak_password") == "true" and bool(_TEMPLATE_FILE.search(name))
+    documentation = bool(_TEMPLATE_FILE.search(name) or _DOC_FILE.search(name))
+    return a.extra.get("weak_password") == "true" and documentation
 
 
 def environment_hint(file: str, variable: str | None) -> Environment:

@@ -18,7 +18,7 @@ _MARKERS = re.compile(
     r"redacted|dummy|example|sample|x{6,}|\*\*\*|\.\.\.|…|insert[_\-.]|put[_\-.]?your|"
     r"enter[_\-.]?your|not[_\-.]?a[_\-.]?real|"
     r"(?<![A-Za-z0-9])(?:todo|fixme|fake|test[_\-.]?key|my[_\-.]?key)(?![A-Za-z0-9])"
-    r"|^\{[A-Za-z_][A-Za-z0-9_\-]*\}$",
+    r"|^\{[A-Za-z_][A-Za-z0-9_\-]*\}$|^\{\d*\}$|^%(?:\([A-Za-z_]\w*\))?[sdr]$",
     re.IGNORECASE,
 )
 # Made-up bodies people type into examples: ``sk-1234567890abcdef``, ``abc123xyz``. A
@@ -50,8 +50,8 @@ def is_placeholder(value: str, *, typed_runs: bool = True) -> bool:
     Recognises references (``${VAR}``, ``$VAR``, ``{{ x }}``, ``process.env.X``),
     marker words (``your_api_key_here``, ``REPLACE_ME``, ``<token>``, ``...``,
     ``example``), runs of 8+ identical characters (``sk_live_xxxxxxxx``, ``0000…``),
-    ``{password}`` templates and the AWS ``…EXAMPLE`` convention; with ``typed_runs``
-    (the default) also made-up bodies: alphabet, digit and keyboard runs
+    ``{password}``, ``{}`` and ``%s`` templates and the AWS ``…EXAMPLE`` convention;
+    with ``typed_runs`` (the default) also made-up bodies: alphabet, digit and keyboard runs
     (``sk-1234567890abcdef``, ``abc123xyz``). A symbol or a keyboard run among random
     characters (``Xk7#mQ2!pL9z$%^&*``) is not a placeholder.
     """
