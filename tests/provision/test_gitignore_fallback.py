@@ -8,11 +8,12 @@ repository and of the matcher.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from tests.support.gitrepo import git
 
+from agentauth import gitcmd
 from agentauth.config import envwrite
 from agentauth.config.gitignore import ignored
 
@@ -44,17 +45,16 @@ def _tree(root: Path, files: dict[str, str]) -> None:
 
 
 def _git_says(root: Path, path: str) -> bool:
-    done = subprocess.run(["git", "check-ignore", "-q", "--no-index", "--", path], cwd=root,
-                          capture_output=True, check=False)  # fmt: skip
-    assert done.returncode in (0, 1), done.stderr
-    return done.returncode == 0
+    code = gitcmd.returncode(root, "check-ignore", "-q", "--no-index", "--", path)
+    assert code in (0, 1), code
+    return code == 0
 
 
 @pytest.mark.parametrize("files", TREES, ids=[" | ".join(t.values()).strip() for t in TREES])
 def test_the_matcher_agrees_with_git(tmp_path: Path, files: dict[str, str]) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    git(repo, "init", "-q")
     _tree(repo, files)
     plain = tmp_path / "plain"
     plain.mkdir()
@@ -72,7 +72,7 @@ def test_outside_git_a_nested_negation_gets_its_own_entry(tmp_path: Path) -> Non
     assert "/.env.ai" in (project / "sub" / ".gitignore").read_text()
     assert ignored("sub/.env.ai", project)
     # And git, once the project becomes a repository, agrees.
-    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    git(project, "init", "-q")
     assert _git_says(project, "sub/.env.ai")
 
 

@@ -18,13 +18,18 @@ def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, "-C", str(project), cwd=project, full_env=True)
 
 
-def test_provision_and_revoke_a_redis_user_through_the_cli(redis_env: Any, project: Path) -> None:
-    p = redis_env.prefix
+def write_project(project: Path, p: str) -> None:
+    """A project whose agent is ``p`` (the test's unique prefix), reading ``p:cache:*``."""
     (project / ".env").write_text("REDIS_URL=redis://127.0.0.1:6379/0\n")
     (project / "agentauth.yaml").write_text(
         f"version: 1\nagent: {p}\ncredentials:\n"
         f'  REDIS_URL:\n    provider: redis\n    keys: ["{p}:cache:*"]\n'
     )
+
+
+def test_provision_and_revoke_a_redis_user_through_the_cli(redis_env: Any, project: Path) -> None:
+    p = redis_env.prefix
+    write_project(project, p)
     dry = _cli(project, "provision", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert f"resetkeys %R~{p}:cache:* resetchannels -@all +@read" in dry.stdout

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import redis
-from tests.redis_acl.test_redis_cli import _cli
+from tests.redis_acl.test_redis_cli import _cli, write_project
 
 from agentauth.state.ledger import BACKUP_FILE, Ledger
 
@@ -21,11 +21,7 @@ pytestmark = pytest.mark.redis
 
 def test_scan_deletes_the_orphaned_acl_user_only(redis_env: Any, project: Path) -> None:
     p = redis_env.prefix
-    (project / ".env").write_text("REDIS_URL=redis://127.0.0.1:6379/0\n")
-    (project / "agentauth.yaml").write_text(
-        f"version: 1\nagent: {p}\ncredentials:\n"
-        f'  REDIS_URL:\n    provider: redis\n    keys: ["{p}:cache:*"]\n'
-    )
+    write_project(project, p)
     assert _cli(project, "provision", "--yes").returncode == 0
     line = next(x for x in (project / ".env.ai").read_text().splitlines()
                 if x.startswith("REDIS_URL="))  # fmt: skip

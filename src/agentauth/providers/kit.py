@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from agentauth.errors import ConfigError, did_you_mean, where
 from agentauth.model import Applied, CredentialPolicy, Grant, GrantId, GrantStatus, Plan, Secret
-from agentauth.providers.base import ProviderContext
+from agentauth.providers.base import Orphan, ProviderContext
 from agentauth.redact import Scrubber
 
 # --------------------------------------------------------------------------- option errors
@@ -166,6 +166,24 @@ def pending_grant(
         long_lived=long_lived,
         revocable=revocable,
     )
+
+
+def orphan(
+    entry: CredentialPolicy,
+    ctx: ProviderContext,
+    *,
+    kind: str,
+    name: str,
+    where: str,
+    objects: Mapping[str, Any],
+    note: str = "",
+    grant_id: GrantId | None = None,
+) -> Orphan:
+    """An object ``revoke --scan`` found, with the ledger-shaped record its provider's revoke
+    reads (``objects`` as the provider's own plan records them; never stored as found)."""
+    grant = pending_grant(entry, ctx, scope=f"orphaned {kind} {name} on {where}",
+                          objects=objects, expires=False, grant_id=grant_id)  # fmt: skip
+    return Orphan(kind, name, where, grant, note)
 
 
 def applied_without_expiry(plan: Plan, scoped: Secret, what: str) -> Applied:

@@ -49,18 +49,30 @@ class AwsOrphans:
                 name = str(item[field])
                 if not name.startswith(PREFIX) or name in held:
                     continue
-                raw = call(f"iam:{tagger}", scrub, partial(_pages, iam, tagger, "Tags",
-                                                          **{param: name}))  # fmt: skip
+                raw = call(
+                    f"iam:{tagger}", scrub, partial(_pages, iam, tagger, "Tags", **{param: name})
+                )
                 owner = _owner(raw, ctx.policy.agent)
                 if not owner or owner in held:
                     continue
-                grant = kit.pending_grant(
-                    entry, ctx, scope=f"orphaned {kind} {name}", expires=False,
-                    grant_id=GrantId(owner),
-                    objects={"mode": mode, f"{mode}_name": name, "region": region,
-                             "endpoints": {k: v for k, v in conn.endpoints.items() if v}},
-                )  # fmt: skip
-                found.append(Orphan(kind, name, where, grant, f"tag agentauth-grant={owner}"))
+                objects = {
+                    "mode": mode,
+                    f"{mode}_name": name,
+                    "region": region,
+                    "endpoints": {k: v for k, v in conn.endpoints.items() if v},
+                }
+                found.append(
+                    kit.orphan(
+                        entry,
+                        ctx,
+                        kind=kind,
+                        name=name,
+                        where=where,
+                        objects=objects,
+                        note=f"tag agentauth-grant={owner}",
+                        grant_id=GrantId(owner),
+                    )
+                )
         return found
 
 

@@ -46,14 +46,16 @@ class MySQLOrphans:
                 continue
             if user in held:
                 continue
-            grant = kit.pending_grant(
-                entry,
-                ctx,
-                scope=f"orphaned MySQL user {user}@{host} on {url.address}",
-                objects={"user": user, "host": host, "address": url.address},
-                expires=False,
+            found.append(
+                kit.orphan(
+                    entry,
+                    ctx,
+                    kind="user",
+                    name=f"{user}@{host}",
+                    where=url.address,
+                    objects={"user": user, "host": host, "address": url.address},
+                )
             )
-            found.append(Orphan("user", f"{user}@{host}", url.address, grant))
         return found
 
 

@@ -41,14 +41,17 @@ class PostgresOrphans:
             until = valid_until.isoformat(timespec="seconds") if valid_until else "never"
             note = f"valid until {until}; {'login' if can_login else 'nologin'}; "
             note += f"{sessions} session(s)"
-            grant = kit.pending_grant(
-                entry,
-                ctx,
-                scope=f"orphaned role {name} on {server}",
-                objects={"role": str(name), "databases": [], "server": server},
-                expires=False,
+            found.append(
+                kit.orphan(
+                    entry,
+                    ctx,
+                    kind="role",
+                    name=str(name),
+                    where=server,
+                    objects={"role": str(name), "databases": [], "server": server},
+                    note=note,
+                )
             )
-            found.append(Orphan("role", str(name), server, grant, note))
         return found
 
 

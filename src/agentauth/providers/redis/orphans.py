@@ -38,14 +38,16 @@ class RedisOrphans:
         for name in names:
             if not kit.is_identity_of(name, ctx.policy.agent, limit=NAME_LIMIT) or name in held:
                 continue
-            grant = kit.pending_grant(
-                entry,
-                ctx,
-                scope=f"orphaned Redis ACL user {name} on {url.address}",
-                objects={"user": name, "address": url.address, "db": database(url)},
-                expires=False,
+            found.append(
+                kit.orphan(
+                    entry,
+                    ctx,
+                    kind="ACL user",
+                    name=name,
+                    where=url.address,
+                    objects={"user": name, "address": url.address, "db": database(url)},
+                )
             )
-            found.append(Orphan("ACL user", name, url.address, grant))
         return found
 
 
