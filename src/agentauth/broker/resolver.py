@@ -19,6 +19,20 @@ from agentauth.config.brokerpolicy import AllowRule, BrokeredEntry
 from agentauth.secret import Secret
 
 
+class Renewable(Secret):
+    """A real value the broker replaces while it runs (a GitHub App installation token).
+
+    Every request reads :meth:`reveal` afresh, so once :meth:`renew` has run no
+    request carries the old value; one assignment, so a request sees old or new.
+    """
+
+    __slots__ = ()
+
+    def renew(self, value: Secret) -> None:
+        """Hold ``value`` from now on."""
+        self._value = value.reveal()
+
+
 @dataclass(frozen=True)
 class Resolved:
     """What one phantom stands for in this session."""

@@ -26,6 +26,8 @@ from agentauth.model import CredentialPolicy, Policy
 AUTH_KINDS = ("bearer", "basic", "header:<Name>", "query:<name>")
 NETWORK_DEFAULTS = ("allow", "deny")
 _HTTP_KEYS = {"hosts", "auth", "allow", "upstream", "upstream_ca"}
+BROKER_KEYS = frozenset(_HTTP_KEYS)
+"""The keys of a brokered entry that belong to the broker, not to its provider."""
 _METHOD = re.compile(r"^(?:\*|[A-Z]{3,10})$")
 _HOST = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"

@@ -50,9 +50,13 @@ def validate_brokered(entry: CredentialPolicy) -> CredentialPolicy:
     return entry
 
 
-def plan_brokered(entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
-    """Plan a grant that only the broker's enforcement backs (nothing to create upstream)."""
-    grantkit.admin_secret(entry.variable, ctx, "API key (the broker injects it)")
+def plan_brokered(entry: CredentialPolicy, ctx: ProviderContext, *, pasted: bool = True) -> Plan:
+    """Plan a grant that only the broker's enforcement backs (nothing to create upstream).
+
+    ``pasted`` False: the broker mints the value itself (a GitHub App), none is read.
+    """
+    if pasted:
+        grantkit.admin_secret(entry.variable, ctx, "API key (the broker injects it)")
     brokered = entry_from_policy(entry, {}, ctx.policy.path)
     scope = summary(brokered)
     grant = grantkit.pending_grant(

@@ -25,10 +25,11 @@ from agentauth.broker.wire import Limits
 from agentauth.config import brokerpolicy
 from agentauth.config.policy import POLICY_FILE, load_policy
 from agentauth.errors import ConfigError
-from agentauth.model import GrantStatus, Secret
+from agentauth.model import GrantStatus, Policy, Secret
 
 if TYPE_CHECKING:
     from agentauth.broker.capresolve import Delegated
+    from agentauth.service.brokerapp import AppToken
 
 
 @dataclass
@@ -43,6 +44,8 @@ class BrokerSession:
     skipped: tuple[str, ...] = ()
     """Brokered variables not served (revoked grant), for a warning."""
     notes: list[str] = field(default_factory=list)
+    tokens: tuple[AppToken, ...] = ()
+    """The GitHub App tokens this broker mints and refreshes itself."""
 
     @property
     def broker(self) -> Broker:
@@ -54,8 +57,10 @@ class BrokerSession:
         return self.thread.alive()
 
     def stop(self) -> None:
-        """Stop the broker and flush its audit events."""
+        """Stop the broker, delete the App tokens it minted, flush its audit events."""
         self.thread.stop()
+        for token in self.tokens:
+            token.stop()
         self.sink.close()
 
 
@@ -119,21 +124,22 @@ def start(
     table: dict[str, Resolved] = {}
     env: dict[str, str] = {}
     skipped = []
-    for entry in bp.entries:
-        if entry.variable in dead:
-            skipped.append(entry.variable)
-            continue
-        real = values.get(entry.variable)
-        if real is None or not real.reveal().strip():
-            raise ConfigError(
-                f"{policy.path}:{entry.line}: {entry.variable} is brokered but not set in "
-                f"{policy.source}; put the real value there (or lock it in the keyring)"
+    tokens: list[AppToken] = []
+    try:
+        for entry in bp.entries:
+            if entry.variable in dead:
+                skipped.append(entry.variable)
+                continue
+            real = _real(root, policy, entry, values, active.get(entry.variable), who, tokens)
+            stand_in = phantom.make(real.reveal())
+            env[entry.variable] = stand_in
+            table[stand_in] = Resolved(
+                entry=entry, real=real, rules=entry.rules, grant_id=active.get(entry.variable)
             )
-        stand_in = phantom.make(real.reveal())
-        env[entry.variable] = stand_in
-        table[stand_in] = Resolved(
-            entry=entry, real=real, rules=entry.rules, grant_id=active.get(entry.variable)
-        )
+    except BaseException:
+        for token in tokens:
+            token.stop()
+        raise
     resolver: PhantomResolver = ChainResolver(
         StaticResolver(table), _Capabilities(root, table), *([extra] if extra else [])
     )
@@ -144,9 +150,38 @@ def start(
         env.update(thread.start())
     except RuntimeError as exc:
         sink.close()
+        for token in tokens:
+            token.stop()
         raise ConfigError(str(exc)) from None
     return BrokerSession(thread, sink, env, tuple(table[p].entry.variable for p in table),
-                         tuple(skipped))  # fmt: skip
+                         tuple(skipped), tokens=tuple(tokens))  # fmt: skip
+
+
+def _real(
+    root: Path,
+    policy: Policy,
+    entry: brokerpolicy.BrokeredEntry,
+    values: Mapping[str, Secret],
+    grant_id: str | None,
+    agent: str,
+    tokens: list[AppToken],
+) -> Secret:
+    """The value the broker injects: a GitHub App token it mints, or the source env's."""
+    from agentauth.service.brokerapp import app_token
+
+    written = next(c for c in policy.credentials if c.variable == entry.variable)
+    source = app_token(root, policy, written, grant_id, agent)
+    if source is not None:
+        source.start()
+        tokens.append(source)
+        return source.value
+    real = values.get(entry.variable)
+    if real is None or not real.reveal().strip():
+        raise ConfigError(
+            f"{policy.path}:{entry.line}: {entry.variable} is brokered but not set in "
+            f"{policy.source}; put the real value there (or lock it in the keyring)"
+        )
+    return real
 
 
 class _Capabilities:

@@ -14,7 +14,7 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -161,12 +161,17 @@ def apply(plan: Plan, opts: GitHubOptions, ctx: ProviderContext) -> Applied:
     """Resolve the installation if needed, mint the token, keep it for revoke."""
     source = objects(opts)
     gi = _integration(source, ctx)
-    iid = opts.installation_id
-    if iid is None:
-        iid = client.resolve_installation(gi, opts.api_url, opts.repositories[0])
-    source["installation_id"] = iid
+    source["installation_id"] = _installation(gi, source)
     grant = replace(plan.grant, objects=source)
     return _mint(gi, grant, ctx, first=True)
+
+
+def _installation(gi: Any, source: Mapping[str, Any]) -> int:
+    """The installation of ``source``: as recorded, else looked up from its first repository."""
+    if source.get("installation_id") is not None:
+        return int(source["installation_id"])
+    repository = str(next(iter(source["repositories"])))
+    return client.resolve_installation(gi, str(source["api_url"]), repository)
 
 
 def mint(grant: Grant, ctx: ProviderContext) -> Applied:
@@ -174,7 +179,23 @@ def mint(grant: Grant, ctx: ProviderContext) -> Applied:
     return _mint(_integration(grant.objects, ctx), grant, ctx, first=False)
 
 
-def _mint(gi: Any, grant: Grant, ctx: ProviderContext, *, first: bool) -> Applied:
+def issue(grant: Grant, ctx: ProviderContext) -> tuple[Grant, Secret, datetime]:
+    """Mint one token for the broker, which holds it and mints the next before it expires.
+
+    ``grant.objects`` names the App and the scope (:func:`objects`); the installation
+    is looked up the first time and recorded in the returned grant. The token is
+    checked like every mint (never broader than asked) but not kept for ``revoke``:
+    it never leaves the broker, which deletes it when replacing it or stopping.
+    """
+    source = dict(grant.objects)
+    gi = _integration(source, ctx)
+    source["installation_id"] = _installation(gi, source)
+    grant = replace(grant, objects=source)
+    token, expires = _issue(gi, grant, ctx, keep=False)
+    return grant, token, expires
+
+
+def _issue(gi: Any, grant: Grant, ctx: ProviderContext, *, keep: bool) -> tuple[Secret, datetime]:
     obj = grant.objects
     api_url = str(obj["api_url"])
     repos = [str(r) for r in obj["repositories"]]
@@ -190,6 +211,8 @@ def _mint(gi: Any, grant: Grant, ctx: ProviderContext, *, first: bool) -> Applie
             ctx.warn("could not revoke the over-broad token; it expires within the hour")
         raise ProviderError(f"GitHub issued a broader token than requested ({problem}); revoked it")
     expires = tok.expires or ctx.now + TOKEN_LIFETIME
+    if not keep:
+        return tok.token, expires
     try:
         warning = kept_slots.keep(grant.id, tok.token, expires, ctx)
     except Exception as exc:
@@ -206,6 +229,11 @@ def _mint(gi: Any, grant: Grant, ctx: ProviderContext, *, first: bool) -> Applie
         ) from None
     if warning:
         ctx.warn(f"{grant.variable}: {warning}")
+    return tok.token, expires
+
+
+def _mint(gi: Any, grant: Grant, ctx: ProviderContext, *, first: bool) -> Applied:
+    token, expires = _issue(gi, grant, ctx, keep=True)
     when = expires.strftime("%H:%M UTC")
     if first:
         # NOTE(F): the grant (the agent's right to tokens) lives for the policy ttl; each
@@ -222,7 +250,7 @@ def _mint(gi: Any, grant: Grant, ctx: ProviderContext, *, first: bool) -> Applie
         )
     else:
         note = f"{grant.variable}: fresh installation token, valid until {when}"
-    return Applied(grant=grant, env={grant.variable: tok.token}, notes=(note,))
+    return Applied(grant=grant, env={grant.variable: token}, notes=(note,))
 
 
 _RANK = {"read": 1, "write": 2, "admin": 3}

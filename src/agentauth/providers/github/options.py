@@ -12,10 +12,11 @@ import ipaddress
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from agentauth.config.brokerpolicy import BROKER_KEYS
 from agentauth.errors import did_you_mean
 from agentauth.model import CredentialPolicy
 from agentauth.providers.github.permissions import (
@@ -277,6 +278,19 @@ def _app_options(entry: CredentialPolicy, raw: Mapping[str, Any], opts: dict[str
         )
     if raw.get("installation_id") is not None:
         opts["installation_id"] = _positive_int(entry, "installation_id", raw["installation_id"])
+
+
+def brokered_app(entry: CredentialPolicy) -> GitHubOptions | None:
+    """The GitHub App of a ``mode: broker`` entry that names one (``app_id``), validated.
+
+    The broker then mints the installation tokens itself (scoped to ``repositories``
+    and ``permissions``) and refreshes them; None without ``app_id``: the broker
+    injects the token pasted in the source env.
+    """
+    if entry.options.get("app_id") is None:
+        return None
+    own = {k: v for k, v in entry.options.items() if k not in BROKER_KEYS}
+    return parse(replace(entry, options={**own, "mode": "app"}))
 
 
 def normalise(opts: GitHubOptions) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from agentauth.providers.github import verify as github_verify
 from agentauth.providers.github.options import (
     PRESETS,
     GitHubOptions,
+    brokered_app,
     normalise,
     parse,
     pat_days,
@@ -56,6 +57,7 @@ class GitHubProvider:
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check repositories, permissions and the mode's keys; store the canonical options."""
         if entry.options.get("mode") == "broker":  # the key stays in the broker
+            brokered_app(entry)  # an App named here must be complete: the broker mints with it
             return brokered.validate_brokered(entry)
         return replace(entry, options=normalise(parse(entry)))
 
@@ -66,7 +68,7 @@ class GitHubProvider:
     def plan(self, entry: CredentialPolicy, ctx: ProviderContext) -> Plan:
         """Show the permissions and repositories requested; no network, nothing created."""
         if entry.options.get("mode") == "broker":
-            return brokered.plan_brokered(entry, ctx)
+            return brokered.plan_brokered(entry, ctx, pasted=brokered_app(entry) is None)
         opts = parse(entry)
         grant_id = kit.new_grant_id(self.name)
         if opts.mode == "app":
