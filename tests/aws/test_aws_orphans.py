@@ -42,9 +42,12 @@ def test_scan_deletes_the_orphaned_role_and_nothing_else(aws: AwsWorld, project:
     assert [(o["kind"], o["name"]) for o in json.loads(dry.stdout)["orphans"]] == [
         ("IAM role", role)
     ]
-    gone = cli(project, "revoke", "--scan", "--yes")
+    gone = cli(project, "revoke", "--scan", "--yes", "--format", "json")
     assert gone.returncode == 0, gone.stderr
-    assert f"removed IAM role {role}" in gone.stdout
+    doc = json.loads(gone.stdout)
+    assert [o["name"] for o in doc["orphans"]] == [role]
+    assert [(r["status"], r["ok"]) for r in doc["removed"]] == [("revoked", True)]
+    assert f"role {role}" in doc["removed"][0]["message"]
     with pytest.raises(ClientError, match="NoSuchEntity"):
         iam.get_role(RoleName=role)
     names = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])

@@ -215,6 +215,39 @@ def revoke(results: Sequence[RevokeResult], withdrawn: Sequence[str] = ()) -> Re
             "withdrawn": list(withdrawn)}  # fmt: skip
 
 
+class OrphanDoc(TypedDict):
+    """One object ``revoke --scan`` found: which entry's server, what it is, where."""
+
+    variable: str
+    provider: str
+    kind: str
+    name: str
+    where: str
+    note: str
+
+
+class OrphanScanDoc(TypedDict):
+    """``revoke --scan --format json``: found, not scannable, failed, and what was removed."""
+
+    schema_version: int
+    agent: str
+    orphans: list[OrphanDoc]
+    unsupported: list[dict[str, str]]
+    errors: list[dict[str, str]]
+    removed: list[RevokeResultDoc]
+
+
+def orphan_scan(
+    agent: str, found: Sequence[OrphanDoc], unsupported: Sequence[tuple[str, str]],
+    errors: Sequence[tuple[str, str]], removed: Sequence[RevokeResult],
+) -> OrphanScanDoc:  # fmt: skip
+    """The document of one ``revoke --scan`` (``removed`` empty for ``--dry-run``)."""
+    return {"schema_version": SCHEMA_VERSION, "agent": agent, "orphans": list(found),
+            "unsupported": [{"variable": v, "provider": p} for v, p in unsupported],
+            "errors": [{"variable": v, "message": m} for v, m in errors],
+            "removed": [revoke_result(r) for r in removed]}  # fmt: skip
+
+
 def log(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``log --format json``: the events as recorded, oldest first (a plain list, as in 0.1)."""
     return [dict(e) for e in events]
