@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from agentauth.errors import AgentAuthError, ConfigError, PermissionDenied, ProviderError
-from agentauth.model import Secret
+from agentauth.model import Grant, Secret
+from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
 
 ClientHook = Callable[[str, Any], None]
@@ -279,3 +280,20 @@ def with_retry(
                 raise
         sleep(delay)
     return fn()
+
+
+def grant_connection(
+    grant: Grant, ctx: ProviderContext, hook: ClientHook | None
+) -> tuple[Connection, Scrubber]:
+    """Connect with the developer's own keys to the region and endpoints ``grant`` was made in.
+
+    Shared by mint and revoke and by delegation (a child session of the parent's role).
+    """
+    creds = source_credentials(ctx.source_env, ctx.policy.source)
+    region = str(grant.objects.get("region") or region_for(None, ctx.source_env, ctx.environ))
+    stored = grant.objects.get("endpoints") or {}
+    conn = connect(creds, region, (ctx.source_env, ctx.environ), hook=hook)
+    if isinstance(stored, Mapping):
+        merged = {s: conn.endpoints.get(s) or stored.get(s) for s in conn.endpoints}
+        conn = Connection(conn.credentials, region, merged, conn.hook, conn.timeout)
+    return conn, creds.scrubber()

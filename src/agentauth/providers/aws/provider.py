@@ -35,13 +35,13 @@ from agentauth.providers.aws.client import (
     ClientHook,
     Connection,
     call,
-    connect,
     error_code,
+    grant_connection,
     is_sdk_error,
-    region_for,
-    source_credentials,
     translate,
 )
+from agentauth.providers.aws.delegate import MODE as DELEGATED
+from agentauth.providers.aws.delegate import AwsNarrowing
 from agentauth.providers.aws.iam import delete_role, delete_user
 from agentauth.providers.aws.options import PRESETS, parse_options
 from agentauth.providers.aws.plan import build_plan
@@ -76,6 +76,8 @@ class AwsProvider:
         self._hook = client_hook
         self._delays = tuple(retry_delays)
         self._sleep = sleep
+        self.narrowing = AwsNarrowing(client_hook)
+        """A sub-agent's session of the parent's role, narrowed (``agentauth delegate``)."""
 
     # ------------------------------------------------------------------ protocol
 
@@ -187,6 +189,8 @@ class AwsProvider:
     def revoke(self, grant: Grant, ctx: ProviderContext) -> RevokeResult:
         """Deny older sessions, then delete the role or user and its policies; idempotent."""
         mode = grant.objects.get("mode")
+        if mode == DELEGATED:
+            return self.narrowing.revoke(grant, ctx)
         if mode == "scoped-session":
             # NOTE: a scoped session keeps the caller's own identity, so no policy can deny
             # it without denying the developer's sessions too: it can only be outlived.
@@ -221,14 +225,7 @@ class AwsProvider:
     # ------------------------------------------------------------------ helpers
 
     def _connect(self, grant: Grant, ctx: ProviderContext) -> tuple[Connection, Any]:
-        creds = source_credentials(ctx.source_env, ctx.policy.source)
-        region = str(grant.objects.get("region") or region_for(None, ctx.source_env, ctx.environ))
-        stored = grant.objects.get("endpoints") or {}
-        conn = connect(creds, region, (ctx.source_env, ctx.environ), hook=self._hook)
-        if isinstance(stored, Mapping):
-            merged = {s: conn.endpoints.get(s) or stored.get(s) for s in conn.endpoints}
-            conn = Connection(conn.credentials, region, merged, conn.hook, conn.timeout)
-        return conn, creds.scrubber()
+        return grant_connection(grant, ctx, self._hook)
 
     def _apply_user(
         self,
