@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tomllib
 from pathlib import Path
@@ -26,7 +27,8 @@ keywords = ["demo_"]
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("AGENTAUTH_NO_CACHE", raising=False)
-    return tmp_path / "agentauth" / "catalog" / "demo.toml.json"
+    digest = hashlib.sha256(_TEXT.encode()).hexdigest()
+    return tomlcache.cache_path(tmp_path / "agentauth" / "catalog", "demo.toml", digest)
 
 
 def test_cached_data_equals_parsed_toml(cache: Path) -> None:

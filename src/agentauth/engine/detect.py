@@ -1,8 +1,11 @@
 """The detector, the scan's hot path: text + catalog -> every credential occurrence, as candidates.
 
-One prefilter pass finds where the catalog's keywords occur (hyperscan when installed,
-else pyahocorasick, else ``bytes.find``); only the rules whose keywords occur run, and a
-line-scoped rule runs only on the lines holding its keyword. Work happens on the UTF-8
+One prefilter pass (:mod:`agentauth.engine.prefilter`) finds where the catalog's keywords
+occur; only the rules whose keywords occur run, and a line-scoped rule runs only on the
+lines holding its keyword (:mod:`agentauth.engine.spans`). With hyperscan the same pass
+runs the rules themselves, loosened (:mod:`agentauth.engine.hsregex`), and a rule's
+Python regex runs only on the keyword spans where hyperscan saw it match, which gives
+the same candidates while Python reads a few lines of a file. Work happens on the UTF-8
 bytes of the text; line and column (1-based, columns in characters, lines split on
 ``\\n``) are computed only for matches. Pure: no I/O, no provider calls.
 
@@ -16,18 +19,34 @@ asked to honour the markers.
 
 from __future__ import annotations
 
-import bisect
 import re
 import threading
 import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
+from agentauth.engine import spans as spanning
+from agentauth.engine.prefilter import (
+    ENGINES,
+    Ends,
+    FindPrefilter,
+    Hits,
+    Prefilter,
+    build_prefilter,
+)
 from agentauth.engine.rules import Catalog, Rule
 from agentauth.engine.rules.checks import shannon_entropy
 from agentauth.engine.rules.validators import VALIDATORS
+from agentauth.engine.textviews import (
+    Match,
+    View,
+    merge_pairs,
+    merge_view,
+    resolve_overlaps,
+    unescaped_view,
+)
 from agentauth.model import Candidate, RuleId, Secret
+
+__all__ = ["ENGINES", "SMALL_TEXT_BYTES", "Detector", "build_prefilter", "detect_text", "scan_text"]
 
 IGNORE_MARKERS: tuple[bytes, ...] = (
     b"agentauth:ignore",
@@ -38,7 +57,6 @@ IGNORE_NEXT_LINE_MARKERS: tuple[bytes, ...] = (
     b"agentauth:ignore-next-line",
     b"pragma: allowlist nextline secret",
 )
-ENGINES = ("hyperscan", "ahocorasick", "python")
 
 # The name a value is assigned to, read backwards from the value's start on its line:
 # KEY=, export KEY=, "key": ", key: , key = ", KEY: str = ", key := ", process.env.X || ",
@@ -54,26 +72,6 @@ _ASSIGNMENT = re.compile(
 _PREFIX_WINDOW = 256
 SMALL_TEXT_BYTES = 2048
 """Texts up to this size are prefiltered with ``bytes.find`` (no database to build)."""
-_WINDOW_BEFORE = 2048
-_WINDOW_AFTER = 8192
-"""On a line longer than both, a line rule reads this far around its keyword (a token's
-keyword is its prefix or a label just before it; the longest tokens are under 8 KiB)."""
-_TEXT_WINDOW_BEFORE = 16 * 1024
-_TEXT_WINDOW_AFTER = 48 * 1024
-"""A multi-line rule reads this far around its keyword in a text longer than both (a PEM
-body is at most 32 KiB after its armour; a service-account JSON names its type first)."""
-
-
-def _merged(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping (start, end) spans joined, so no byte is scanned twice by one rule."""
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if out and start <= out[-1][1]:
-            if end > out[-1][1]:
-                out[-1] = (out[-1][0], end)
-        else:
-            out.append((start, end))
-    return out
 
 
 @dataclass(frozen=True)
@@ -85,119 +83,6 @@ class TextScan:
 
 
 _EMPTY = TextScan(())
-
-
-class Prefilter(Protocol):
-    """Finds every occurrence of the keywords, case-insensitively, in one pass."""
-
-    engine: str
-
-    def hits(self, data: bytes) -> list[tuple[int, int]]:
-        """Return (end offset, keyword index) for every occurrence, overlapping ones included."""
-        ...
-
-
-class _HyperscanPrefilter:
-    """Literal keywords compiled into a hyperscan database (SIMD; the fastest engine)."""
-
-    engine = "hyperscan"
-
-    def __init__(self, keywords: Sequence[str]) -> None:
-        import hyperscan
-
-        self._hs = hyperscan
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=[k.encode() for k in keywords],
-            ids=list(range(len(keywords))),
-            elements=len(keywords),
-            flags=[hyperscan.HS_FLAG_CASELESS] * len(keywords),
-            literal=True,
-        )
-        self._local = threading.local()
-
-    def hits(self, data: bytes) -> list[tuple[int, int]]:
-        """Scan ``data`` once; hyperscan reports matches in end-offset order."""
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = self._hs.Scratch(self._db)
-        found: list[tuple[int, int]] = []
-        append = found.append
-
-        def on_match(kw: int, start: int, end: int, flags: int, context: Any) -> None:
-            append((end, kw))
-
-        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
-        return found
-
-
-class _AhoCorasickPrefilter:
-    """pyahocorasick's automaton over the ASCII-lower-cased bytes (as latin-1 text)."""
-
-    engine = "ahocorasick"
-
-    def __init__(self, keywords: Sequence[str]) -> None:
-        import ahocorasick
-
-        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        for index, keyword in enumerate(keywords):
-            self._automaton.add_word(keyword, index)
-        self._automaton.make_automaton()
-
-    def hits(self, data: bytes) -> list[tuple[int, int]]:
-        """Iterate the automaton; latin-1 keeps one character per byte, so offsets match."""
-        text = data.lower().decode("latin-1")
-        return [(end + 1, kw) for end, kw in self._automaton.iter(text)]
-
-
-class _FindPrefilter:
-    """Pure-Python fallback: ``bytes.find`` per keyword over the ASCII-lower-cased bytes."""
-
-    engine = "python"
-
-    def __init__(self, keywords: Sequence[str]) -> None:
-        self._keywords = [k.encode() for k in keywords]
-
-    def hits(self, data: bytes) -> list[tuple[int, int]]:
-        """Report every occurrence of every keyword (overlaps included), in end order."""
-        lowered = data.lower()
-        found: list[tuple[int, int]] = []
-        for index, keyword in enumerate(self._keywords):
-            size = len(keyword)
-            pos = lowered.find(keyword)
-            while pos >= 0:
-                found.append((pos + size, index))
-                pos = lowered.find(keyword, pos + 1)
-        found.sort()
-        return found
-
-
-def build_prefilter(keywords: Sequence[str], engine: str = "auto") -> Prefilter:
-    """Return the fastest available prefilter, or the named ``engine`` (ImportError if missing)."""
-    if engine not in ("auto", *ENGINES):
-        raise ValueError(f"unknown prefilter engine {engine!r}; choose auto or one of {ENGINES}")
-    candidates = ENGINES if engine == "auto" else (engine,)
-    for name in candidates:
-        try:
-            if name == "hyperscan":
-                return _HyperscanPrefilter(keywords)
-            if name == "ahocorasick":
-                return _AhoCorasickPrefilter(keywords)
-        except ImportError:
-            if engine != "auto":
-                raise
-            continue
-    return _FindPrefilter(keywords)
-
-
-@dataclass(frozen=True)
-class _Match:
-    start: int
-    end: int
-    rule: Rule
-    secret: str
-    variable: str | None
-    extra: dict[str, str]
 
 
 class Detector:
@@ -229,24 +114,39 @@ class Detector:
         self.keywords = tuple(keywords)
         self._line_rules = tuple(tuple(r) for r in line_rules)
         self._text_rules = tuple(tuple(r) for r in text_rules)
+        self._rule_keywords = tuple(tuple(k.encode() for k in r.keywords) for r in catalog.rules)
         self._engine = engine
         self._prefilter: Prefilter | None = None
-        # NOTE: compiling the hyperscan database takes ~0.1 s; `check --staged` of a small
-        # change never needs it, since bytes.find over a few KiB gives the same hits.
-        self._small = _FindPrefilter(self.keywords) if engine == "auto" else None
+        self._gated: frozenset[str] = frozenset()
+        """Ids of the rules the prefilter runs itself: skipped where no match of theirs ends."""
+        # NOTE: even loading the hyperscan database costs more than `check --staged` of a
+        # small change needs: bytes.find over a few KiB gives the same keyword hits.
+        self._small = FindPrefilter(self.keywords) if engine == "auto" else None
 
     @property
     def prefilter(self) -> Prefilter:
         """The prefilter for large texts, built on first use (the fastest engine available)."""
         if self._prefilter is None:
-            self._prefilter = build_prefilter(self.keywords, self._engine)
+            regexes = [rule.regex for rule in self.catalog.rules]
+            index = {keyword: i for i, keyword in enumerate(self.keywords)}
+            users: list[list[int]] = [[] for _ in self.keywords]
+            for slot, rule in enumerate(self.catalog.rules):
+                for keyword in rule.keywords:
+                    users[index[keyword]].append(slot)
+            prefilter = build_prefilter(self.keywords, self._engine, regexes, users)
+            slots = prefilter.rule_slots
+            self._gated = frozenset(r.id for i, r in enumerate(self.catalog.rules) if i in slots)
+            self._prefilter = prefilter
         return self._prefilter
 
-    def hits(self, data: bytes) -> list[tuple[int, int]]:
+    def hits(self, data: bytes) -> Hits:
         """Keyword hits in ``data``: plain ``bytes.find`` for a small text, else the prefilter."""
+        return self._prefiltered(data)[0]
+
+    def _prefiltered(self, data: bytes) -> tuple[Hits, Ends | None]:
         if self._small is not None and len(data) <= SMALL_TEXT_BYTES:
-            return self._small.hits(data)
-        return self.prefilter.hits(data)
+            return self._small.hits(data), None
+        return self.prefilter.scan(data)
 
     def scan(self, text: str, *, honour_ignore_comments: bool = True) -> TextScan:
         """Return every credential occurrence in ``text``, split into reported and suppressed.
@@ -257,13 +157,13 @@ class Detector:
         Terraform variable defaults, XML elements, Go byte slices).
         """
         data = text.encode("utf-8", "surrogatepass")
-        hits = self.hits(data)
-        matches = self._matches(data, hits)
-        escaped = _unescaped_view(data)
+        hits, ends = self._prefiltered(data)
+        matches = self._matches(data, hits, ends)
+        escaped = unescaped_view(data)
         if escaped is not None:
-            matches = _merge(matches, self._view_matches(escaped))
+            matches = merge_view(matches, self._view_matches(escaped))
         if hits and not self._markers.isdisjoint(kw for _, kw in hits):
-            matches = _merge_pairs(matches, self._pair_matches(data))
+            matches = merge_pairs(matches, self._pair_matches(data))
         if not matches:
             return _EMPTY
         markers = _marker_lines(data) if honour_ignore_comments else None
@@ -291,62 +191,45 @@ class Detector:
                 reported.append(candidate)
         return TextScan(tuple(reported), tuple(suppressed))
 
-    def matches(self, data: bytes) -> list[_Match]:
+    def matches(self, data: bytes) -> list[Match]:
         """Run the triggered rules and resolve overlaps; return matches in text order."""
-        return self._matches(data, self.hits(data))
+        return self._matches(data, *self._prefiltered(data))
 
-    def _matches(self, data: bytes, hits: list[tuple[int, int]]) -> list[_Match]:
-        if not hits:
+    def _matches(self, data: bytes, hits: Hits, ends: Ends | None = None) -> list[Match]:
+        gated = self._gated if ends is not None else frozenset()
+        if not hits and not ends:
             return []
-        spans: dict[str, set[tuple[int, int]]] = {}
-        whole: dict[str, Rule] = {}
-        rules_by_id: dict[str, Rule] = {}
-        line_start = line_end = -1
+        rule_spans, rules = spanning.keyword_spans(
+            data, hits, self._line_rules, self._text_rules, gated
+        )
+        found: list[Match] = []
         size = len(data)
-        for end, kw in hits:
-            for rule in self._text_rules[kw]:
-                whole[rule.id] = rule
-                if size > _TEXT_WINDOW_BEFORE + _TEXT_WINDOW_AFTER:
-                    span = (max(0, end - _TEXT_WINDOW_BEFORE), min(size, end + _TEXT_WINDOW_AFTER))
-                    spans.setdefault(rule.id, set()).add(span)
-                    rules_by_id[rule.id] = rule
-            line_rules = self._line_rules[kw]
-            if not line_rules:
+        for rule_id, rule in rules.items():
+            if rule.scope == "text" and rule_id not in rule_spans:
+                found.extend(self._run(rule, data, 0, size))  # NOTE: a big text has spans
                 continue
-            if not line_start <= end - 1 < line_end:
-                line_start = data.rfind(b"\n", 0, end - 1) + 1
-                line_end = data.find(b"\n", end - 1)
-                if line_end < 0:
-                    line_end = size
-            span = (line_start, line_end)
-            if line_end - line_start > _WINDOW_BEFORE + _WINDOW_AFTER:
-                # NOTE: a minified bundle or a one-line JSON dump is one huge "line": run
-                # the rule around the keyword, not over megabytes for each hit.
-                span = (max(line_start, end - _WINDOW_BEFORE), min(line_end, end + _WINDOW_AFTER))
-            for rule in line_rules:
-                rules_by_id[rule.id] = rule
-                spans.setdefault(rule.id, set()).add(span)
-        found: list[_Match] = []
-        for rule in whole.values():
-            if rule.id not in spans:  # NOTE: a big text is read around each keyword only
-                found.extend(self._run(rule, data, 0, size))
-        for rule_id, rule_spans in spans.items():
-            rule = rules_by_id[rule_id]
-            for start, end in _merged(rule_spans):
+            for start, end in spanning.merged(rule_spans[rule_id]):
                 found.extend(self._run(rule, data, start, end))
-        return _resolve_overlaps(found)
+        for slot, rule_ends in (ends or {}).items():
+            rule = self.catalog.rules[slot]
+            if rule.id not in gated:
+                continue
+            windows = spanning.gated_spans(data, rule, rule_ends, self._rule_keywords[slot])
+            for start, end in [(0, size)] if windows is None else windows:
+                found.extend(self._run(rule, data, start, end))
+        return resolve_overlaps(found)
 
-    def _view_matches(self, view: _View) -> list[_Match]:
+    def _view_matches(self, view: View) -> list[Match]:
         """Matches in an unescaped view, mapped back to offsets of the text as written."""
         out = []
         for m in self.matches(view.data):
             line_start = view.data.rfind(b"\n", 0, m.start) + 1
             variable = m.variable or _variable(view.data, line_start, m.start)
             start, end = view.original(m.start), view.original(m.end)
-            out.append(_Match(start, end, m.rule, m.secret, variable, m.extra))
+            out.append(Match(start, end, m.rule, m.secret, variable, m.extra))
         return out
 
-    def _pair_matches(self, data: bytes) -> list[tuple[_Match, bool]]:
+    def _pair_matches(self, data: bytes) -> list[tuple[Match, bool]]:
         """Matches in the name/value pairs the embedded extractors find (value's offsets)."""
         from agentauth.engine import embedded
 
@@ -361,12 +244,12 @@ class Detector:
                 else:
                     start, end = pair.start + m.start - len(head), pair.start + m.end - len(head)
                 variable = pair.shown or m.variable or pair.name
-                out.append((_Match(start, end, m.rule, m.secret, variable, m.extra), pair.decoded))
+                out.append((Match(start, end, m.rule, m.secret, variable, m.extra), pair.decoded))
         return out
 
     @staticmethod
-    def _run(rule: Rule, data: bytes, start: int, end: int) -> list[_Match]:
-        out: list[_Match] = []
+    def _run(rule: Rule, data: bytes, start: int, end: int) -> list[Match]:
+        out: list[Match] = []
         group = "secret" if "secret" in rule.pattern.groupindex else 0
         for match in rule.pattern.finditer(data, start, end):
             secret = _decode(match.group(group))
@@ -382,100 +265,8 @@ class Detector:
             }
             name = match.groupdict().get("name")
             variable = _decode(name) if name else None
-            out.append(_Match(s, e, rule, secret, variable, extra))
+            out.append(Match(s, e, rule, secret, variable, extra))
         return out
-
-
-def _resolve_overlaps(found: list[_Match]) -> list[_Match]:
-    """Keep one match per region: higher priority first, then the longer one."""
-    if len(found) <= 1:
-        return found
-    found.sort(key=lambda m: (-m.rule.priority, m.start - m.end, m.start))
-    starts: list[int] = []
-    kept: list[_Match] = []
-    for m in found:
-        i = bisect.bisect_left(starts, m.end)
-        if i > 0 and kept[i - 1].end > m.start:
-            continue
-        starts.insert(i, m.start)
-        kept.insert(i, m)
-    return kept
-
-
-_ESCAPE = re.compile(rb"\\([\"\\/nrt'])")
-_UNESCAPE = {
-    b'"': b'"', b"\\": b"\\", b"/": b"/", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"'": b"'"
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _View:
-    """Text with string escapes undone, and the map back to the text as written."""
-
-    data: bytes
-    new: list[int]
-    old: list[int]
-
-    def original(self, offset: int) -> int:
-        """Offset in the text as written of ``offset`` in this view."""
-        i = bisect.bisect_right(self.new, offset) - 1
-        return offset if i < 0 else self.old[i] + offset - self.new[i]
-
-
-def _unescaped_view(data: bytes) -> _View | None:
-    """Undo JSON/Python string escapes when the text holds an escaped quote (else None)."""
-    if b'\\"' not in data:
-        return None
-    parts: list[bytes] = []
-    new: list[int] = []
-    old: list[int] = []
-    pos = size = 0
-    for match in _ESCAPE.finditer(data):
-        chunk = data[pos : match.start()]
-        parts.append(chunk)
-        parts.append(_UNESCAPE[match.group(1)])
-        size += len(chunk) + 1
-        new.append(size)
-        old.append(match.end())
-        pos = match.end()
-    parts.append(data[pos:])
-    return _View(b"".join(parts), new, old)
-
-
-def _overlaps(a: _Match, b: _Match) -> bool:
-    return a.start < b.end and b.start < a.end
-
-
-def _merge(direct: list[_Match], view: list[_Match]) -> list[_Match]:
-    """Add the view's matches where the text as written gave none (or an escaped one)."""
-    if not view:
-        return direct
-    kept = list(direct)
-    for m in view:
-        clash = [d for d in kept if _overlaps(d, m)]
-        if any(d.rule.id != m.rule.id or "\\" not in d.secret for d in clash):
-            continue
-        kept = [d for d in kept if d not in clash]
-        kept.append(m)
-    kept.sort(key=lambda m: m.start)
-    return kept
-
-
-def _merge_pairs(direct: list[_Match], pairs: list[tuple[_Match, bool]]) -> list[_Match]:
-    """A decoded value replaces what matched its encoded form; a plain one adds, or
-    replaces a lower-priority match of the same place (``password:`` of a Rails
-    ``database.yml`` is the PostgreSQL password, not a generic secret)."""
-    if not pairs:
-        return direct
-    kept = list(direct)
-    for m, decoded in pairs:
-        clash = [d for d in kept if _overlaps(d, m)]
-        if clash and not decoded and any(d.rule.priority >= m.rule.priority for d in clash):
-            continue  # NOTE: a pair's engine-specific rule beats the generic one on its line
-        kept = [d for d in kept if d not in clash]
-        kept.append(m)
-    kept.sort(key=lambda m: m.start)
-    return kept
 
 
 _EMBEDDED_MARKERS = (

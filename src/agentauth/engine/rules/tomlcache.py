@@ -20,6 +20,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+_KEEP = 3
+"""Older versions of a cache file kept (see :func:`prune`)."""
+
 
 def cache_dir() -> Path | None:
     """Return the folder for cached catalogs (``$XDG_CACHE_HOME/agentauth`` or ``~/.cache``)."""
@@ -43,13 +46,37 @@ def load_toml(text: str, name: str) -> dict[str, Any]:
     if folder is None:
         return tomllib.loads(text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    path = folder / f"{name}.json"
+    path = cache_path(folder, name, digest)
     cached = _read(path, digest)
     if cached is not None:
         return cached
     data = tomllib.loads(text)
-    _write(folder, path, digest, data)
+    _write(folder, name, digest, data)
     return data
+
+
+def cache_path(folder: Path, name: str, digest: str) -> Path:
+    """The cache file of one version of ``name``.
+
+    The digest is in the name so that checkouts with different catalogs (a branch, an
+    upgrade beside an old install) do not overwrite each other's file on every start.
+    """
+    return folder / f"{name}.{digest[:16]}.json"
+
+
+def prune(folder: Path, pattern: str, current: Path) -> None:
+    """Keep the newest few files matching ``pattern`` beside ``current``; delete the others.
+
+    Why: every edited catalog leaves a file behind; a few are kept for the checkouts
+    that alternate (two branches, two installs).
+    """
+    others = sorted(
+        (p for p in folder.glob(pattern) if p != current),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for stale in others[_KEEP:]:
+        stale.unlink(missing_ok=True)
 
 
 def _read(path: Path, digest: str) -> dict[str, Any] | None:
@@ -63,20 +90,30 @@ def _read(path: Path, digest: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write(folder: Path, path: Path, digest: str, data: dict[str, Any]) -> None:
+def _write(folder: Path, name: str, digest: str, data: dict[str, Any]) -> None:
     try:
         text = json.dumps({"sha256": digest, "data": data}, ensure_ascii=False)
     except (TypeError, ValueError):  # a TOML date or other non-JSON value: parse every time
         return
+    store(cache_path(folder, name, digest), text.encode("utf-8"), f"{name}.*.json")
+
+
+def store(path: Path, content: bytes, versions: str) -> None:
+    """Write ``content`` to ``path`` atomically, then :func:`prune` the other ``versions``.
+
+    A concurrent reader sees the old file or the new one, never half of one; a folder
+    that cannot be written is silently left alone (the cache is an optimisation).
+    """
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".catalog-", suffix=".tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, path)  # atomic: a concurrent reader sees the old or new file
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
+            os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        prune(path.parent, versions, path)
     except OSError:
         return
