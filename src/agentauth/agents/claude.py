@@ -38,6 +38,7 @@ DENY = (
     "Read(~/.aws/**)",
     "Read(~/.ssh/**)",
     "Read(~/.config/gcloud/**)",
+    "Read(~/.local/state/agentauth/**)",
     "Bash(cat .env*)",
     "Bash(less .env*)",
     "Bash(more .env*)",

@@ -21,6 +21,7 @@ from agentauth.secret import Secret
 
 _state: dict[str, bool] = {"no_color": False}
 
+
 class _Scrubber:
     """The funnel's scrubber, created on first use (it imports the redaction rules)."""
 
@@ -162,6 +163,13 @@ def run_app(app: typer.Typer) -> int:
     Typer's own outcomes (its Exit, Abort and usage errors) are handled here; every
     other exception goes to the one funnel, :func:`agentauth.cli.funnel.handle`.
     """
+    try:
+        return _run_app(app)
+    finally:
+        funnel.keyring_notice(sys.argv[1:])
+
+
+def _run_app(app: typer.Typer) -> int:
     try:
         result = app(standalone_mode=False)
     # NOTE: typer >= 0.26 vendors click: its Exit, Abort and usage errors (unknown option,

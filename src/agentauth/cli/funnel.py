@@ -79,6 +79,20 @@ def write_crash_log(exc: BaseException) -> Path | None:
         return None
 
 
+def keyring_notice(argv: list[str]) -> None:
+    """Once per command: what to do about a keyring that could not be used, for that command.
+
+    However many grants hit the missing keyring (each says in one line what it could not
+    keep), the options are printed once, at the end, worded for the command.
+    """
+    store = sys.modules.get("agentauth.state.secretstore")  # never imported: nothing to say
+    if store is None or not store.take_unavailable():
+        return
+    command = next((a for a in argv if not a.startswith("-")), "")
+    for text in store.remedy(command):
+        stderr.line(text)
+
+
 def handle(exc: BaseException) -> int:
     """Print what ``exc`` means for the user and return the exit code."""
     if isinstance(exc, KeyboardInterrupt):

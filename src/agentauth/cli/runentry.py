@@ -21,3 +21,5 @@ def run_argv(argv: list[str]) -> int:
         return run.execute(request, stderr.StderrObserver())
     except (Exception, KeyboardInterrupt) as exc:
         return funnel.handle(exc)
+    finally:
+        funnel.keyring_notice(["run"])

@@ -63,7 +63,7 @@ class DoctorReport:
 
 
 def _keyring() -> Check:
-    from agentauth.state.secretstore import backend_name, is_secure
+    from agentauth.state.secretstore import FILE_BACKEND, backend_name, is_secure
 
     try:
         name = backend_name()
@@ -76,8 +76,9 @@ def _keyring() -> Check:
         "keyring",
         "warn",
         f"no secure keyring backend ({name}): `agentauth lock` cannot move secrets out of .env",
-        "start a Secret Service (dbus-run-session + gnome-keyring-daemon --unlock) or set "
-        "PYTHON_KEYRING_BACKEND; agentauth never stores secrets in plaintext",
+        f"headless: export PYTHON_KEYRING_BACKEND={FILE_BACKEND} (agentauth's 0600 file "
+        "store, no prompt); or start a Secret Service (dbus-run-session + "
+        "gnome-keyring-daemon --unlock)",
     )
 
 

@@ -27,7 +27,7 @@ from agentauth.errors import ConfigError
 from agentauth.model import Secret
 from agentauth.redact import mask
 from agentauth.state import paths
-from agentauth.state.secretstore import NO_BACKEND_HELP, SecretStore, backend_name, is_secure
+from agentauth.state.secretstore import SecretStore, require_secure
 
 _BOM = "\ufeff"
 
@@ -74,10 +74,8 @@ def keyring_name(project_root: Path, variable: str) -> str:
 
 
 def require_secure_backend() -> None:
-    """Raise ConfigError (with the options) when the backend would store nothing or plaintext."""
-    name = backend_name()
-    if not is_secure(name):
-        raise ConfigError(f"{NO_BACKEND_HELP}\n(active backend: {name})")
+    """Raise ConfigError when the backend would store nothing or plaintext (the CLI says how)."""
+    require_secure()
 
 
 # --------------------------------------------------------------------------- text surgery

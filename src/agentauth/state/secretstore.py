@@ -4,6 +4,14 @@ Why refuse: on a headless Linux machine ``keyring`` silently falls back to a fai
 backend, and with ``keyrings.alt`` installed to a base64 *plaintext* file. agentauth
 moves secrets out of the project precisely to stop them lying around in plaintext,
 so it never writes to such a backend without being told to.
+
+Headless machines (CI, containers, SSH sessions without a desktop) have agentauth's own
+file backend, :class:`agentauth.state.filestore.FileKeyring`, chosen explicitly with
+``PYTHON_KEYRING_BACKEND`` (:data:`FILE_BACKEND`): it never prompts.
+
+Messages: a missing secure backend raises :class:`KeyringUnavailable`, one line, and is
+remembered; the CLI prints :func:`remedy`, written for the command that hit it, once
+at the end of the command however many grants touched the keyring.
 """
 
 from __future__ import annotations
@@ -23,16 +31,61 @@ _INSECURE = (
     "keyrings.alt.",
 )
 
-NO_BACKEND_HELP = (
-    "no secure keyring backend is available on this machine "
-    "(common on headless Linux and in containers). Options:\n"
-    "  1. start and unlock a Secret Service: dbus-run-session -- sh -c "
-    "'echo -n pass | gnome-keyring-daemon --unlock; agentauth ...'\n"
-    "  2. choose a backend explicitly with PYTHON_KEYRING_BACKEND "
-    "(for example keyrings.cryptfile.cryptfile.CryptFileKeyring)\n"
-    "  3. in CI, keep secrets in the CI's secret store and do not run `agentauth lock`.\n"
-    "agentauth never falls back to storing secrets in plaintext."
+FILE_BACKEND = "agentauth.state.filestore.FileKeyring"
+"""``PYTHON_KEYRING_BACKEND`` value of agentauth's own headless file store."""
+
+_COMMON = (
+    f"  - headless (CI, containers, SSH): export PYTHON_KEYRING_BACKEND={FILE_BACKEND} "
+    "(a 0600 file under AGENTAUTH_HOME, no prompt; see docs/run.md, Headless machines)",
+    "  - or start and unlock a Secret Service: dbus-run-session -- sh -c "
+    "'echo -n pass | gnome-keyring-daemon --unlock; agentauth ...'",
 )
+_FOR_COMMAND = {
+    "lock": "  - or leave the secrets where they are (in CI: the CI's secret store) and do not "
+    "lock them; agentauth never falls back to storing secrets in plaintext",
+    "unlock": "  - the locked values are in the keyring that was active when you ran "
+    "`agentauth lock`: run unlock where that keyring is",
+    "provision": "  - provision reads what `agentauth lock` moved and keeps pasted keys and "
+    "minted GitHub tokens in the keyring; run it where that keyring is",
+    "run": "  - run reads the agentauth-keyring: references (locked values, MCP wrappers) "
+    "and keeps minted GitHub tokens for `revoke` there",
+    "revoke": "  - revoke deletes the tokens it kept there; tokens it could not delete "
+    "expire by themselves (GitHub installation tokens within the hour)",
+    "guard": "  - guard moves MCP servers' literal secrets there; until then they stay where "
+    "they are",
+}
+
+_unavailable: list[str] = []
+"""Backends found unusable during this process (the CLI's once-per-command notice)."""
+
+
+class KeyringUnavailable(ConfigError):
+    """No secure keyring backend: one line; how to fix it is :func:`remedy`."""
+
+
+def take_unavailable() -> str | None:
+    """The unusable backend this command ran into, if any; forgotten once taken (the notice)."""
+    found = _unavailable[0] if _unavailable else None
+    _unavailable.clear()
+    return found
+
+
+def remedy(command: str) -> list[str]:
+    """What to do, written for ``command`` (``lock``, ``provision``, ``run``...)."""
+    lines = [f"agentauth {command or ''}".rstrip() + " could not use a secure keyring. Options:",
+             *_COMMON]  # fmt: skip
+    if command in _FOR_COMMAND:
+        lines.append(_FOR_COMMAND[command])
+    return lines
+
+
+def require_secure() -> None:
+    """Raise :class:`KeyringUnavailable` (and remember it) unless the backend is secure."""
+    name = backend_name()
+    if not is_secure(name):
+        if name not in _unavailable:
+            _unavailable.append(name)
+        raise KeyringUnavailable(f"no secure keyring backend on this machine (active: {name})")
 
 
 def backend_name() -> str:
@@ -95,9 +148,7 @@ class KeyringStore:
         self._service = service
 
     def _check(self) -> None:
-        name = backend_name()
-        if not is_secure(name):
-            raise ConfigError(f"{NO_BACKEND_HELP}\n(active backend: {name})")
+        require_secure()
 
     def get(self, name: str) -> Secret | None:
         """Return the stored value or None."""
