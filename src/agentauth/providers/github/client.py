@@ -258,15 +258,22 @@ def revoke_installation_token(token: Secret, api_url: str, *, timeout: float) ->
 
 
 def revoke_credential(token: Secret, api_url: str, *, timeout: float) -> int:
-    """POST /credentials/revoke with the token in the body; return GitHub's status code.
+    """POST /credentials/revoke with the token in the body; return the server's status code.
 
-    GitHub's credential-revocation API takes PATs (classic and fine-grained), OAuth and
-    App user tokens, up to 1000 per call, and must be called *unauthenticated* on
-    github.com ("any authenticated requests will return a 403"); 202 means accepted.
+    GitHub's credential-revocation API takes PATs (classic and fine-grained), up to 1000
+    per call; 202 means accepted. On github.com (and ghe.com) it must be called
+    *unauthenticated* ("any authenticated requests will return a 403"); on GitHub
+    Enterprise Server (3.19 and later) it is an *authenticated* endpoint, so the call is
+    made with the token itself, the one credential agentauth holds. An older server has
+    no such endpoint (404): the caller reports the token as not revoked.
     """
-    from github import Github
+    from github import Auth, Github
 
-    client = Github(base_url=api_url, timeout=int(max(1, timeout)), retry=0, **_CLIENT_KWARGS)
+    from agentauth.providers.github.options import is_enterprise_server
+
+    auth = {"auth": Auth.Token(token.reveal())} if is_enterprise_server(api_url) else {}
+    client = Github(base_url=api_url, timeout=int(max(1, timeout)), retry=0, **auth,
+                    **_CLIENT_KWARGS)  # fmt: skip
     try:
         status, _headers, _body = client.requester.requestJson(
             "POST", "/credentials/revoke", input={"credentials": [token.reveal()]}

@@ -328,13 +328,18 @@ def high_risk(opts: GitHubOptions) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- PAT URL
 
 
+def is_enterprise_server(api_url: str) -> bool:
+    """True for a GitHub Enterprise Server API root (``https://HOST/api/v3``)."""
+    return urlsplit(api_url).path.rstrip("/").endswith("/api/v3")
+
+
 def web_url(api_url: str) -> str:
     """Return the web UI root for an API root (api.github.com -> github.com; GHES /api/v3)."""
     parts = urlsplit(api_url)
     if parts.hostname == "api.github.com":
         return "https://github.com"
     path = parts.path.rstrip("/")
-    if path.endswith("/api/v3"):
+    if is_enterprise_server(api_url):
         path = path[: -len("/api/v3")]
     return f"{parts.scheme}://{parts.netloc}{path}"
 

@@ -21,6 +21,7 @@ from agentauth.providers.github.options import (
     DEFAULT_API_URL,
     GitHubOptions,
     high_risk,
+    is_enterprise_server,
     pat_days,
     prefill_url,
     settings_url,
@@ -300,6 +301,15 @@ def revoke(grant: Grant, ctx: ProviderContext) -> RevokeResult:
         status = client.revoke_credential(token, api_url, timeout=TIMEOUT)
     except ProviderError as exc:
         return RevokeResult(grant.id, False, f"{grant.variable}: {exc}")
+    if status in (404, 410) and is_enterprise_server(api_url):
+        return RevokeResult(
+            grant.id,
+            False,
+            f"{grant.variable}: this GitHub Enterprise Server has no credential-revocation API "
+            f"(POST /credentials/revoke answered {status}; added in GHES 3.19); NOT revoked",
+            manual=manual,
+            still_valid=True,
+        )
     if status != 202:
         return RevokeResult(
             grant.id,
