@@ -271,8 +271,8 @@ def revoke_credential(token: Secret, api_url: str, *, timeout: float) -> int:
 
     from agentauth.providers.github.options import is_enterprise_server
 
-    auth = {"auth": Auth.Token(token.reveal())} if is_enterprise_server(api_url) else {}
-    client = Github(base_url=api_url, timeout=int(max(1, timeout)), retry=0, **auth,
+    auth = Auth.Token(token.reveal()) if is_enterprise_server(api_url) else None
+    client = Github(base_url=api_url, timeout=int(max(1, timeout)), retry=0, auth=auth,
                     **_CLIENT_KWARGS)  # fmt: skip
     try:
         status, _headers, _body = client.requester.requestJson(
