@@ -77,6 +77,17 @@ def test_curl(brokered: BrokerFixture, api: HTTPServer) -> None:
     assert req.headers["Authorization"] == f"Bearer {OPENAI_REAL}"
 
 
+def test_a_client_asking_for_http2_gets_http11(brokered: BrokerFixture, api: HTTPServer) -> None:
+    """The broker offers only http/1.1 by ALPN (docs/walkthrough-broker.md says why)."""
+    api.expect_request("/v1/models").respond_with_json({"data": []})
+    ok = subprocess.run(
+        ["sh", "-c", 'curl -sS --http2 -o /dev/null -w "%{http_version} %{http_code}" '
+         '-H "Authorization: Bearer $OPENAI_API_KEY" https://api.openai.test/v1/models'],
+        env=_child_env(brokered), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert ok.stdout == "1.1 200"
+
+
 def test_requests(brokered: BrokerFixture, api: HTTPServer) -> None:
     import requests
 

@@ -22,7 +22,6 @@ import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import h11
 
@@ -30,6 +29,7 @@ from agentauth.broker.ca import SessionCA
 from agentauth.broker.enforce import Decision, decide
 from agentauth.broker.events import Sink, shown_path
 from agentauth.broker.forward import Outcome, exchange, refuse
+from agentauth.broker.plain import serve_plain
 from agentauth.broker.resolver import PhantomResolver
 from agentauth.broker.tunnel import tunnel
 from agentauth.broker.upstream import Target, Upstream, make_target
@@ -128,7 +128,8 @@ class Broker:
             if task is not None:
                 self._tasks.discard(task)
 
-    def _authorized(self, request: h11.Request) -> bool:
+    def authorized(self, request: h11.Request) -> bool:
+        """Return True when ``request`` carries this run's proxy credential (constant time)."""
         for name, value in request.headers:
             if name != b"proxy-authorization":
                 continue
@@ -142,7 +143,7 @@ class Broker:
             return hmac.compare_digest(given, self._expected)
         return False
 
-    async def _head(
+    async def head(
         self,
         conn: h11.Connection,
         reader: asyncio.StreamReader,
@@ -165,14 +166,14 @@ class Broker:
 
     async def _first(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_head)
-        request = await self._head(conn, reader, writer, self.limits.head_timeout)
+        request = await self.head(conn, reader, writer, self.limits.head_timeout)
         if request is None:
             return
-        if not self._authorized(request):
+        if not self.authorized(request):
             body = b'{"error": "agentauth: proxy credential missing or wrong"}\n'
             challenge = [(b"proxy-authenticate", b'Basic realm="agentauth"')]
             await answer(conn, writer, 407, body, True, challenge)
-            self._event(
+            self.event(
                 request.method.decode(),
                 "-",
                 "-",
@@ -184,7 +185,7 @@ class Broker:
         if request.method == b"CONNECT":
             await self._connect(conn, request, reader, writer)
         else:
-            await self._plain(conn, request, reader, writer)
+            await serve_plain(self, conn, request, reader, writer)
 
     async def _connect(
         self,
@@ -240,7 +241,7 @@ class Broker:
         body = json.dumps({"error": f"agentauth: {reason}"}).encode() + b"\n"
         await answer(conn, writer, status, body, True)
         out = Outcome(status=status, reason=reason)
-        self._event("CONNECT", host, "-", out, "refused", reason, started=started)
+        self.event("CONNECT", host, "-", out, "refused", reason, started=started)
 
     async def _tunnel(
         self,
@@ -258,7 +259,7 @@ class Broker:
                 out, why = Outcome(status=502), "tunnel: upstream unreachable"
             else:
                 out, why = Outcome(200, *counts), "tunnelled (not brokered)"
-            self._event("CONNECT", host, "-", out, "allowed", why, started=started)
+            self.event("CONNECT", host, "-", out, "allowed", why, started=started)
 
     def _target(self, host: str, port: int) -> Target:
         """Where requests for ``host`` go; cached, since a TLS context loads the CA store."""
@@ -278,7 +279,7 @@ class Broker:
         timeout = self.limits.head_timeout
         try:
             while True:
-                request = await self._head(conn, reader, writer, timeout)
+                request = await self.head(conn, reader, writer, timeout)
                 if request is None:
                     return
                 timeout = self.limits.idle_timeout
@@ -305,16 +306,16 @@ class Broker:
         started = time.perf_counter()
         method = request.method.decode("ascii", "replace")
         target = request.target.decode("latin-1")
-        decision = self._judge(request, host, method, target)
+        decision = self.judge(request, host, method, target)
         if not decision.allowed:
             out = await refuse(conn, reader, writer, decision, request)
-            self._event(method, host, target, out, "refused", decision.reason, decision, started)
+            self.event(method, host, target, out, "refused", decision.reason, decision, started)
             return out
         out = await exchange(conn, reader, writer, request, decision, upstream, self.limits)
-        self._event(method, host, target, out, "allowed", decision.reason, decision, started)
+        self.event(method, host, target, out, "allowed", decision.reason, decision, started)
         return out
 
-    def _judge(self, request: h11.Request, host: str, method: str, target: str) -> Decision:
+    def judge(self, request: h11.Request, host: str, method: str, target: str) -> Decision:
         """The one decision for a request to a brokered host: framing first, then the policy."""
         if framing_conflict(request):
             return Decision(allowed=False, reason=CONFLICT)
@@ -328,79 +329,9 @@ class Broker:
             now=self.now(),
         )
 
-    async def _plain(
-        self,
-        conn: h11.Connection,
-        request: h11.Request,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
-        """Serve absolute-form ``http://`` requests (one connection, possibly several hosts)."""
-        upstreams: dict[tuple[str, int], Upstream] = {}
-        try:
-            while True:
-                out = await self._plain_one(conn, request, reader, writer, upstreams)
-                if (
-                    not out.keep
-                    or conn.our_state is not h11.DONE
-                    or conn.their_state is not h11.DONE
-                ):
-                    return
-                conn.start_next_cycle()
-                nxt = await self._head(conn, reader, writer, self.limits.idle_timeout)
-                if nxt is None or not self._authorized(nxt) or nxt.method == b"CONNECT":
-                    return
-                request = nxt
-        finally:
-            for upstream in upstreams.values():
-                await upstream.close()
-
-    async def _plain_one(
-        self,
-        conn: h11.Connection,
-        request: h11.Request,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        upstreams: dict[tuple[str, int], Upstream],
-    ) -> Outcome:
-        started = time.perf_counter()
-        method = request.method.decode("ascii", "replace")
-        parts = urlsplit(request.target.decode("latin-1"))
-        host = (parts.hostname or "").lower()
-        try:
-            port = parts.port or 80
-        except ValueError:
-            port = -1
-        origin = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if parts.scheme != "http" or not host or port < 0:
-            decision = Decision(allowed=False, reason="only http:// URLs are proxied in plain form")
-        elif self.policy.for_host(host):
-            decision = Decision(
-                allowed=False,
-                reason=f"{host} is brokered: use https:// (credentials are only injected over TLS)",
-            )
-        elif not self.policy.network.permits(host):
-            decision = Decision(
-                allowed=False,
-                reason=f"network.default is deny and {host} is not "
-                f"in network.allow ({self.policy.path}:{self.policy.network.line})",
-            )
-        else:
-            decision = self._judge(request, host, method, origin)
-        if not decision.allowed:
-            out = await refuse(conn, reader, writer, decision, request)
-            self._event(method, host, origin, out, "refused", decision.reason, decision, started)
-            return out
-        upstream = upstreams.get((host, port))
-        if upstream is None:
-            upstream = upstreams[(host, port)] = Upstream(Target(host, port, None), self.limits)
-        out = await exchange(conn, reader, writer, request, decision, upstream, self.limits)
-        self._event(method, host, origin, out, "allowed", decision.reason, decision, started)
-        return out
-
     # ------------------------------------------------------------------ audit
 
-    def _event(
+    def event(
         self,
         method: str,
         host: str,
@@ -411,6 +342,7 @@ class Broker:
         decision: Decision | None = None,
         started: float | None = None,
     ) -> None:
+        """Hand one ``request`` audit event to the sink (no header, no body, no secret)."""
         latency = (time.perf_counter() - started) * 1000 if started is not None else 0.0
         self.sink(
             {
