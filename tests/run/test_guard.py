@@ -327,3 +327,19 @@ def test_one_list_of_mcp_config_locations() -> None:
     assert {f.path for f in REWRITABLE} == {".mcp.json", ".cursor/mcp.json", ".vscode/mcp.json"}
     for config in MCP_FILES:
         assert mcpconfig.client_for(config.path) == (config.client, config.format, config.servers)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "grep -r API_KEY .",
+        "rg -uu KEY",
+        "python -c \"print(open('.e'+'nv').read())\"",
+        "cat $(printf '.%s' env)",
+    ],
+)
+def test_the_reads_docs_say_the_hook_cannot_see_are_really_not_blocked(command: str) -> None:
+    """docs/guard.md lists them as blind spots: the doc must stay true (issue 14, guard)."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "guard.md").read_text(encoding="utf-8")
+    assert f"`{command}`" in doc
+    assert guardhook.check({"tool_name": "Bash", "tool_input": {"command": command}}) is None
