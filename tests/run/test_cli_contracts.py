@@ -153,3 +153,24 @@ def test_status_has_no_padding_and_never_breaks_a_url_or_command(
                   "`psql \"$DATABASE_URL\" -c 'SELECT 1'`", "read-only keys cache:*"):  # fmt: skip
         assert any(whole in line for line in lines), (whole, out)
     assert all(len(line) <= int(columns) for line in lines if _LONG_SCOPE not in line), out
+
+
+def test_distribution_is_agentauth_cli_and_the_hook_installs_no_provider_sdk() -> None:
+    """Ecosystem (issue 14): a free PyPI name, the same command, a light hook and pipx install."""
+    import tomllib
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["name"] == "agentauth-cli"
+    assert project["scripts"] == {"agentauth": "agentauth.launch:main"}
+    base = " ".join(project["dependencies"]).lower()
+    extras = " ".join(" ".join(deps) for deps in project["optional-dependencies"].values())
+    for sdk in ("psycopg", "pymysql", "redis", "boto3", "pygithub", "stripe"):
+        assert sdk not in base, sdk  # extras only: check and the hook need none of them
+        assert sdk in extras.lower(), sdk
+    (hook,) = yaml.safe_load((repo / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["language"] == "python" and "additional_dependencies" not in hook
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    assert "pipx install agentauth-cli" in readme and "belongs to an unrelated" in readme
