@@ -112,11 +112,13 @@ def issue(
     )
     ledger = Ledger(project_root)
 
+    origin = f"delegated from {step.parent.id}: "
+
     def stamp(grant: Grant, status: GrantStatus) -> Grant:
         expires = min(grant.expires or step.expires, step.expires)
         return replace(
             grant, agent=chain, parent=GrantId(step.parent.id), expires=expires, status=status,
-            scope=f"delegated from {step.parent.id}: {grant.scope}",
+            scope=origin + grant.scope.removeprefix(origin),
             objects={**grant.objects, DELEGATED: dict(step.entry.options)},
         )  # fmt: skip
 

@@ -29,6 +29,7 @@ from agentauth.providers.base import Provider, ProviderContext, VerifyContext
 from agentauth.providers.github import app as github_app
 from agentauth.providers.github import pat as github_pat
 from agentauth.providers.github import verify as github_verify
+from agentauth.providers.github.delegate import NARROWING, GitHubNarrowing
 from agentauth.providers.github.options import (
     PRESETS,
     GitHubOptions,
@@ -53,6 +54,8 @@ class GitHubProvider:
 
     name: ClassVar[str] = "github"
     presets: ClassVar[Mapping[str, Mapping[str, object]]] = PRESETS
+    narrowing: ClassVar[GitHubNarrowing] = NARROWING
+    """A sub-agent's own installation token on a subset (``agentauth delegate``)."""
 
     def validate(self, entry: CredentialPolicy) -> CredentialPolicy:
         """Check repositories, permissions and the mode's keys; store the canonical options."""
