@@ -144,6 +144,19 @@ def test_a_short_live_key_is_the_apps_key_in_env_and_a_stand_in_elsewhere(
 # ------------------------------------------------------------------ files of their own kind
 
 
+def test_wordpress_constants_are_read(findings: Findings) -> None:
+    text = (
+        "<?php\ndefine( 'DB_NAME', 'wordpress' );\ndefine( 'DB_USER', 'wp' );\n"
+        "define( 'DB_PASSWORD', '@@b62:16@@9!' );\n"
+        "define( 'AUTH_KEY', '@@b62:20@@#@@b62:20@@' );\n"
+        "define( 'DB_HOST', getenv('DB_HOST') );\n"
+    )
+    assert _found(findings, text, "wp-config.php") == [
+        ("database-password", "database", "DB_PASSWORD"),
+        ("generic-secret", "generic", "AUTH_KEY"),
+    ]
+
+
 def test_netrc_entries_are_found_in_a_netrc(findings: Findings) -> None:
     text = (
         "machine api.heroku.com\n  login dev@acme-corp.io\n  password @@uuid@@\n"

@@ -271,7 +271,7 @@ class Detector:
 
 _EMBEDDED_MARKERS = (
     "kind: secret", 'variable "', "</", 'value="', "[]byte(",
-    "adapter:", "db.backends.", "jdbc:", 'resource "', "db_connection",
+    "adapter:", "db.backends.", "jdbc:", 'resource "', "db_connection", "define(",
 )  # fmt: skip
 """Keywords (caseless, in the prefilter's one pass) that make the embedded extractors run."""
 

@@ -10,7 +10,8 @@ apart, or encode the value, so no line-level regex sees them together:
 * Go keys are byte slices (``jwtKey = []byte("...")``), which no assignment regex expects;
 * a database password is often a bare ``password:`` whose engine is named elsewhere in the
   file (Rails ``adapter: postgresql``, Django ``ENGINE``, Terraform ``engine = "mysql"``,
-  Spring's ``jdbc:postgresql:`` URL, Laravel's ``DB_CONNECTION=pgsql``).
+  Spring's ``jdbc:postgresql:`` URL, Laravel's ``DB_CONNECTION=pgsql``);
+* PHP constants are a call, ``define( 'DB_PASSWORD', '...' )`` (WordPress' ``wp-config.php``).
 
 Each extractor yields :class:`Pair` (name, value, where the value starts); the detector
 runs them through the same rules as an environment variable (``detect_value``). Pure:
@@ -280,7 +281,37 @@ def go_byte_slices(data: bytes) -> Iterator[Pair]:
         )
 
 
-EXTRACTORS = (k8s_secret_data, terraform_defaults, xml_values, go_byte_slices, database_passwords)
+_PHP_DEFINE = re.compile(
+    rb"define\(\s*[\"'](?P<name>[A-Za-z_][A-Za-z0-9_]{0,80})[\"']\s*,\s*"
+    rb"(?:\"(?P<dq>[^\"\\\r\n]{1,512})\"|'(?P<sq>[^'\\\r\n]{1,512})')\s*\)"
+)
+
+
+def php_defines(data: bytes) -> Iterator[Pair]:
+    """PHP constants: ``define( 'DB_PASSWORD', '...' )`` in WordPress' ``wp-config.php``."""
+    if b"define(" not in data:
+        return
+    for match in _PHP_DEFINE.finditer(data):
+        name = match.group("name").decode()
+        if not _SECRET_NAME.search(name):
+            continue
+        group = "dq" if match.group("dq") is not None else "sq"
+        yield Pair(
+            name,
+            match.group(group).decode("utf-8", "replace"),
+            match.start(group),
+            match.end(group),
+        )
+
+
+EXTRACTORS = (
+    k8s_secret_data,
+    terraform_defaults,
+    xml_values,
+    go_byte_slices,
+    database_passwords,
+    php_defines,
+)
 
 
 def pairs(data: bytes) -> list[Pair]:
