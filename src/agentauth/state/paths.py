@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from agentauth import fsutil, gitcmd
+from agentauth import fsutil
 from agentauth.project import IDENTITY_FILE, POLICY_FILE
 
 INDEX_FILE = "index.json"
@@ -173,6 +173,8 @@ def fingerprint(resolved: Path) -> dict[str, str]:
     The first commit of its git history and its ``origin`` remote when there is a
     repository; the hash of its policy file in any case.
     """
+    from agentauth import gitcmd  # NOTE: lazy: `run`'s start-up never asks git
+
     result: dict[str, str] = {}
     first = gitcmd.answer(resolved, "rev-list", "--max-parents=0", "HEAD") or ""
     if first:
