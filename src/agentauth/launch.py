@@ -1,4 +1,4 @@
-"""The console-script entry point: ``run`` and ``guard-hook`` start without loading the full CLI.
+"""The console-script entry point: ``run``, ``check``, ``audit``, ``guard-hook`` skip typer.
 
 Why this exists outside the typer app: importing typer and rich costs more than
 ``agentauth run -- CMD`` may add to CMD's start (under 100 ms), and the Claude Code
@@ -8,7 +8,10 @@ the CLI imports this module, so routing here never makes a cycle). ``run`` is pa
 by the one parser in :mod:`agentauth.cli.runargs`, reports through the one observer in
 :mod:`agentauth.cli.stderr`, and fails through the one funnel in
 :mod:`agentauth.cli.funnel`, exactly as the typer command does. Anything else
-(a command's ``--help``, every other command) goes to the typer app; the top-level
+(a command's ``--help``, every other command) goes to the typer app. ``check`` and
+``audit`` are read by :mod:`agentauth.cli.scanargs` and run by the bodies the typer
+commands call (:mod:`agentauth.cli.scanrun`); a command line that parser does not
+accept goes to the typer app, which words the error. The top-level
 ``--help`` is printed from :mod:`agentauth.cli.commands`, the table the app's own
 listing comes from.
 """
@@ -19,7 +22,7 @@ import sys
 
 
 def main() -> int:
-    """Route ``run`` and ``guard-hook`` to their fast paths, everything else to the full CLI."""
+    """Route ``run``, ``check``, ``audit``, ``guard-hook`` to fast paths; the rest to typer."""
     from agentauth.cli import runargs
 
     flags, rest = runargs.after_globals(sys.argv[1:])
@@ -34,6 +37,12 @@ def main() -> int:
 
         sys.stdout.write(commands.render())
         return 0
+    if rest[:1] in (["check"], ["audit"]):  # NOTE: --help is no option of the fast parser
+        from agentauth.cli import scanrun
+
+        code = scanrun.run_argv(rest[0], rest[1:], flags)
+        if code is not None:
+            return code
     if rest == ["guard-hook"]:
         from agentauth.agents.claude_hook import run_hook
 

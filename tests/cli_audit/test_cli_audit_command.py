@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from tests.cli_audit.cli_audit_helpers import DEMO, assert_no_secret, copy_app, git
 
-from agentauth.cli.audit import parse_size
+from agentauth.cli.scanrun import parse_size
 from agentauth.errors import UsageError
 
 REPORT_DIR = Path(__file__).resolve().parents[1] / "report"
@@ -301,16 +301,16 @@ def test_progress_bar_only_for_big_scans() -> None:
 
     from rich.console import Console
 
-    from agentauth.cli.audit import _ProgressBar
+    from agentauth.cli.progress import ProgressBar
 
     buffer = io.StringIO()
     terminal = Console(file=buffer, force_terminal=True, width=80)
-    small = _ProgressBar(terminal, min_files=10)
+    small = ProgressBar(terminal, min_files=10)
     small.start(3)
     small.advance("a.py", 10)
     small.finish()
     assert buffer.getvalue() == ""
-    big = _ProgressBar(terminal, min_files=2)
+    big = ProgressBar(terminal, min_files=2)
     big.start(3)
     for name in ("a.py", "b.py", "c.py"):
         big.advance(name, 10)
@@ -320,6 +320,6 @@ def test_progress_bar_only_for_big_scans() -> None:
 
 
 def test_no_progress_bar_without_a_terminal() -> None:
-    from agentauth.cli.audit import _progress
+    from agentauth.cli.progress import progress_bar
 
-    assert _progress(quiet=False) is None  # pytest's stderr is not a terminal
+    assert progress_bar(quiet=False) is None  # pytest's stderr is not a terminal

@@ -10,14 +10,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
-
-import typer
-from rich.console import Console
+from typing import IO, TYPE_CHECKING
 
 from agentauth.cli import funnel, stderr
 from agentauth.errors import AgentAuthError, ExitCode, NonInteractiveError
 from agentauth.secret import Secret
+
+if TYPE_CHECKING:
+    import typer
+    from rich.console import Console
 
 _state: dict[str, bool] = {"no_color": False}
 
@@ -62,12 +63,20 @@ def prose(text: str) -> str:
 
 
 def err_console() -> Console:
-    """Return a console on stderr honouring --no-color, NO_COLOR and TERM=dumb."""
+    """Return a console on stderr honouring --no-color, NO_COLOR and TERM=dumb.
+
+    rich is imported here, not at the top: ``check`` and ``audit`` start through the
+    typer-free fast path and print a table only when there is one to print.
+    """
+    from rich.console import Console
+
     return Console(stderr=True, no_color=_state["no_color"], highlight=False, soft_wrap=False)
 
 
 def out_console(file: IO[str] | None = None) -> Console:
     """Return a console for reports (stdout, or ``file``)."""
+    from rich.console import Console
+
     return Console(
         file=file,
         no_color=_state["no_color"] or file is not None,
@@ -170,6 +179,8 @@ def run_app(app: typer.Typer) -> int:
 
 
 def _run_app(app: typer.Typer) -> int:
+    import typer
+
     try:
         result = app(standalone_mode=False)
     # NOTE: typer >= 0.26 vendors click: its Exit, Abort and usage errors (unknown option,
