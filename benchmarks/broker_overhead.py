@@ -11,7 +11,8 @@ same keep-alive client, so the difference is the broker's cost. Reported:
 - throughput of a large streamed response, direct and through the broker, alternated
   (median of ``--streams``; target >= 200 MB/s), with the broker's CPU per MB: on a
   loaded machine the wall figure moves with the load, the CPU figure does not;
-- 100 concurrent connections: all succeed, requests per second, p99;
+- 100 concurrent connections, direct and through the broker: all succeed, requests per
+  second, p99 (the client's own queueing is in both);
 - ``agentauth run -- true`` start time with a brokered policy minus without (< 300 ms).
 """
 
@@ -100,7 +101,7 @@ def _throughput(client: httpx.Client, url: str, headers: dict[str, str]) -> floa
     return total / (1 << 20) / elapsed
 
 
-async def _concurrent(proxy: str, verify: ssl.SSLContext, url: str, headers: dict[str, str]
+async def _concurrent(proxy: str | None, verify: ssl.SSLContext, url: str, headers: dict[str, str]
                       ) -> tuple[int, int, float, float]:  # fmt: skip
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     latencies: list[float] = []
@@ -211,6 +212,9 @@ def main() -> int:
                 vias.append(_throughput(via, f"https://api.bench.test/v1/big/{args.mb}", headers))
                 cpus.append((_cpu_ms(broker.pid) - cpu0) / args.mb)
             mb_direct, mb_via = statistics.median(directs), statistics.median(vias)
+        direct_c = asyncio.run(
+            _concurrent(None, direct_verify, f"https://127.0.0.1:{port}/v1/small", {})
+        )
         ok, failed, rps, p99c = asyncio.run(
             _concurrent(proxy, via_verify, "https://api.bench.test/v1/small", headers)
         )
@@ -230,7 +234,10 @@ def main() -> int:
     print(f"streamed {args.mb} MB (median of {args.streams}): direct {mb_direct:.0f} MB/s, "
           f"broker {mb_via:.0f} MB/s (>= 200), ratio {mb_via / mb_direct:.2f}; broker CPU "
           f"{statistics.median(cpus):.2f} ms per MB")  # fmt: skip
-    print(f"100 connections at once: {ok} ok, {failed} failed, {rps:.0f} req/s, p99 {p99c:.1f} ms")
+    print(f"100 connections at once, direct: {direct_c[0]} ok, {direct_c[1]} failed, "
+          f"{direct_c[2]:.0f} req/s, p99 {direct_c[3]:.1f} ms")  # fmt: skip
+    print(f"100 connections at once, broker: {ok} ok, {failed} failed, {rps:.0f} req/s, "
+          f"p99 {p99c:.1f} ms")  # fmt: skip
     (w_wall, w_cpu), (o_wall, o_cpu) = with_broker, without
     print(f"agentauth run -- true:      {o_wall:.0f} ms without broker, {w_wall:.0f} ms with "
           f"(+{w_wall - o_wall:.0f} ms wall; CPU {o_cpu:.0f} -> {w_cpu:.0f} ms, "
