@@ -108,8 +108,16 @@ async def exchange(
         await upstream.close()
         return await _bad_gateway(conn, writer, request, out, f"the upstream failed: {exc}")
     out.status = event.status_code
-    async with watch(limits.body_timeout) as idle:
-        reused = await _relay_body(conn, writer, upstream, idle, out, event, request)
+    try:
+        async with watch(limits.body_timeout) as idle:
+            reused = await _relay_body(conn, writer, upstream, idle, out, event, request)
+    except (ProtocolFailure, h11.ProtocolError, OSError, TimeoutError, ssl.SSLError) as exc:
+        # The head went out, so no 502 can follow: the client sees the body cut short
+        # (the connection closes), and the audit event says why.
+        await upstream.close()
+        out.keep = False
+        out.reason = f"the response was cut off: {exc or type(exc).__name__}"[:300]
+        return out
     if not reused:
         await upstream.close()
     return out
