@@ -123,18 +123,20 @@ def terraform_defaults(data: bytes) -> Iterator[Pair]:
         )
 
 
-_ENGINE = re.compile(
-    rb"(?i)adapter:[ \t]*[\"']?(?P<a>[a-z0-9_]+)"
-    rb"|django\.(?:contrib\.gis\.)?db\.backends\.(?P<d>[a-z0-9_]+)"
-    rb"|jdbc:(?P<j>[a-z0-9]+):"
-    rb"|\bengine[ \t]*=[ \t]*\"(?P<t>[a-z0-9\-]+)\""
-    rb"|database_version[ \t]*=[ \t]*\"(?P<v>[a-z]+)_"
-    rb"|\b(?:azurerm|google|aws)_(?P<r>postgresql|mysql|mariadb|mssql|redshift|docdb|elasticache)"
-    rb"|provider[ \t]+\"(?P<p>[a-z0-9_]+)\""
-    rb"|\bDB_CONNECTION[ \t]*=[ \t]*[\"']?(?P<l>[a-z]+)"
-    rb"|(?P<o>redis|memcache|mongodb|smtp|ldap|rabbitmq|amqp)"
+_ENGINE_AT = (
+    (b"adapter:", re.compile(rb"adapter:[ \t]*[\"']?([a-z0-9_]+)")),
+    (b"db.backends.", re.compile(rb"db\.backends\.([a-z0-9_]+)")),
+    (b"jdbc:", re.compile(rb"jdbc:([a-z0-9]+):")),
+    (b"engine", re.compile(rb"engine[ \t]*=[ \t]*\"([a-z0-9\-]+)\"")),
+    (b"database_version", re.compile(rb"database_version[ \t]*=[ \t]*\"([a-z]+)_")),
+    (b"azurerm_", re.compile(rb"azurerm_(postgresql|mysql|mariadb|mssql)")),
+    (b"provider", re.compile(rb"provider[ \t]+\"([a-z0-9_]+)\"")),
+    (b"db_connection", re.compile(rb"db_connection[ \t]*=[ \t]*[\"']?([a-z]+)")),
 )
-"""Where a file names a database engine (or another service whose password it may hold)."""
+"""Where a file names a database engine: a marker, then the regex matched at the marker
+(over the lower-cased text), whose group is the engine's word."""
+_OTHER_SERVICES = (b"redis", b"memcache", b"mongodb", b"smtp", b"ldap", b"rabbitmq", b"amqp")
+"""Services whose password a bare ``password`` setting near them belongs to instead."""
 _FAMILIES = {
     **dict.fromkeys(
         ("postgresql", "postgis", "postgres", "aurora-postgresql", "pgsql", "psycopg2"),
@@ -145,7 +147,7 @@ _FAMILIES = {
     ),
 }
 _DB_PASSWORD_LINE = re.compile(
-    rb"(?im)^[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?[\"']?"
+    rb"(?im)[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?[\"']?"
     rb"(?P<name>(?:[a-z0-9_.\-]{0,60}?[_.\-])?(?:password|passwd|pass|pwd))[\"']?"
     rb"[ \t]*(?::|=>|=)[ \t]*"
     rb"(?:\"(?P<dq>[^\"\\\r\n]{1,256})\"|'(?P<sq>[^'\\\r\n]{1,256})'"
@@ -170,21 +172,28 @@ def _database_setting(name: str) -> bool:
     return False
 
 
-_ENGINE_MARKERS = (
-    b"adapter", b"backends.", b"jdbc:", b"engine", b"database_version", b"_postgresql",
-    b"_mysql", b"_mariadb", b"DB_CONNECTION", b"provider",
-)  # fmt: skip
-"""Cheap substrings without which :data:`_ENGINE` cannot match (most files have none)."""
-
-
 def _engines(data: bytes) -> list[tuple[int, str | None]]:
-    """(offset, ``postgres``/``mysql``/None for another engine or service) in text order."""
+    """(offset, ``postgres``/``mysql``/None for another engine or service) in text order.
+
+    Marker-driven (``bytes.find``, then one anchored match per occurrence): a whole-text
+    alternation ran at 6 MB/s on code that merely says "provider" or "engine".
+    """
+    lowered = data.lower()
     found: list[tuple[int, str | None]] = []
-    if not any(marker in data for marker in _ENGINE_MARKERS):
-        return found
-    for match in _ENGINE.finditer(data):
-        word = next(g for g in match.groups() if g is not None).decode().lower()
-        found.append((match.start(), _FAMILIES.get(word)))
+    for marker, pattern in _ENGINE_AT:
+        pos = lowered.find(marker)
+        while pos >= 0:
+            match = pattern.match(lowered, pos)
+            if match is not None:
+                found.append((pos, _FAMILIES.get(match.group(1).decode())))
+            pos = lowered.find(marker, pos + len(marker))
+    if any(family for _, family in found):
+        for marker in _OTHER_SERVICES:
+            pos = lowered.find(marker)
+            while pos >= 0:
+                found.append((pos, None))
+                pos = lowered.find(marker, pos + len(marker))
+    found.sort(key=lambda item: item[0])
     return found
 
 
@@ -194,6 +203,21 @@ def _engine_at(engines: list[tuple[int, str | None]], offset: int) -> str | None
     if before:
         return before[-1]
     return engines[0][1] if engines else None
+
+
+def _password_lines(data: bytes) -> Iterator[re.Match[bytes]]:
+    """:data:`_DB_PASSWORD_LINE` at the start of each line holding ``pass`` or ``pwd``."""
+    lowered = data.lower()
+    starts: set[int] = set()
+    for word in (b"pass", b"pwd"):
+        pos = lowered.find(word)
+        while pos >= 0:
+            starts.add(lowered.rfind(b"\n", 0, pos) + 1)
+            pos = lowered.find(word, pos + len(word))
+    for start in sorted(starts):
+        match = _DB_PASSWORD_LINE.match(data, start)
+        if match is not None:
+            yield match
 
 
 def database_passwords(data: bytes) -> Iterator[Pair]:
@@ -208,7 +232,7 @@ def database_passwords(data: bytes) -> Iterator[Pair]:
     engines = _engines(data)
     if not any(family for _, family in engines):
         return
-    for match in _DB_PASSWORD_LINE.finditer(data):
+    for match in _password_lines(data):
         name = match.group("name").decode("utf-8", "replace")
         if not _database_setting(name):
             continue
