@@ -18,26 +18,24 @@ from typing import Any
 import pytest
 from github import Auth, Github, GithubException
 from tests.github.conftest import GitHubStub, app_key, key_file, stub
-from tests.support.cli import TEST_KEYRING
+from tests.run.conftest import test_keyring
 
 from agentauth.config.envfile import parse, values
 from agentauth.model import GrantStatus
 from agentauth.service import delegate as service
 from agentauth.state.ledger import Ledger
 
-__all__ = ["app_key", "key_file", "stub"]
+__all__ = ["app_key", "key_file", "stub", "test_keyring"]
 Cli = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
 def session(stub: GitHubStub, key_file: Path, project: Path, cli: Cli,
-            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:  # fmt: skip
+            test_keyring: Path) -> dict[str, str]:  # fmt: skip
     """Provision the App-backed parent through the CLI; return its session environment.
 
     With the file-backed test keyring, so that each minted token is kept for revoke.
     """
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", TEST_KEYRING)
-    monkeypatch.setenv("AGENTAUTH_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
     (project / ".env").write_text("APP_NAME=demo\n")
     (project / "agentauth.yaml").write_text(
         "version: 1\nagent: claude-code\nttl: 2h\ncredentials:\n  GITHUB_TOKEN:\n"
