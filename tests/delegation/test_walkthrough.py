@@ -1,4 +1,7 @@
-"""docs/walkthrough-delegation.md runs word for word: its sh blocks, in order, in a temp dir."""
+"""docs/walkthrough-delegation.md runs word for word: its sh blocks, in order, in a temp dir.
+
+Its last part creates (and drops) a throwaway database on the local PostgreSQL server.
+"""
 
 from __future__ import annotations
 
@@ -38,9 +41,15 @@ def test_the_walkthrough_runs_word_for_word(tmp_path: Path) -> None:
         "REFUSED: agentauth.yaml changed since the attestation was signed",
         "chain intact, head signature valid",
         "record 2: record 2 was changed: record 3 no longer chains to it",
+        "reviewer connects as agentauth_claude_code__reviewer_",
+        "orders total: 120",
+        "permission denied for table customers",
+        "reviewer's read of customers refused: exit 1",
+        "DATABASE_URL: table public.invoices exceeds what claude-code holds",
+        "reviewer roles left: 0",
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
-    assert out.count("exit 1") >= 3 and "exit 2" in out
+    assert out.count("exit 1") >= 4 and out.count("exit 2") >= 2
     status = done.stdout[done.stdout.rindex("revoked http-") :].splitlines()[2:]
     rows = {line.split()[1]: line.split()[-1] for line in status if line.startswith("http-")}
     assert rows == {"claude-code": "revoked", "claude-code>reviewer": "revoked"}, status

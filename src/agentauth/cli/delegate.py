@@ -68,7 +68,10 @@ _PROJECT = typer.Option(
 
 
 _ONLY = typer.Option(
-    ..., "--only", help="VAR or VAR='METHOD /glob,...': what the sub-agent keeps (repeatable)."
+    ...,
+    "--only",
+    help="VAR or VAR=RULE,...: what the sub-agent keeps (repeatable); RULE is 'METHOD /glob' "
+    "(brokered), a table, a key pattern, an IAM action or ARN, owner/repo or permission:level.",
 )
 _OUTPUT = typer.Option(None, "--output", "-o", help="Write the envelope here (default: stdout).")
 _FILE = typer.Argument(..., help="The attestation (DSSE envelope) to check.")
@@ -207,6 +210,10 @@ _DELEGATE_EPILOG = """\
   agentauth delegate --to reviewer --only GITHUB_TOKEN='GET /repos/acme/web/**' -- claude -p review
 
   agentauth delegate --to tests --only OPENAI_API_KEY --ttl 5m -- pytest
+
+  agentauth delegate --to analyst --only DATABASE_URL=orders,public.products -- claude -p report
+
+  agentauth delegate --to fetcher --only 'AWS=s3:GetObject,arn:aws:s3:::reports/*' -- ./fetch.sh
 """
 
 _ATTEST_EPILOG = """\
