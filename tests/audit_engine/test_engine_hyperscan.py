@@ -63,14 +63,16 @@ def test_a_loosened_match_ends_inside_every_python_match(catalog: Catalog) -> No
 
 
 def _contexts(catalog: Catalog) -> list[str]:
-    """The examples, 20 at a time, on lines of a big text and inside one long line."""
+    """Each example past the small-text size, then 20 at a time in a big text and a long line."""
     filler = "x = compute(token, secret_name)  # the password is read from the vault\n"
     examples = [
         expand(example, f"{rule.id}:{i}")
         for rule in catalog.rules
         for i, example in enumerate(rule.positives + rule.negatives)
     ]
-    out = []
+    # NOTE: each example alone too: a keyword one example needs (an extractor's marker)
+    # may be brought by a neighbour in a batch.
+    out = ["x = 1\n" * 400 + example for example in examples]
     for at in range(0, len(examples), 20):
         batch = examples[at : at + 20]
         out.append(filler * 60 + ("\n" + filler * 3).join(batch) + "\n" + filler * 60)

@@ -71,7 +71,10 @@ _ASSIGNMENT = re.compile(
 )
 _PREFIX_WINDOW = 256
 SMALL_TEXT_BYTES = 2048
-"""Texts up to this size are prefiltered with ``bytes.find`` (no database to build)."""
+"""Texts up to this size are prefiltered with ``bytes.find`` (no database to build)..."""
+SMALL_TEXTS_BEFORE_DATABASE = 16
+"""... until this many were: then loading the database costs less than ``bytes.find`` of
+every keyword over every further small file (a tree of many small files)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class Detector:
         # NOTE: even loading the hyperscan database costs more than `check --staged` of a
         # small change needs: bytes.find over a few KiB gives the same keyword hits.
         self._small = FindPrefilter(self.keywords) if engine == "auto" else None
+        self._small_texts = 0
 
     @property
     def prefilter(self) -> Prefilter:
@@ -133,6 +137,8 @@ class Detector:
             for slot, rule in enumerate(self.catalog.rules):
                 for keyword in rule.keywords:
                     users[index[keyword]].append(slot)
+            for marker in self._markers:
+                users[marker] = []  # NOTE: always reported, also when a gated rule shares it
             prefilter = build_prefilter(self.keywords, self._engine, regexes, users)
             slots = prefilter.rule_slots
             self._gated = frozenset(r.id for i, r in enumerate(self.catalog.rules) if i in slots)
@@ -141,11 +147,16 @@ class Detector:
 
     def hits(self, data: bytes) -> Hits:
         """Keyword hits in ``data``: plain ``bytes.find`` for a small text, else the prefilter."""
-        return self._prefiltered(data)[0]
+        if self._small is not None and len(data) <= SMALL_TEXT_BYTES:
+            return self._small.hits(data)
+        return self.prefilter.hits(data)
 
     def _prefiltered(self, data: bytes) -> tuple[Hits, Ends | None]:
-        if self._small is not None and len(data) <= SMALL_TEXT_BYTES:
-            return self._small.hits(data), None
+        """Keyword hits and rule match ends: the database once built or worth it, else find."""
+        if self._prefilter is None and self._small is not None and len(data) <= SMALL_TEXT_BYTES:
+            self._small_texts += 1
+            if self._small_texts <= SMALL_TEXTS_BEFORE_DATABASE:
+                return self._small.hits(data), None
         return self.prefilter.scan(data)
 
     def scan(self, text: str, *, honour_ignore_comments: bool = True) -> TextScan:
