@@ -10,16 +10,14 @@ but not session policies, so the document AWS would enforce is what is asserted.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from tests.aws.awskit import AwsWorld, Recorder
 from tests.aws.conftest import aws, moto_endpoint, provider, recorder
+from tests.delegation.kit import delegate, provision_parent
 
-from agentauth.config.envfile import parse, values
 from agentauth.model import GrantStatus
 from agentauth.providers.aws import provider as aws_module
 from agentauth.providers.aws.provider import AwsProvider
@@ -45,15 +43,11 @@ def session(aws: AwsWorld, project: Path, provider: AwsProvider, cli: Cli,
         f'    resources: ["arn:aws:s3:::{aws.bucket}", "arn:aws:s3:::{aws.bucket}/*"]\n'
         "    duration: 1h\n"
     )
-    code, out, err = cli("provision", "--yes", "-C", str(project))
-    assert code == 0, out + err
-    held = values(parse((project / ".env.ai").read_text()))
-    return {"AGENTAUTH_AGENT": "claude-code", "PATH": os.environ["PATH"], **held}
+    return provision_parent(cli, project)
 
 
 def _delegate(project: Path, env: dict[str, str], *only: str) -> service.Delegation:
-    return service.delegate(project, env, to="reviewer", only=service.parse_only(only),
-                            ttl=timedelta(minutes=20))  # fmt: skip
+    return delegate(project, env, *only, minutes=20)
 
 
 def _creds(env: dict[str, str]) -> tuple[str, str, str]:

@@ -9,20 +9,17 @@ reaches no API; a pasted-PAT parent is refused with the reason.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from github import Auth, Github, GithubException
+from tests.delegation.kit import delegate, provision_parent
 from tests.github.conftest import GitHubStub, app_key, key_file, stub
 from tests.run.conftest import test_keyring
 
-from agentauth.config.envfile import parse, values
 from agentauth.model import GrantStatus
-from agentauth.service import delegate as service
 from agentauth.state.ledger import Ledger
 
 __all__ = ["app_key", "key_file", "stub", "test_keyring"]
@@ -44,15 +41,7 @@ def session(stub: GitHubStub, key_file: Path, project: Path, cli: Cli,
         "    repositories: [acme/web, acme/api]\n"
         "    permissions: {contents: write, pull_requests: read}\n"
     )
-    code, out, err = cli("provision", "--yes", "-C", str(project))
-    assert code == 0, out + err
-    held = values(parse((project / ".env.ai").read_text()))
-    return {"AGENTAUTH_AGENT": "claude-code", "PATH": os.environ["PATH"], **held}
-
-
-def _delegate(project: Path, env: dict[str, str], *only: str) -> service.Delegation:
-    return service.delegate(project, env, to="reviewer", only=service.parse_only(only),
-                            ttl=timedelta(minutes=10))  # fmt: skip
+    return provision_parent(cli, project)
 
 
 def _repo(stub: GitHubStub, token: str, name: str) -> Any:
@@ -62,7 +51,7 @@ def _repo(stub: GitHubStub, token: str, name: str) -> Any:
 def test_the_child_token_is_minted_for_the_subset_and_refused_what_only_the_parent_may_do(
     stub: GitHubStub, project: Path, session: dict[str, str]
 ) -> None:
-    made = _delegate(project, session, "GITHUB_TOKEN=acme/web,contents:read")
+    made = delegate(project, session, "GITHUB_TOKEN=acme/web,contents:read")
     mint = stub.calls("POST", r"/app/installations/777/access_tokens")[-1]
     assert mint.body == {"repositories": ["web"],
                          "permissions": {"contents": "read", "metadata": "read"}}  # fmt: skip
@@ -91,11 +80,11 @@ def test_a_repository_or_permission_beyond_the_parent_is_refused_before_any_mint
 ) -> None:
     mints = len(stub.calls("POST", r"/app/installations/.*"))
     with pytest.raises(Exception, match="repository acme/secret-infra exceeds what claude-code"):
-        _delegate(project, session, "GITHUB_TOKEN=acme/secret-infra")
+        delegate(project, session, "GITHUB_TOKEN=acme/secret-infra")
     with pytest.raises(Exception, match="permission pull_requests:write exceeds"):
-        _delegate(project, session, "GITHUB_TOKEN=pull_requests:write")
+        delegate(project, session, "GITHUB_TOKEN=pull_requests:write")
     with pytest.raises(Exception, match="permission issues:read exceeds"):
-        _delegate(project, session, "GITHUB_TOKEN=acme/web,issues:read")
+        delegate(project, session, "GITHUB_TOKEN=acme/web,issues:read")
     assert len(stub.calls("POST", r"/app/installations/.*")) == mints
     assert len(Ledger(project).grants()) == 1
 
@@ -103,7 +92,7 @@ def test_a_repository_or_permission_beyond_the_parent_is_refused_before_any_mint
 def test_revoking_the_parent_deletes_the_child_token_too(
     stub: GitHubStub, project: Path, session: dict[str, str], cli: Cli
 ) -> None:
-    made = _delegate(project, session, "GITHUB_TOKEN=acme/web")
+    made = delegate(project, session, "GITHUB_TOKEN=acme/web")
     (root,) = [g for g in Ledger(project).grants() if g.parent is None]
     code, out, err = cli("revoke", root.id, "--yes", "-C", str(project))
     assert code == 0, out + err

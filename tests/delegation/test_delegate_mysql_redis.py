@@ -7,21 +7,18 @@ read. Exceeding the parent creates no user; revoking the parent drops the child'
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pymysql
 import pytest
 import redis
+from tests.delegation.kit import delegate, provision_parent
 from tests.mysql.conftest import MySQLEnv, mysql_env
 from tests.redis_acl.conftest import ADMIN_URL, RedisEnv, redis_env
 
-from agentauth.config.envfile import parse, values
 from agentauth.model import GrantStatus
-from agentauth.service import delegate as service
 from agentauth.state.ledger import Ledger
 
 __all__ = ["mysql_env", "redis_env"]
@@ -36,15 +33,7 @@ def _provision(
         f"version: 1\nagent: {agent}\nttl: 2h\ncredentials:\n  {variable}:\n{entry}"
     )
     (project / ".env").write_text(f"{variable}={admin}\n")
-    code, out, err = cli("provision", "--yes", "-C", str(project))
-    assert code == 0, out + err
-    held = values(parse((project / ".env.ai").read_text()))[variable]
-    return {"AGENTAUTH_AGENT": agent, "PATH": os.environ["PATH"], variable: held}
-
-
-def _delegate(project: Path, env: dict[str, str], *only: str) -> service.Delegation:
-    return service.delegate(project, env, to="reviewer", only=service.parse_only(only),
-                            ttl=timedelta(minutes=10))  # fmt: skip
+    return provision_parent(cli, project, agent)
 
 
 def _mysql_reads(url: str, table: str) -> bool:
@@ -62,16 +51,14 @@ def _mysql_reads(url: str, table: str) -> bool:
 
 @pytest.mark.mysql
 def test_mysql_child_user_reads_only_its_tables(
-    mysql_env: MySQLEnv, tmp_path: Path, cli: Cli
+    mysql_env: MySQLEnv, project: Path, cli: Cli
 ) -> None:
-    project = tmp_path / "p"
-    project.mkdir()
     db = mysql_env.database
     entry = f"    provider: mysql\n    tables: [{db}.orders, {db}.secrets]\n"
     env = _provision(project, "mya", "MYSQL_URL", mysql_env.admin_url, entry, cli)
     with pytest.raises(Exception, match=rf"table {db}\.other exceeds what mya holds"):
-        _delegate(project, env, f"MYSQL_URL={db}.other")
-    made = _delegate(project, env, "MYSQL_URL=orders")
+        delegate(project, env, f"MYSQL_URL={db}.other")
+    made = delegate(project, env, "MYSQL_URL=orders")
     child = made.env["MYSQL_URL"]
     user = urlsplit(child).username or ""
     assert user.startswith("agentauth_mya_reviewer_") and len(user) <= 32, user
@@ -89,19 +76,17 @@ def test_mysql_child_user_reads_only_its_tables(
 
 @pytest.mark.redis
 def test_redis_child_user_touches_only_its_key_patterns(
-    redis_env: RedisEnv, tmp_path: Path, cli: Cli
+    redis_env: RedisEnv, project: Path, cli: Cli
 ) -> None:
-    project = tmp_path / "p"
-    project.mkdir()
     prefix = redis_env.prefix
     entry = f'    provider: redis\n    keys: ["{prefix}:cache:*", "{prefix}:secret:*"]\n'
     env = _provision(project, prefix, "REDIS_URL", ADMIN_URL, entry, cli)
     with pytest.raises(Exception, match=rf"key pattern {prefix}:\* exceeds"):
-        _delegate(project, env, f"REDIS_URL={prefix}:*")
+        delegate(project, env, f"REDIS_URL={prefix}:*")
     with pytest.raises(Exception, match="access read-write exceeds"):
-        _delegate(project, env, f"REDIS_URL={prefix}:cache:*,read-write")
+        delegate(project, env, f"REDIS_URL={prefix}:cache:*,read-write")
     users = set(redis_env.admin.acl_users())
-    made = _delegate(project, env, f"REDIS_URL={prefix}:cache:*")
+    made = delegate(project, env, f"REDIS_URL={prefix}:cache:*")
     assert len(set(redis_env.admin.acl_users()) - users) == 1, "exactly one user, the child's"
     child = redis.Redis.from_url(made.env["REDIS_URL"])
     parent = redis.Redis.from_url(env["REDIS_URL"])

@@ -8,13 +8,12 @@ leaves the parent; revoking the parent drops the child (cascade through the ledg
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
+from tests.delegation.kit import delegate, provision_parent
 from tests.postgres.pgshop import Shop, read_env_ai, shop
 
 from agentauth.model import GrantStatus
@@ -35,17 +34,15 @@ POLICY = """  DATABASE_URL:
 def _parent(shop: Shop, cli: Cli, read: Callable[[Path], dict[str, str]]) -> dict[str, str]:
     """Provision the parent; return its session environment (as ``agentauth run`` sets it)."""
     shop.write_policy(POLICY)
-    code, _out, err = cli("provision", "--yes", "-C", str(shop.project))
-    assert code == 0, err
-    url = read(shop.project)["DATABASE_URL"]
-    return {"AGENTAUTH_AGENT": shop.agent, "PATH": os.environ["PATH"], "DATABASE_URL": url}
+    env = provision_parent(cli, shop.project, shop.agent)
+    assert env["DATABASE_URL"] == read(shop.project)["DATABASE_URL"]
+    return env
 
 
 def _delegate(
     shop: Shop, env: dict[str, str], *only: str, to: str = "reviewer"
 ) -> service.Delegation:
-    return service.delegate(shop.project, env, to=to, only=service.parse_only(only),
-                            ttl=timedelta(minutes=10))  # fmt: skip
+    return delegate(shop.project, env, *only, to=to)
 
 
 def _reads(url: str, table: str) -> bool:

@@ -205,6 +205,33 @@ class Narrowing(Protocol):
         ...
 
 
+class SubsetNarrowing:
+    """A :class:`Narrowing` whose child login the provider's own plan and apply make.
+
+    Subclasses say how many name characters fit and implement :meth:`subset`; a request
+    with no rules keeps all the parent holds (still a login of the child's own).
+    """
+
+    name_room: int = 63
+
+    def narrow(
+        self, entry: CredentialPolicy, parent: Grant, rules: Sequence[str] | None
+    ) -> dict[str, Any]:
+        """The parent's options, or :meth:`subset` of them when rules are given."""
+        options = dict(entry.options)
+        return options if rules is None else self.subset(entry, parent, options, rules)
+
+    def subset(
+        self, entry: CredentialPolicy, parent: Grant, options: dict[str, Any], rules: Sequence[str]
+    ) -> dict[str, Any]:
+        """The child's options from a copy of the parent's; raise ExceedsParent naming excess."""
+        raise NotImplementedError
+
+    def issue(self, entry: CredentialPolicy, parent: Grant, ctx: ProviderContext) -> Applied | None:
+        """None: ``delegate`` runs the provider's plan, preflight and apply on ``entry``."""
+        return None
+
+
 def narrowing_of(provider: Provider) -> Narrowing | None:
     """The provider's :class:`Narrowing`, or None (the default) when it cannot delegate."""
     found: Narrowing | None = getattr(provider, "narrowing", None)

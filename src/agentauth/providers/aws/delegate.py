@@ -30,7 +30,7 @@ from agentauth.providers.aws import policy as ap
 from agentauth.providers.aws.client import ClientHook, call, grant_connection
 from agentauth.providers.aws.options import parse_options
 from agentauth.providers.aws.sts import remaining, session_env
-from agentauth.providers.base import ExceedsParent, ProviderContext
+from agentauth.providers.base import ExceedsParent, ProviderContext, SubsetNarrowing
 from agentauth.providers.subset import glob_covers
 
 MODE = "delegated-session"
@@ -56,7 +56,7 @@ def deny_policy(session: str) -> dict[str, Any]:
     return {"Version": ap.VERSION, "Statement": [statement]}
 
 
-class AwsNarrowing:
+class AwsNarrowing(SubsetNarrowing):
     """The :class:`agentauth.providers.base.Narrowing` of AWS: a narrower session policy."""
 
     name_room = NAME_ROOM
@@ -68,15 +68,18 @@ class AwsNarrowing:
     def narrow(
         self, entry: CredentialPolicy, parent: Grant, rules: Sequence[str] | None
     ) -> dict[str, Any]:
-        """The child's options: requested actions and resources within the parent's."""
-        options = dict(entry.options)
+        """Refuse a long-lived IAM-user parent: it has no role to take a session of."""
         if parent.objects.get("mode") == "user":
             raise ConfigError(
                 f"{entry.variable}: the parent holds a long-lived IAM user key, which has no "
                 "role to narrow a session of; use the default mode (sessions) to delegate"
             )
-        if rules is None:
-            return options
+        return super().narrow(entry, parent, rules)
+
+    def subset(
+        self, entry: CredentialPolicy, parent: Grant, options: dict[str, Any], rules: Sequence[str]
+    ) -> dict[str, Any]:
+        """The requested actions and resources, each inside one of the parent's."""
         held = parse_options(entry)
         actions = [r for r in rules if not r.startswith("arn:") and r != "*"]
         resources = [r for r in rules if r.startswith("arn:") or r == "*"]

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentauth.errors import ConfigError
-from agentauth.model import Applied, CredentialPolicy, Grant
-from agentauth.providers.base import ExceedsParent, ProviderContext
+from agentauth.model import CredentialPolicy, Grant
+from agentauth.providers.base import ExceedsParent, SubsetNarrowing
 from agentauth.providers.github.options import parse
 
 RANK = {"read": 1, "write": 2, "admin": 3}
@@ -27,7 +27,7 @@ RANK = {"read": 1, "write": 2, "admin": 3}
 NAME_ROOM = 63
 
 
-class GitHubNarrowing:
+class GitHubNarrowing(SubsetNarrowing):
     """The :class:`agentauth.providers.base.Narrowing` of GitHub: repositories, permissions."""
 
     name_room = NAME_ROOM
@@ -35,19 +35,23 @@ class GitHubNarrowing:
     def narrow(
         self, entry: CredentialPolicy, parent: Grant, rules: Sequence[str] | None
     ) -> dict[str, Any]:
-        """The child's options: the requested repositories and permissions within the parent's."""
-        held = parse(entry)
-        if held.mode != "app":
+        """Refuse a pasted-token parent; reuse the parent's installation (no second lookup)."""
+        if parse(entry).mode != "app":
             raise ConfigError(
                 f"{entry.variable}: a pasted token (mode: pat) cannot be narrowed, GitHub has "
                 "no API to derive a smaller token from it; use mode: app, or mode: broker to "
                 "delegate a subset of its rules"
             )
-        options = dict(entry.options)
+        options = super().narrow(entry, parent, rules)
         if parent.objects.get("installation_id") is not None:
             options["installation_id"] = int(parent.objects["installation_id"])
-        if rules is None:
-            return options
+        return options
+
+    def subset(
+        self, entry: CredentialPolicy, parent: Grant, options: dict[str, Any], rules: Sequence[str]
+    ) -> dict[str, Any]:
+        """The requested repositories and permissions, each within the parent's."""
+        held = parse(entry)
         owned = {r.lower(): r for r in held.repositories}
         repos, perms, over = [], {}, []
         for rule in rules:
@@ -75,10 +79,6 @@ class GitHubNarrowing:
                 perms.setdefault("metadata", "read")
             options["permissions"] = perms
         return options
-
-    def issue(self, entry: CredentialPolicy, parent: Grant, ctx: ProviderContext) -> Applied | None:
-        """None: the provider's App path plans, checks the key, mints and keeps the token."""
-        return None
 
 
 NARROWING = GitHubNarrowing()

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from agentauth.errors import ConfigError
-from agentauth.model import Applied, CredentialPolicy, Grant
-from agentauth.providers.base import ExceedsParent, ProviderContext
+from agentauth.model import CredentialPolicy, Grant
+from agentauth.providers.base import ExceedsParent, SubsetNarrowing
 from agentauth.providers.mysql.sql import Target, parse_targets
 
 # identity_name keeps 32 - len("agentauth__") - 6 characters of the agent's name
@@ -27,18 +27,15 @@ def _covered(held: Sequence[Target], wanted: Target) -> bool:
     )
 
 
-class MySQLNarrowing:
+class MySQLNarrowing(SubsetNarrowing):
     """The :class:`agentauth.providers.base.Narrowing` of MySQL: a subset of tables."""
 
     name_room = NAME_ROOM
 
-    def narrow(
-        self, entry: CredentialPolicy, parent: Grant, rules: Sequence[str] | None
+    def subset(
+        self, entry: CredentialPolicy, parent: Grant, options: dict[str, Any], rules: Sequence[str]
     ) -> dict[str, Any]:
-        """The child's options: the requested tables or databases (all the parent's if None)."""
-        options = dict(entry.options)
-        if rules is None:
-            return options
+        """The requested tables or databases, each one the parent may read."""
         held = parse_targets(entry)
         if not held:
             raise ConfigError(
@@ -61,10 +58,6 @@ class MySQLNarrowing:
         options.pop("databases", None)
         options["tables"] = [t.label() for t in wanted]
         return options
-
-    def issue(self, entry: CredentialPolicy, parent: Grant, ctx: ProviderContext) -> Applied | None:
-        """None: the provider's own plan and apply make the user (``ctx`` carries the chain)."""
-        return None
 
 
 NARROWING = MySQLNarrowing()

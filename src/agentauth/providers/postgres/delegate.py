@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentauth.errors import ConfigError
-from agentauth.model import Applied, CredentialPolicy, Grant
-from agentauth.providers.base import ExceedsParent, ProviderContext
+from agentauth.model import CredentialPolicy, Grant
+from agentauth.providers.base import ExceedsParent, SubsetNarrowing
 from agentauth.providers.postgres import sql as pgsql
 
 # role_name keeps 63 - len("agentauth_") - 9 characters of the agent's name
@@ -34,18 +34,15 @@ def may_read(options: Mapping[str, Any], schema: str, table: str) -> bool:
     return schema in options.get("schemas", [])
 
 
-class PostgresNarrowing:
+class PostgresNarrowing(SubsetNarrowing):
     """The :class:`agentauth.providers.base.Narrowing` of Postgres: a subset of tables."""
 
     name_room = NAME_ROOM
 
-    def narrow(
-        self, entry: CredentialPolicy, parent: Grant, rules: Sequence[str] | None
+    def subset(
+        self, entry: CredentialPolicy, parent: Grant, options: dict[str, Any], rules: Sequence[str]
     ) -> dict[str, Any]:
-        """The child's options: the requested tables (all the parent's when None)."""
-        options = dict(entry.options)
-        if rules is None:
-            return options
+        """The requested tables, each one the parent may read."""
         schemas = list(options.get("schemas") or ["public"])
         wanted: list[tuple[str, str]] = []
         for rule in rules:
@@ -73,10 +70,6 @@ class PostgresNarrowing:
             sequences=False,
         )
         return options
-
-    def issue(self, entry: CredentialPolicy, parent: Grant, ctx: ProviderContext) -> Applied | None:
-        """None: the provider's own plan and apply make the role (``ctx`` carries the chain)."""
-        return None
 
 
 NARROWING = PostgresNarrowing()

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentauth.errors import ConfigError
-from agentauth.model import Applied, CredentialPolicy, Grant
-from agentauth.providers.base import ExceedsParent, ProviderContext
+from agentauth.model import CredentialPolicy, Grant
+from agentauth.providers.base import ExceedsParent, SubsetNarrowing
 from agentauth.providers.redis.acl import ACCESS, valid_pattern
 from agentauth.providers.subset import glob_covers
 
@@ -22,18 +22,15 @@ from agentauth.providers.subset import glob_covers
 NAME_ROOM = 47
 
 
-class RedisNarrowing:
+class RedisNarrowing(SubsetNarrowing):
     """The :class:`agentauth.providers.base.Narrowing` of Redis: key patterns and access."""
 
     name_room = NAME_ROOM
 
-    def narrow(
-        self, entry: CredentialPolicy, parent: Grant, rules: Sequence[str] | None
+    def subset(
+        self, entry: CredentialPolicy, parent: Grant, options: dict[str, Any], rules: Sequence[str]
     ) -> dict[str, Any]:
-        """The child's options: the requested patterns (all the parent's when None)."""
-        options = dict(entry.options)
-        if rules is None:
-            return options
+        """The requested patterns (and access), each inside the parent's."""
         held = [str(k) for k in options.get("keys", [])]
         access = str(options.get("access", "read-only"))
         keys: list[str] = []
@@ -53,10 +50,6 @@ class RedisNarrowing:
             raise ExceedsParent(over)
         options.update(access=access, keys=keys or held, channels=[])
         return options
-
-    def issue(self, entry: CredentialPolicy, parent: Grant, ctx: ProviderContext) -> Applied | None:
-        """None: the provider's own plan and apply make the ACL user (``ctx`` has the chain)."""
-        return None
 
 
 NARROWING = RedisNarrowing()
