@@ -122,3 +122,16 @@ def test_the_bundled_example_dry_run_shows_every_entry_and_each_error(
     assert "REDIS_URL (redis, create)" in out
     assert ".env.ai (values masked):" in out
     assert err.count("error:") == 1 and "cannot connect to PostgreSQL" in err
+
+
+@pytest.mark.parametrize(("env", "said"), [("PORT=3000\n", "0 credential entries"),
+    ("DATABASE_URL=postgres://app:pw-123456@db.internal:5432/shop\n", "(1 credential entry;"),
+    (SOURCE, "(6 credential entries;")])  # fmt: skip
+def test_init_counts_its_entries_in_english(
+    project: Path, cli: Callable[..., tuple[int, str, str]], env: str, said: str
+) -> None:
+    """walkthrough-postgres §2 shows this line; "1 credential entries" was what it printed."""
+    (project / ".env").write_text(env)
+    code, _out, err = cli("init", "-C", str(project))
+    assert code == 0, err
+    assert said in err

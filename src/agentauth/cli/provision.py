@@ -100,7 +100,9 @@ def init(
     result = write_policy(
         project, path, source=source, agent=agent, ttl=ttl, preset=preset, force=force
     )
-    info(f"wrote {path} ({len(result.entries)} credential entries; review it before provisioning)")
+    count = len(result.entries)
+    entries = "1 credential entry" if count == 1 else f"{count} credential entries"
+    info(f"wrote {path} ({entries}; review it before provisioning)")
     for line in result.notes:
         info(f"  {line}")
     info("next: agentauth provision --dry-run")
@@ -172,7 +174,11 @@ def provision(
 
 
 def _provision(
-    dry_run: bool, yes: bool, detailed_exitcode: bool, policy: Path | None, fmt: Format,
+    dry_run: bool,
+    yes: bool,
+    detailed_exitcode: bool,
+    policy: Path | None,
+    fmt: Format,
     project: Path,
 ) -> None:
     from agentauth.report import grants as docs
