@@ -80,3 +80,20 @@ def test_no_key_on_stdin_is_a_clear_error(stripe_stub: Any, project: Path) -> No
     done = _cli(project, "provision", "--yes")
     assert done.returncode == 2
     assert "nothing on standard input" in done.stderr
+
+
+def test_the_dashboard_link_is_one_line_in_a_narrow_pipe(stripe_stub: Any, project: Path) -> None:
+    """The manual step's URL must stay clickable/copyable: rich wrapped it at 80 columns."""
+    stripe_stub.allow(GOOD_RK, "customers", "charges")
+    _setup(project, stripe_stub.base)
+    done = run_cli(
+        "provision", "--yes", "-C", str(project), cwd=project, input=GOOD_RK + "\n",
+        env={"COLUMNS": "80"}, full_env=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    url = (
+        "https://dashboard.stripe.com/test/apikeys/create?name=agentauth-support-bot"
+        "&permissions[]=rak_charge_read&permissions[]=rak_customer_read"
+    )
+    shown = [line for line in done.stderr.splitlines() if "apikeys/create" in line]
+    assert shown and all(line.endswith(url) for line in shown), done.stderr

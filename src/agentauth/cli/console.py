@@ -163,7 +163,8 @@ class TerminalPrompter:
 
     def info(self, message: str) -> None:
         """Print a message on stderr."""
-        err_console().print(message, markup=False)
+        # NOTE: soft_wrap: a manual step's URL or command stays one line (copyable, clickable).
+        err_console().print(message, markup=False, soft_wrap=True)
 
 
 def run_app(app: typer.Typer) -> int:
