@@ -188,3 +188,18 @@ def test_a_local_default_password_in_a_loaded_env_file_is_still_reported(
 ) -> None:
     (url,) = findings("DATABASE_URL=mysql://root:secret@db:3306/app\n", ".env")
     assert (url.rule_id, url.severity, url.ci_fail) == ("mysql-url", Severity.LOW, False)
+
+
+def test_an_engine_named_in_another_file_of_a_history_buffer_does_not_count(
+    findings: Findings,
+) -> None:
+    """``audit --history`` joins many files' added lines, separated by a break line."""
+    from agentauth.engine.embedded import SEGMENT_BREAK
+
+    database_yml = "production:\n  adapter: postgresql\n  password: @@b62:20@@\n"
+    other = "  password: @@b62:20@@\n"
+    text = database_yml + SEGMENT_BREAK.decode() + "\n" + other
+    assert [r for r, _, _ in _found(findings, text, "history")] == [
+        "postgres-password",
+        "generic-secret",
+    ]

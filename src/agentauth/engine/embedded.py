@@ -193,16 +193,29 @@ def _engines(data: bytes) -> list[tuple[int, str | None]]:
             while pos >= 0:
                 found.append((pos, None))
                 pos = lowered.find(marker, pos + len(marker))
+    if found:
+        pos = data.find(b"\n" + SEGMENT_BREAK + b"\n")
+        while pos >= 0:
+            found.append((pos, _BREAK))
+            pos = data.find(b"\n" + SEGMENT_BREAK + b"\n", pos + 1)
     found.sort(key=lambda item: item[0])
     return found
 
 
+SEGMENT_BREAK = b"\x00"
+"""A line holding only this separates unrelated texts joined in one buffer (the files of
+``audit --history``): an engine named on one side says nothing about the other."""
+_BREAK = "|"
+
+
 def _engine_at(engines: list[tuple[int, str | None]], offset: int) -> str | None:
-    """The engine named nearest before ``offset``, else the first one named after it."""
+    """The engine named nearest before ``offset``, else the first one named after it,
+    never across a :data:`SEGMENT_BREAK`."""
     before = [family for start, family in engines if start < offset]
-    if before:
+    if before and before[-1] != _BREAK:
         return before[-1]
-    return engines[0][1] if engines else None
+    after = next((family for start, family in engines if start >= offset), None)
+    return None if after == _BREAK else after
 
 
 def _password_lines(data: bytes) -> Iterator[re.Match[bytes]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from agentauth import gitcmd
 from agentauth.config.envwrite import ENV_AI_MARKER
+from agentauth.engine.embedded import SEGMENT_BREAK
 from agentauth.errors import ConfigError
 from agentauth.model import Candidate
 
@@ -71,7 +72,9 @@ class _Chunk:
 
     def start_segment(self, commit: Commit, path: str) -> None:
         if self.segments and self.segment and self.segment[-1] >= 0:
-            self.data += b"\n"  # NOTE: a blank line keeps two files' lines from joining
+            # NOTE: a line of its own keeps two files' lines from joining, and tells the
+            # embedded extractors that what follows is another file
+            self.data += SEGMENT_BREAK + b"\n"
             self.segment.append(-1)
             self.number.append(0)
         self.segments.append((commit, path))
