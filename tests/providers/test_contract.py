@@ -52,6 +52,19 @@ def test_name_matches_key_and_the_singleton_has_every_member(name: str) -> None:
     assert isinstance(provider.presets, Mapping)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_a_narrowing_when_present_is_complete(name: str) -> None:
+    """Delegation is optional (``narrowing_of`` None by default); one that exists is whole."""
+    from agentauth.providers.base import narrowing_of
+
+    narrowing = narrowing_of(providers.get(name))
+    if name in {"postgres", "mysql", "redis", "aws", "github"}:
+        assert narrowing is not None, f"{name} lost its delegation"
+    if narrowing is not None:
+        assert callable(narrowing.narrow) and callable(narrowing.issue)
+        assert 8 <= narrowing.name_room <= 63
+
+
 def _dead_findings(port: int) -> dict[str, tuple[Any, VerifyContext]]:
     dead = f"http://127.0.0.1:{port}"
     quiet = {"timeout": 2.0}
