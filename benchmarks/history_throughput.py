@@ -104,7 +104,9 @@ def main() -> int:
             return len(json.loads(out.read_text())["findings"])
 
         def count_list(_: bytes, code: int) -> int:
-            return len(json.loads(out.read_text() or "[]"))
+            # gitleaks writes a list; Betterleaks 2 a {"findings": [...]} document.
+            data = json.loads(out.read_text() or "[]")
+            return len(data["findings"] if isinstance(data, dict) else data)
 
         agentauth = [sys.executable, "-m", "agentauth", "audit", str(repo), "--history"]
         runs.append(

@@ -362,7 +362,9 @@ def main() -> int:
             bl_out = Path(scratch) / "betterleaks.json"
 
             def count_betterleaks(_: bytes, code: int) -> int:
-                return len(json.loads(bl_out.read_text() or "[]"))
+                # Betterleaks 2 writes {"schema_version", "findings", "scan"}, not a list.
+                data = json.loads(bl_out.read_text() or "[]")
+                return len(data["findings"] if isinstance(data, dict) else data)
 
             argv = [args.betterleaks, str(tree), "--no-banner", "-o", str(bl_out)]
             runs.append(run_tool("betterleaks", argv, mbytes, count_betterleaks))
