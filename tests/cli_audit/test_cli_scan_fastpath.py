@@ -139,3 +139,11 @@ def test_a_passing_check_loads_neither_typer_nor_rich(clean_repo: Path) -> None:
     assert result.code == 0, result.err
     assert result.out.strip() == "[]"
     assert "no live credentials" in result.err
+
+
+def test_a_json_audit_to_a_file_loads_neither_typer_nor_rich(clean_repo: Path) -> None:
+    """CI runs ``audit --format json -o FILE``: no table is drawn, so rich is not paid for."""
+    result = _run(_MODULES, ("audit", ".", "--format", "json", "-o", "report.json"), clean_repo)
+    assert result.code == 0, result.err
+    assert result.out.strip().splitlines()[-1] == "[]"
+    assert '"findings"' in (clean_repo / "report.json").read_text()

@@ -22,7 +22,7 @@ from agentauth.model import ScanReport, Severity
 from agentauth.report import Format, render
 
 if TYPE_CHECKING:
-    from agentauth.report import table as table_report
+    from agentauth.report.tableoptions import Options
     from agentauth.service.scanoptions import AuditOptions
 
 DEFAULT_BASELINE = ".agentauth-baseline.json"
@@ -79,12 +79,12 @@ def _emit(
     output: Path | None,
     *,
     root: Path,
-    options: table_report.Options,
+    options: Options,
 ) -> None:
     """Write the report to stdout or ``output`` in ``fmt``."""
-    from agentauth.report import table as table_report
-
     if fmt is Format.TABLE:
+        from agentauth.report import table as table_report
+
         if output is None or str(output) == "-":
             table_report.print_report(report, console.out_console(), options)
         else:
@@ -135,7 +135,7 @@ def audit(
     since: str | None,
 ) -> int:
     """``agentauth audit``: find credentials an agent could reach; return the exit code."""
-    from agentauth.report import table as table_report
+    from agentauth.report.tableoptions import Options
     from agentauth.service.scanoptions import AuditOptions
 
     _check_path(path)
@@ -173,7 +173,7 @@ def audit(
         )
         return int(ExitCode.OK)
 
-    table_options = table_report.Options(
+    table_options = Options(
         verbose=verbose,
         quiet=quiet,
         has_policy=(root / "agentauth.yaml").exists(),
@@ -320,10 +320,10 @@ def _print_check(
         stderr.line(CHECK_REMEDY)
 
 
-def _check_options() -> table_report.Options:
-    from agentauth.report import table as table_report
+def _check_options() -> Options:
+    from agentauth.report.tableoptions import Options
 
-    return table_report.Options(quiet=True)
+    return Options(quiet=True)
 
 
 def run_argv(command: str, argv: list[str], flags: dict[str, bool]) -> int | None:

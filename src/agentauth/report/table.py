@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from rich.console import Console
 from rich.text import Text
@@ -27,6 +26,7 @@ from agentauth.report.rulemeta import (
     capability_rank,
     finding_sort_key,
 )
+from agentauth.report.tableoptions import Options
 
 IMPLIED: dict[str, frozenset[str]] = {
     "cloud-admin": frozenset({"delete-cloud-resources", "write-cloud-data", "read-cloud-data"}),
@@ -40,23 +40,6 @@ IMPLIED: dict[str, frozenset[str]] = {
 
 _PAIRED_KINDS = frozenset({"access-key-id", "secret-access-key"})
 """Two halves of one credential (an AWS key id and its secret) count once in the headline."""
-
-
-@dataclass(frozen=True)
-class Options:
-    """How much of the report to print.
-
-    ``quiet`` keeps only the findings; ``verbose`` lists skipped files; ``has_policy``
-    (an agentauth.yaml exists) changes the suggested next step; ``next_step`` replaces it;
-    ``show_info`` lists the ``info`` findings, which are otherwise one count line.
-    """
-
-    verbose: bool = False
-    quiet: bool = False
-    has_policy: bool = False
-    next_step: str | None = None
-    show_info: bool = False
-    """List ``info`` findings (publishable keys, bad checksums) instead of counting them."""
 
 
 def blast_radius(findings: Iterable[Finding]) -> list[tuple[str, int]]:
