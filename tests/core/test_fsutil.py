@@ -104,3 +104,17 @@ def test_size_cap(tmp_path: Path) -> None:
 def test_missing_file_is_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         fsutil.read_bytes(tmp_path / "nope")
+
+
+def test_fsutil_is_the_only_module_that_renames_a_file_into_place() -> None:
+    """One atomic writer: a second one drifts (fsync, mode, temporary names) from the first."""
+    import re
+
+    src = Path(fsutil.__file__).resolve().parent
+    renames = re.compile(r"\bos\.(replace|rename)\(|\.(replace|rename)\((tmp|temp)")
+    others = [
+        str(path.relative_to(src))
+        for path in sorted(src.rglob("*.py"))
+        if path.name != "fsutil.py" and renames.search(path.read_text(encoding="utf-8"))
+    ]
+    assert others == []

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -104,16 +103,11 @@ def store(path: Path, content: bytes, versions: str) -> None:
     A concurrent reader sees the old file or the new one, never half of one; a folder
     that cannot be written is silently left alone (the cache is an optimisation).
     """
+    from agentauth.fsutil import write_atomic
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(content)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, content, durable=False)  # NOTE: losing a cache only costs speed
         prune(path.parent, versions, path)
     except OSError:
         return
