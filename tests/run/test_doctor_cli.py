@@ -63,3 +63,10 @@ def test_full_cli_run_help_and_usage(cli: Runner, project: Path) -> None:
     assert bad.returncode == 2
     empty = cli("run", cwd=project)
     assert empty.returncode == 2 and "nothing to run" in empty.stderr
+
+
+def test_a_fix_command_is_one_line_in_a_narrow_pipe(cli: Runner, project: Path) -> None:
+    """Issue 14: doctor's lines were hard-wrapped at 80 columns, breaking the fix command."""
+    result = cli("doctor", cwd=project, env={"COLUMNS": "80"})
+    fixes = [line for line in result.stdout.splitlines() if "fix: headless: export" in line]
+    assert fixes and fixes[0].endswith("gnome-keyring-daemon --unlock)"), result.stdout

@@ -343,3 +343,13 @@ def test_the_reads_docs_say_the_hook_cannot_see_are_really_not_blocked(command: 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "guard.md").read_text(encoding="utf-8")
     assert f"`{command}`" in doc
     assert guardhook.check({"tool_name": "Bash", "tool_input": {"command": command}}) is None
+
+
+def test_the_hook_command_is_one_line_in_a_narrow_pipe(cli: Runner, project: Path) -> None:
+    """Issue 14: stderr was hard-wrapped at 80 columns, breaking the hook's shell command."""
+    (project / ".claude").mkdir()
+    result = cli("guard", "--tool", "claude", "--dry-run", cwd=project, env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    command = f"`{Path(sys.executable).with_name('agentauth')} guard-hook || exit 2`"
+    hook = [line for line in result.stderr.splitlines() if "hooks.PreToolUse" in line]
+    assert hook and command in hook[0] and hook[0].endswith("commands"), result.stderr

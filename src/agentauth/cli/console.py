@@ -65,12 +65,15 @@ def prose(text: str) -> str:
 def err_console() -> Console:
     """Return a console on stderr honouring --no-color, NO_COLOR and TERM=dumb.
 
-    rich is imported here, not at the top: ``check`` and ``audit`` start through the
-    typer-free fast path and print a table only when there is one to print.
+    Its lines are never hard-wrapped (``soft_wrap``): a message on stderr carries shell
+    commands, hook paths, URLs and SQL that must stay copyable at any width; the
+    terminal folds a long line itself. rich is imported here, not at the top: ``check``
+    and ``audit`` start through the typer-free fast path and print a table only when
+    there is one to print.
     """
     from rich.console import Console
 
-    return Console(stderr=True, no_color=_state["no_color"], highlight=False, soft_wrap=False)
+    return Console(stderr=True, no_color=_state["no_color"], highlight=False, soft_wrap=True)
 
 
 def out_console(file: IO[str] | None = None) -> Console:
@@ -163,8 +166,8 @@ class TerminalPrompter:
 
     def info(self, message: str) -> None:
         """Print a message on stderr."""
-        # NOTE: soft_wrap: a manual step's URL or command stays one line (copyable, clickable).
-        err_console().print(message, markup=False, soft_wrap=True)
+        # NOTE: err_console soft-wraps: a manual step's URL or command stays one line.
+        err_console().print(message, markup=False)
 
 
 def run_app(app: typer.Typer) -> int:

@@ -54,10 +54,8 @@ def out() -> Console:
 
 
 def err() -> Console:
-    """Stderr console that never breaks a line."""
-    stderr = console.err_console()
-    stderr.soft_wrap = True
-    return stderr
+    """Stderr console that never breaks a line (:func:`console.err_console` soft-wraps)."""
+    return console.err_console()
 
 
 def warn(message: str) -> None:

@@ -260,6 +260,7 @@ def doctor_command(
         console.write_report(json.dumps(report.to_json(), indent=2), None)
     else:
         out = console.out_console()
+        out.soft_wrap = True  # NOTE: a check's fix is a shell command: never broken across lines
         marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "info": "info"}
         out.print(f"agentauth doctor: {report.root}", markup=False)
         for check in report.checks:
