@@ -54,6 +54,29 @@ SANDBOX_DENY_READ = ("~/.aws", "~/.ssh", "~/.config/gcloud", "./.env", "./.env.l
 """Unioned into ``sandbox.filesystem.denyRead``: enforced by the OS when the sandbox is on."""
 
 
+_RULE_SYNTAX = frozenset("*?[]{}()!\\")
+
+
+def state_deny() -> tuple[str, ...]:
+    """The ``Read`` deny rule for the state folder in use (``AGENTAUTH_HOME``, when set).
+
+    Why besides the default's rule in :data:`DENY`: the file keyring keeps its values
+    unencrypted in that folder, and a custom ``AGENTAUTH_HOME`` is elsewhere. Claude Code
+    reads ``~/`` as the home folder and ``//`` as the filesystem root. A folder whose name
+    holds rule syntax gets no rule (it would match something else), nor does one that
+    holds the home folder (it would deny every read); the hook guards both.
+    """
+    from agentauth.state import paths
+
+    folder = paths.home().absolute()
+    if _RULE_SYNTAX & set(str(folder)) or Path.home().is_relative_to(folder):
+        return ()
+    try:
+        return (f"Read(~/{folder.relative_to(Path.home()).as_posix()}/**)",)
+    except ValueError:
+        return (f"Read(/{folder.as_posix()}/**)",)
+
+
 def hook_command() -> str:
     """The hook's shell command: absolute path, and fail closed (``|| exit 2``)."""
     return " ".join(shlex.quote(part) for part in agentauth_executable()) + \
@@ -100,7 +123,7 @@ def plan(root: Path, *, local: bool = False, sandbox: bool = False) -> FileChang
         raise ConfigError(f"{relative} is not a JSON object; fix it, then run guard again")
     summary: list[str] = []
     permissions = section(data, "permissions", relative)
-    permissions["deny"], added = union(permissions.get("deny"), DENY,
+    permissions["deny"], added = union(permissions.get("deny"), DENY + state_deny(),
                                        f"{relative}: permissions.deny")  # fmt: skip
     if added:
         summary.append(f"permissions.deny: +{len(added)} rules (env files, ~/.aws, ~/.ssh, ...)")
