@@ -205,3 +205,17 @@ def test_role_names_are_safe_and_short() -> None:
     name = pgsql.role_name("A" * 40 + ".x-y", "deadbeef")
     assert len(name.encode()) <= 63 and name.startswith("agentauth_") and name.endswith("_deadbeef")
     assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def test_the_password_less_warning_survives_the_summary_cut(shop: Shop) -> None:
+    """Issue 14: an owner's long summary was cut at 160 characters, ending "…; the…"."""
+    from agentauth.model import Environment
+    from agentauth.service.verify import verify_one
+
+    finding = verify_finding("postgres", "postgres-url", "DATABASE_URL", shop.admin_url,
+                             Environment.DEV)  # fmt: skip
+    summary = verify_one(finding, {}, {}, timeout=5).summary
+    assert "with NO password (trust auth): scoping means nothing until it requires passwords" in (
+        summary
+    )
+    assert not summary.endswith("; the…") and OWNER_PASSWORD not in summary

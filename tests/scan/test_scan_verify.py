@@ -205,3 +205,17 @@ def test_a_dev_finding_keeps_its_severity_whatever_is_proven(
     assert offline.environment.value == "dev"
     assert finding.verification is not None and finding.verification.summary == "superuser"
     assert finding.severity is offline.severity
+
+
+def test_a_long_summary_is_cut_between_clauses() -> None:
+    """A half clause ("…; the…") says nothing: cut at "; ", keep the first clause whole."""
+    from agentauth.service.verifytext import MAX_SUMMARY, one_line
+
+    first = (
+        "u@db on " + "h" * 150 + ".example.com:5432: the server accepts a login with NO password"
+    )
+    assert one_line(f"{first}; owner of 5 tables; can write 3 tables") == f"{first}; …"
+    rest = "; ".join(f"clause number {n}" for n in range(20))
+    short = one_line(f"u@db on h: {rest}")
+    assert len(short) <= MAX_SUMMARY and short.endswith("; …")
+    assert short[: -len("; …")].endswith(tuple(f"number {n}" for n in range(20)))

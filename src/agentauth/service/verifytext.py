@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 
 MAX_SUMMARY = 160
+"""A summary longer than this is cut at the last clause boundary (``; ``) before it."""
+MAX_FIRST_CLAUSE = 400
+"""The first clause (a provider puts its most important fact there) is kept up to this."""
 _HOST = re.compile(r"host='([^']+)'|host=\"([^\"]+)\"|https?://([A-Za-z0-9.\-]+)")
 _CAUSES = (
     (re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)"), None),
@@ -37,5 +40,21 @@ def one_line(text: str) -> str:
                 break
         cause = cause.strip().rstrip(".").lower() or "connection failed"
         flat = f"cannot reach {host}: {cause}" if host else f"network error: {cause}"
-    flat = _REPR.sub("", flat)
-    return flat if len(flat) <= MAX_SUMMARY else flat[: MAX_SUMMARY - 1] + "…"
+    return _shorten(_REPR.sub("", flat))
+
+
+def _shorten(flat: str) -> str:
+    """Cut between clauses, never inside one: a half clause ("…; the…") says nothing.
+
+    Providers write ``who on where: most important fact; next; ...``, so the first
+    clause is kept whole even past :data:`MAX_SUMMARY` (a trust-auth warning on a long
+    RDS host name); only a runaway text is cut at :data:`MAX_FIRST_CLAUSE`.
+    """
+    if len(flat) <= MAX_SUMMARY:
+        return flat
+    cut = flat.rfind("; ", 0, MAX_SUMMARY - 2)
+    if cut < 0:
+        cut = flat.find("; ")
+    if 0 <= cut <= MAX_FIRST_CLAUSE - 3:
+        return flat[:cut] + "; …"
+    return flat if len(flat) <= MAX_FIRST_CLAUSE else flat[: MAX_FIRST_CLAUSE - 1] + "…"

@@ -157,9 +157,11 @@ def _judge(facts: dict[str, Any], where: str) -> Verification:
         parts.append(f"read-only ({facts['tables_readable']} readable tables)")
     trusted = facts.get("passwordless_logins") or []
     if trusted:
-        parts.append(
+        # NOTE: first: the one fact that makes the rest moot, kept whole when the line is cut.
+        parts.insert(
+            0,
             f"the server accepts a login as {', '.join(trusted)} with NO password (trust "
-            "auth): scoping means nothing until it requires passwords"
+            "auth): scoping means nothing until it requires passwords",
         )
         if severity.rank < Severity.HIGH.rank:
             severity = Severity.HIGH
