@@ -284,6 +284,10 @@ class Applied:
     grant: Grant
     env: Mapping[str, Secret]
     notes: tuple[str, ...] = ()
+    expires: datetime | None = None
+    """When the values in ``env`` stop working, if sooner than the grant: a minted token's own
+    lifetime (a GitHub installation token lives 1 h in an 8 h grant). ``run`` tells the agent
+    this one (``AGENTAUTH_EXPIRATION``), not the grant's."""
 
 
 @dataclass(frozen=True)

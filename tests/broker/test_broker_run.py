@@ -228,3 +228,31 @@ def test_standalone_broker_prints_the_env_and_serves_until_stopped(
     events = _request_events(env, root)
     assert [(e["agent"], e["status"]) for e in events] == [("mcp-tool", 200)]
     assert REAL not in json.dumps(served)
+
+
+def test_the_banner_and_run_start_count_the_brokered_grant(
+    project: tuple[Path, dict[str, str], HTTPServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A brokered phantom is a credential the agent got: counted and logged like a written one."""
+    from datetime import UTC, datetime, timedelta
+
+    from agentauth.model import Grant, GrantId, GrantStatus
+    from agentauth.state import auditlog
+    from agentauth.state.ledger import Ledger
+
+    root, env, _api = project
+    provisioned = _cli(root, env, "provision", "--yes")
+    assert provisioned.returncode == 0, provisioned.stderr
+    monkeypatch.setenv("AGENTAUTH_HOME", env["AGENTAUTH_HOME"])
+    (brokered,) = [g.id for g in Ledger(root).grants()]
+    now = datetime.now(UTC)
+    Ledger(root).put(Grant(GrantId("postgres-db1"), "claude-code", "postgres", "DATABASE_URL",
+                           now, now + timedelta(hours=2), GrantStatus.ACTIVE, "read-only",
+                           objects={"env_outputs": ["DATABASE_URL"]}))  # fmt: skip
+    with (root / ".env.ai").open("a", encoding="utf-8") as out:
+        out.write("DATABASE_URL=postgresql://agent_ro:Sc0ped-pw-123@127.0.0.1:5432/app\n")
+    ran = _cli(root, env, "run", "--", "true")
+    assert ran.returncode == 0, ran.stderr
+    assert "agentauth: claude-code: 2 credentials, expires in 1h59m" in ran.stderr
+    (start,) = [e for e in auditlog.read(root) if e["event"] == "run-start"]
+    assert sorted(start["grants"]) == sorted([brokered, "postgres-db1"])  # type: ignore[arg-type]

@@ -308,3 +308,20 @@ def test_agent_started_by_run_gets_a_fresh_token_scoped_by_github(
     assert all(t not in result.output for t in minted)
     events = [json.loads(line) for line in _state_text(project).splitlines() if '"event"' in line]
     assert any(e.get("event") == "mint" and e.get("provider") == "github" for e in events)
+
+
+def test_run_gives_the_minted_tokens_expiry_not_the_grants(
+    cli, project, stub, key_file, ring, monkeypatch
+) -> None:
+    """The grant lives 8 h, each minted token 1 h: the agent is told the hour, not the 8 h."""
+    _write_project(project, stub, f"    app_id: 4242\n    private_key_file: {key_file}\n")
+    assert cli(project, "provision", "--yes").exit_code == 0
+    seen = project / "seen.txt"
+    probe = "import os, sys; open(sys.argv[1], 'w').write(os.environ['AGENTAUTH_EXPIRATION'])"
+    monkeypatch.chdir(project)
+    ran = cli(None, "run", "--", sys.executable, "-c", probe, str(seen))
+    assert ran.exit_code == 0, ran.output
+    (mint,) = [t for t in stub.tokens.values() if t.expires][-1:]
+    assert mint.expires is not None
+    assert seen.read_text() == mint.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "agentauth: claude-code: 1 credential, expires in 59m" in ran.stderr

@@ -18,7 +18,18 @@ from agentauth.service.context import ENV_OUTPUTS, RENEW_MARGIN, build_context, 
 from agentauth.state import auditlog
 from agentauth.state.ledger import Ledger
 
-__all__ = ["mint_for_run", "mint_grant"]
+__all__ = ["MintedValues", "mint_for_run", "mint_grant"]
+
+
+class MintedValues(dict[str, Secret]):
+    """The values minted for one run, and when the first of them stops working.
+
+    A dict, so that every caller that only wants the values keeps reading them as
+    before; ``expires`` is what ``run`` adds to the grants' expiries, because a minted
+    token can die long before its grant (``Applied.expires``).
+    """
+
+    expires: datetime | None = None
 
 
 def _fresh(grant: Grant, current: Mapping[str, Secret], now: datetime) -> bool:
@@ -69,7 +80,7 @@ def mint_grant(project_root: Path, grant_id: str, *, reason: str) -> dict[str, S
     return dict(applied.env)
 
 
-def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> dict[str, Secret]:
+def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> MintedValues:
     """Mint fresh short-lived credentials for one run of the agent (AWS sessions, GitHub tokens).
 
     Only active, unexpired grants of ``policy.agent`` are asked, and not those whose
@@ -78,7 +89,7 @@ def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> di
     Providers whose credentials live in ``.env.ai`` return None from ``mint``.
     """
     current = current_values(project_root / policy.output)
-    minted: dict[str, Secret] = {}
+    minted = MintedValues()
     for grant in Ledger(project_root).grants():
         if grant.agent != policy.agent or grant.status is not GrantStatus.ACTIVE:
             continue
@@ -90,6 +101,8 @@ def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> di
         if applied is None:
             continue
         minted.update(applied.env)
+        if applied.expires is not None:
+            minted.expires = min(filter(None, (minted.expires, applied.expires)))
         auditlog.append(
             project_root,
             "mint",
@@ -97,6 +110,6 @@ def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> di
             grant=grant.id,
             provider=grant.provider,
             variables=list(applied.env),
-            expires=applied.grant.expires,
+            expires=applied.expires or applied.grant.expires,
         )
     return minted

@@ -50,6 +50,7 @@ from agentauth.service.supervisor import SpawnError, resolve
 
 if TYPE_CHECKING:
     from agentauth.secret import Secret
+    from agentauth.service.mint import MintedValues
 
 
 class Observer(Protocol):
@@ -98,10 +99,10 @@ class RunRequest(NamedTuple):
     """``--attest``: write a signed attestation and name it in ``AGENTAUTH_ATTESTATION``."""
 
 
-Minter = Callable[[Path, str], Mapping[str, "Secret"]]
+Minter = Callable[[Path, str], "MintedValues"]
 
 
-def default_minter(root: Path, policy_file: str) -> Mapping[str, Secret]:
+def default_minter(root: Path, policy_file: str) -> MintedValues:
     """Mint through the provisioning service (imports the policy, the ledger, the SDKs)."""
     from agentauth.config.policy import load_policy
     from agentauth.service.provision import build_context, mint_for_run
@@ -223,32 +224,40 @@ def execute(
     _warn_about_grants(summary, agent, entries, live, expired, say)
     env_ai = dict(entries)
     minted: Mapping[str, Secret | str] = {}
+    minted_until: float | None = None
     if summary.present and needs_minting(live, env_ai, now):
-        minted = minter(root, POLICY_FILE)
+        fresh = minter(root, POLICY_FILE)
+        minted, minted_until = fresh, fresh.expires.timestamp() if fresh.expires else None
     if request.refs:
         minted = {**minted, **_resolve_refs(request.refs)}
     revealed = {k: v if isinstance(v, str) else v.reveal() for k, v in minted.items()}
-    expiry = earliest_expiry(live, {**env_ai, **revealed})
+    expiry = earliest_expiry(live, {**env_ai, **revealed}, minted_until)
     options = EnvOptions(agent=agent, inherit=request.inherit, allow=request.allow,
                          expiration=iso_utc(expiry) if expiry is not None else None)  # fmt: skip
     judge = _judge(request, engine_factory)
     child = build_child_env(parent, entries, minted, options, is_credential=judge)
-    used = [g for g in live if any(o in child.env for o in g.outputs)]
     _report(child, request, say, parent)
-    if not request.quiet and (used or request.refs or child.passed):
-        count = len(used) + len(request.refs) + len(child.passed)
-        until = "no expiry" if expiry is None else f"expires {relative(expiry - now)}"
-        say.note(f"{agent}: {count} credential{'s' if count != 1 else ''}, {until}")
     command = os.path.basename(request.command[0])
-    for name in child.passed:
-        audit(root, "pass", agent, variable=name, via="run --allow")
-    fields = {"command": command, "grants": [g.id for g in used]}
-    audit(root, "run-start", agent, **fields, inherit=request.inherit,
-          dropped=list(child.dropped), minted=sorted(minted))  # fmt: skip
-    return supervised(root, state, agent, fields, executable, request.command, child.env,
-                       interactive, audit, [*sidecars(root, agent, live),
-                       *attestation(request.attest, root, agent),
-                       *credential_servers(root, live, child.env)])  # fmt: skip
+
+    def announce(final: Mapping[str, str]) -> Mapping[str, object]:
+        # A brokered grant's phantom is added by the broker sidecar (so: the final env); an
+        # AWS grant's minted keys are replaced by the credential server's endpoint (so: before).
+        used = [g for g in live if any(o in child.env or o in final for o in g.outputs)]
+        if not request.quiet and (used or request.refs or child.passed):
+            count = len(used) + len(request.refs) + len(child.passed)
+            until = "no expiry" if expiry is None else f"expires {relative(expiry - now)}"
+            say.note(f"{agent}: {count} credential{'s' if count != 1 else ''}, {until}")
+        for name in child.passed:
+            audit(root, "pass", agent, variable=name, via="run --allow")
+        fields = {"command": command, "grants": [g.id for g in used]}
+        audit(root, "run-start", agent, **fields, inherit=request.inherit,
+              dropped=list(child.dropped), minted=sorted(minted))  # fmt: skip
+        return fields
+
+    return supervised(root, state, agent, {"command": command}, executable, request.command,
+                      child.env, interactive, audit, [*sidecars(root, agent, live),
+                      *attestation(request.attest, root, agent),
+                      *credential_servers(root, live, child.env)], announce)  # fmt: skip
 
 
 def _judge(

@@ -87,15 +87,26 @@ def attestation(attest: bool, root: Path, agent: str) -> list[Sidecar]:
     return [AttestationSidecar(root, agent)]
 
 
+Announce = Callable[[Mapping[str, str]], Mapping[str, object]]
+"""Called with the child's final environment (sidecars' variables included) just before it
+starts; says what the agent got (banner, ``run-start``) and returns fields for ``run-end``."""
+
+
 def supervised(
     root: Path, state: Path, agent: str, fields: Mapping[str, object], executable: str,
     argv: Sequence[str], env: Mapping[str, str], interactive: bool | None,
-    audit: Callable[..., None], helpers: Sequence[Sidecar],
+    audit: Callable[..., None], helpers: Sequence[Sidecar], announce: Announce | None = None,
 ) -> int:  # fmt: skip
-    """Start the sidecars, run the child under the supervisor, stop them, log the end."""
+    """Start the sidecars, run the child under the supervisor, stop them, log the end.
+
+    ``announce`` runs after the sidecars started, not before: only then is it known what
+    the agent holds (a brokered phantom is added by the broker). A sidecar that fails to
+    start leaves no ``run-start`` and so no ``run-end``: the agent never ran.
+    """
     started = time.monotonic()
     code: int | None = None
-    mark = runmarks.open_mark(state, agent, fields)
+    announced = announce is None
+    mark: Path | None = None
     running: list[Sidecar] = []
     try:
         child_env = dict(env)
@@ -106,6 +117,10 @@ def supervised(
                 else:
                     child_env[name] = value
             running.append(helper)
+        if announce is not None:
+            fields = {**fields, **announce(child_env)}
+            announced = True
+        mark = runmarks.open_mark(state, agent, fields)
         tty = sys.stdin.isatty() if interactive is None else interactive
         try:
             code = Supervisor(InterruptPolicy(tty)).run(executable, argv, child_env)
@@ -116,6 +131,7 @@ def supervised(
     finally:
         for helper in reversed(running):
             helper.stop()
-        audit(root, "run-end", agent, **fields, exit_code=code,
-              duration_s=round(time.monotonic() - started, 3))  # fmt: skip
+        if announced:
+            audit(root, "run-end", agent, **fields, exit_code=code,
+                  duration_s=round(time.monotonic() - started, 3))  # fmt: skip
         runmarks.close_mark(mark)

@@ -183,9 +183,15 @@ def ledger_grants(state_dir: Path, agent: str) -> list[GrantInfo]:
     return found
 
 
-def earliest_expiry(grants: Sequence[GrantInfo], variables: Mapping[str, str]) -> float | None:
-    """Return the earliest expiry among the grants and the minted values' expiry variables."""
+def earliest_expiry(
+    grants: Sequence[GrantInfo], variables: Mapping[str, str], minted: float | None = None
+) -> float | None:
+    """Return the earliest expiry of what the agent holds: the grants, the minted values'
+    expiry variables and ``minted`` (the earliest minted value's own expiry, which a token
+    without an expiry variable, such as a GitHub App's, reports only when minted)."""
     stamps = [g.expires for g in grants if g.expires is not None]
+    if minted is not None:
+        stamps.append(minted)
     for grant in grants:
         if grant.expiry_variable and grant.expiry_variable != EXPIRATION:
             parsed = parse_iso(variables.get(grant.expiry_variable, ""))

@@ -250,7 +250,7 @@ def _mint(gi: Any, grant: Grant, ctx: ProviderContext, *, first: bool) -> Applie
         )
     else:
         note = f"{grant.variable}: fresh installation token, valid until {when}"
-    return Applied(grant=grant, env={grant.variable: token}, notes=(note,))
+    return Applied(grant=grant, env={grant.variable: token}, notes=(note,), expires=expires)
 
 
 _RANK = {"read": 1, "write": 2, "admin": 3}
