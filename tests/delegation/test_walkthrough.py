@@ -5,30 +5,20 @@ Its last part creates (and drops) a throwaway database on the local PostgreSQL s
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "walkthrough-delegation.md"
+from tests.support.walkthrough import DOCS, run_script, sh_blocks, walkthrough_env
+
+DOC = DOCS / "walkthrough-delegation.md"
 
 
 def test_the_walkthrough_runs_word_for_word(tmp_path: Path) -> None:
-    blocks = re.findall(r"```sh\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    blocks = sh_blocks(DOC)
     assert len(blocks) >= 5
-    script = "\n".join(blocks)
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "HOME": os.environ["HOME"],
-        "PYTHON_KEYRING_BACKEND": os.environ["PYTHON_KEYRING_BACKEND"],
-        "LANG": "C.UTF-8",
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-    }
-    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=240, check=False)  # fmt: skip
-    out = done.stdout + done.stderr
+    work = tmp_path / "work"
+    work.mkdir()
+    done = run_script("\n".join(blocks), work, walkthrough_env(), tmp_path / "logs", timeout=240)
+    out = done.out
     assert done.returncode == 0, out
     for expected in (
         "orchestrator: claude-code",
