@@ -52,6 +52,21 @@ def test_expired_grants_are_withheld_and_said(cli: Runner, project: Path) -> Non
     assert SCOPED not in result.stderr
 
 
+def test_every_grant_expired_says_so_not_that_env_ai_is_empty(cli: Runner, project: Path) -> None:
+    past = datetime.now(UTC) - timedelta(hours=1)
+    _setup(project, _grant("pg-old", "DATABASE_URL", past), _grant("my-old", "MYSQL_URL", past))
+    env_ai = f"DATABASE_URL={SCOPED}\nMYSQL_URL={MYSQL}\n"
+    (project / ".env.ai").write_text(env_ai, encoding="utf-8")  # only the grants' values
+    result = cli("run", "--", "true", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "is missing or empty" not in result.stderr
+    assert (
+        "every grant of agent 'claude-code' expired (DATABASE_URL, MYSQL_URL): the agent gets "
+        "no scoped credentials; run `agentauth provision` to renew them"
+    ) in result.stderr
+    assert SCOPED not in result.stderr and MYSQL not in result.stderr
+
+
 def test_banner_says_what_the_agent_got(cli: Runner, project: Path) -> None:
     future = datetime.now(UTC) + timedelta(hours=2)
     _setup(project, _grant("pg-1", "DATABASE_URL", future), _grant("my-1", "MYSQL_URL", None))

@@ -278,8 +278,13 @@ def _warn_about_grants(
     summary: PolicySummary, agent: str, entries: Sequence[tuple[str, str]],
     live: Sequence[GrantInfo], expired: Sequence[GrantInfo], say: Observer,
 ) -> None:  # fmt: skip
-    if expired:
-        names = ", ".join(sorted({g.variable or g.id for g in expired}))
+    names = ", ".join(sorted({g.variable or g.id for g in expired}))
+    if expired and not live:
+        # Not ".env.ai is missing or empty": the file is there, its values are withheld.
+        say.warn(f"every grant of agent {agent!r} expired ({names}): the agent gets no scoped "
+                 "credentials; run `agentauth provision` to renew them (`agentauth revoke "
+                 "--expired` cleans up)")  # fmt: skip
+    elif expired:
         say.warn(f"expired grants withheld from the agent: {names}; run `agentauth provision` "
                  "for fresh ones (`agentauth revoke --expired` cleans up)")  # fmt: skip
     if not summary.present:
@@ -290,7 +295,8 @@ def _warn_about_grants(
     elif not live and not expired:
         say.warn(f"nothing is provisioned for agent {agent!r}: the agent gets no scoped "
                  "credentials (run `agentauth provision`)")  # fmt: skip
-    elif not entries and not any(g.mints or g.provider == "http" for g in live):  # http: brokered
+    elif live and not entries and not any(g.mints or g.provider == "http" for g in live):
+        # (http: brokered, so never in .env.ai)
         say.warn(f"{summary.output} is missing or empty: the agent gets no credentials "
                  "(run `agentauth provision`)")  # fmt: skip
 
