@@ -185,23 +185,34 @@ def _provision(
     from agentauth.service.provision import apply, plan, preflight
     from agentauth.state.secretstore import default_store
 
+    said: set[str] = set()
+
+    def warn_once(message: str) -> None:
+        # NOTE: a provider may warn ahead (preflight) and again when it happens (apply).
+        if message not in said:
+            said.add(message)
+            warn(message)
+
     loaded = service.load(project, policy)
     ctx = service.provision_context(project, loaded, prompter=console.TerminalPrompter(),
-                                    store=default_store(), warn=warn)  # fmt: skip
+                                    store=default_store(), warn=warn_once)  # fmt: skip
     for value in ctx.source_env.values():
         console.SCRUBBER.add(value)
     pplan = plan(loaded, ctx)
-    if dry_run:
-        pplan = preflight(pplan, ctx)
-    elif pplan.errors:
+    stop = pplan.errors if not dry_run else [e for e in pplan.errors if e.in_policy]
+    if stop and not (dry_run and fmt is Format.JSON):
+        # NOTE: a policy error stops the dry run as it stops provision: no plan, no empty
+        # ".env.ai" header. Errors of the world (an unreachable host) are shown with the plan.
         _show_errors(pplan)
         raise typer.Exit(int(pplan.errors[0].error.exit_code))
+    if dry_run:
+        pplan = preflight(pplan, ctx)
     for p in pplan.plans:
         for value in p.private.values():
             if isinstance(value, Secret):
                 console.SCRUBBER.add(value)
     for warning in pplan.warnings:
-        warn(warning)
+        warn_once(warning)
     if dry_run:
         doc = docs.provision_plan(
             loaded.agent, pplan.plans, env_file=loaded.output, env_diff=pplan.env_diff(),

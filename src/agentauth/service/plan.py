@@ -17,7 +17,7 @@ from agentauth import providers
 from agentauth.config import envwrite
 from agentauth.config.policy import entry_digest
 from agentauth.engine.credentials import Judge
-from agentauth.errors import AgentAuthError, ExitCode, did_you_mean
+from agentauth.errors import AgentAuthError, ConfigError, ExitCode, did_you_mean
 from agentauth.model import (
     Action,
     CredentialPolicy,
@@ -55,6 +55,15 @@ class EntryError:
         """What a more privileged human can run instead (a DBA's SQL), if the error says."""
         manual = getattr(self.error, "manual", None)
         return manual if isinstance(manual, str) else None
+
+    @property
+    def in_policy(self) -> bool:
+        """True for a mistake in the configuration (an unknown option), not in the world.
+
+        Why: ``--dry-run`` shows the plan beside an unreachable database's error, but a
+        policy that does not parse has no plan to show (it printed an empty one).
+        """
+        return isinstance(self.error, ConfigError)
 
 
 class PlanRefused(AgentAuthError):

@@ -154,7 +154,7 @@ def preflight(plan: Plan, opts: GitHubOptions, ctx: ProviderContext) -> None:
     no terminal) fails here, not after a live token exists that it cannot keep.
     """
     _integration(objects(opts), ctx)
-    kept_slots.check_store(plan.grant.id, ctx)
+    kept_slots.check_store(plan.grant, ctx)
 
 
 def apply(plan: Plan, opts: GitHubOptions, ctx: ProviderContext) -> Applied:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agentauth.errors import ConfigError
-from agentauth.model import Secret
+from agentauth.model import Grant, Secret
 from agentauth.providers.base import ProviderContext
 from agentauth.providers.github.token import parse_iso
 from agentauth.state.secretstore import SecretStore, default_store
@@ -83,23 +83,30 @@ def keep(grant_id: str, token: Secret, expires: datetime, ctx: ProviderContext) 
         value = json.dumps({"token": token.reveal(), "expires": expires.isoformat()})
         store.set(chosen, Secret(value))
     except ConfigError:
-        return (
-            "no secure keyring to keep the GitHub token for `agentauth revoke`; "
-            "it expires by itself within the hour"
-        )
+        return NOT_KEPT
     return warning
 
 
-def check_store(grant_id: str, ctx: ProviderContext) -> None:
+NOT_KEPT = (
+    "no secure keyring to keep the GitHub token for `agentauth revoke`; "
+    "it expires by itself within the hour"
+)
+"""The warning of a token minted without a keyring: by :func:`keep`, and ahead by
+:func:`check_store`, so that ``provision --dry-run`` says what ``provision`` will."""
+
+
+def check_store(grant: Grant, ctx: ProviderContext) -> None:
     """Raise ConfigError when the store cannot answer at all (it would fail after a mint).
 
     "No secure keyring" (ConfigError from the store) is accepted: tokens are then not
-    kept and expire within the hour, as :func:`keep` documents. Anything else (a backend
-    that wants a prompt with no terminal, a locked collection) is refused up front.
+    kept and expire within the hour, as :func:`keep` documents, and ``ctx.warn`` says so
+    now (the dry run's only chance to). Anything else (a backend that wants a prompt
+    with no terminal, a locked collection) is refused up front.
     """
     try:
-        store_of(ctx).get(slot_name(grant_id, 0))
+        store_of(ctx).get(slot_name(grant.id, 0))
     except ConfigError:
+        ctx.warn(f"{grant.variable}: {NOT_KEPT}")
         return
     except Exception as exc:
         raise ConfigError(
