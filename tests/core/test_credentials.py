@@ -85,3 +85,25 @@ def test_envfile_and_references_share_one_reference_rule() -> None:
     for raw in ("${X}", "OP://vault/x", "plain", "agentauth-keyring:a/b"):
         (entry,) = [e for e in parse(f"V={raw}\n") if e.key]
         assert references.is_reference(entry.raw_value or "") is references.is_reference(raw)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("redis://127.0.0.1:6379/0", False),  # an address: anyone who reaches it gets in anyway
+        ("redis://cache.prod.example.com:6379/0", False),
+        ("postgresql:///shop?host=/run/pg&port=5432", False),
+        ("redis://:pw-abcdef@127.0.0.1:6379/0", True),
+        ("mysql://root@127.0.0.1:3306/shop", True),  # a name a trusting server lets in
+        ("postgresql://postgres@db.prod.example.com:5432/shop", True),
+        ("postgresql:///shop?host=/run/pg&password=pw-abcdef", True),
+    ],
+)
+def test_a_database_url_is_a_credential_only_when_it_names_someone(
+    value: str, expected: bool
+) -> None:
+    """The fast rule, the engine and the env-file verdict agree: no user or secret: none."""
+    judge = credentials.Judge()
+    assert credentials.looks_like_credential("CACHE_URL", value) is expected
+    assert judge.is_credential("CACHE_URL", value) is expected
+    assert (judge.risk("CACHE_URL", value, 1) is not None) is expected

@@ -109,7 +109,8 @@ def test_unknown_inherit_mode_is_a_usage_error() -> None:
         ("MY_API_KEY", "anything-goes-here", True),
         ("OPENAI_APIKEY", "x" * 20, True),
         ("SOME_VAR", "sk_live_" + "b" * 24, True),
-        ("REDIS_URL", "redis://cache:6379/0", True),
+        ("REDIS_URL", "redis://cache:6379/0", False),  # no user, no password: an address
+        ("REDIS_URL", "redis://:pw-abcdef@cache:6379/0", True),
         ("JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig", True),
         ("AWS_PROFILE", "prod-admin", True),
         ("AWS_REGION", "us-east-1", False),

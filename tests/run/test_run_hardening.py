@@ -202,3 +202,19 @@ def _agent_child(pid: int, deadline: float) -> int:
             if _exe(int(kid)).endswith("sleep"):
                 return int(kid)
         time.sleep(0.05)
+
+
+def test_a_password_less_url_in_env_is_not_called_a_live_credential(
+    cli: Runner, project: Path
+) -> None:
+    (project / ".env").write_text(
+        "REDIS_URL=redis://127.0.0.1:6379/0\nMYSQL_URL=mysql://root@127.0.0.1:3306/shop\n"
+        "API_TOKEN=q8Zr4Lm2Xv7Tn1Kp9Wd3\n",
+        encoding="utf-8",
+    )
+    result = cli("run", "-q", "--", "true", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "live credentials in env files the agent can read or load by itself (.env: API_TOKEN)"
+        in (result.stderr)
+    )

@@ -7,7 +7,8 @@ other way round. Now:
 
 * :func:`looks_like_credential` is the fast rule: the name (a secret word between
   underscores, ``AWS_*`` identity variables, pointers to key files) or the value's
-  shape (a known token prefix, a URL with a password, a database URL, a JWT). It
+  shape (a known token prefix, a URL with a password, a database URL naming a user or
+  a secret, a JWT). It
   imports nothing heavy and compiles no regular expression for the common cases:
   ``run`` calls it for every variable of the parent environment on every start.
 * :class:`Judge` adds the audit engine (rule catalog + classifier) and says
@@ -113,10 +114,10 @@ def credential_value(value: str) -> bool:
         return False
     if text.startswith(_TOKEN_PREFIXES):
         return True
-    scheme, sep, _rest = text.partition("://")
+    scheme, sep, rest = text.partition("://")
     if sep:
         if scheme.lower().split("+", 1)[0] in _DB_SCHEMES:
-            return True
+            return _names_someone(rest)
         if "@" in text and _rx("url_password").match(text):
             return True
     if text.startswith(("AKIA", "ASIA")) and len(text) >= 16 and text[:16].isalnum():
@@ -124,6 +125,24 @@ def credential_value(value: str) -> bool:
     if text.startswith("sk-") and len(text) >= 23 and text[3:23].isalnum():
         return True
     return text.startswith("eyJ") and bool(_rx("jwt").match(text))
+
+
+def _names_someone(rest: str) -> bool:
+    """True when a database URL (after ``scheme://``) says who connects or with what secret.
+
+    ``redis://127.0.0.1:6379/0`` is an address: anyone who can reach the server gets
+    the same access without it, so it is no credential. ``mysql://root@host`` is one
+    (a server that trusts the name lets the agent in as root), as is a password in
+    the user info or in the query (``?password=``, ``?token=``).
+    """
+    authority = rest
+    for stop in "/?#":
+        authority = authority.partition(stop)[0]
+    if "@" in authority:
+        return True
+    query = rest.partition("?")[2].partition("#")[0]
+    names = (pair.partition("=")[0].upper() for pair in query.split("&") if pair)
+    return any(_SECRET_WORDS.intersection(n.replace("-", "_").split("_")) for n in names)
 
 
 def looks_like_credential(name: str, value: str) -> bool:
@@ -218,5 +237,3 @@ class Judge:
             live = environment == "unknown"
             return Risk(name, line, live, "high" if live else "low", environment)
         return None
-
-
