@@ -119,8 +119,9 @@ def test_the_bundled_example_dry_run_shows_every_entry_and_each_error(
     # the fake RDS host cannot be reached: its error is shown, and so is every other entry
     code, out, err = cli("provision", "--dry-run", "-C", str(project))
     assert code == 1, err
-    assert "REDIS_URL (redis, create)" in out
+    assert "STRIPE_SECRET_KEY (stripe, create)" in out
     assert ".env.ai (values masked):" in out
+    assert "+ REDIS_URL=***" in out  # redis://localhost:6379/0 names no one: copied, no entry
     assert err.count("error:") == 1 and "cannot connect to PostgreSQL" in err
 
 
