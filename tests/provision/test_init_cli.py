@@ -50,6 +50,23 @@ def test_default_init_is_least_privilege_and_loads(
     assert "pw-123456" not in text and "sk_live" not in text
 
 
+@pytest.mark.parametrize("prefix", ["pk_live_", "pk_test_"])
+def test_a_publishable_key_is_proposed_pass_not_brokered(
+    project: Path, cli: Callable[..., tuple[int, str, str]], prefix: str
+) -> None:
+    """A browser key cannot call GET /v1/customers: brokering it proposes a rule it cannot use."""
+    key = prefix + "51zb2lJt6ZC9hgty4iYrSm2OsfDzHwbOtZTigNUT"
+    (project / ".env").write_text(f"{SOURCE}STRIPE_PUBLISHABLE_KEY={key}\n")
+    code, _out, err = cli("init", "-C", str(project))
+    assert code == 0, err
+    assert "(6 credential entries;" in err  # a publishable key is not a credential entry
+    entries = {e.variable: e for e in load_policy(project / "agentauth.yaml").credentials}
+    assert entries["STRIPE_PUBLISHABLE_KEY"].action is Action.PASS
+    assert entries["STRIPE_SECRET_KEY"].options["mode"] == "broker"
+    text = (project / "agentauth.yaml").read_text()
+    assert "STRIPE_PUBLISHABLE_KEY: pass" in text and key not in text
+
+
 def test_init_refuses_to_overwrite(source: Path, cli: Callable[..., tuple[int, str, str]]) -> None:
     assert cli("init", "-C", str(source))[0] == 0
     code, _out, err = cli("init", "-C", str(source))

@@ -204,6 +204,18 @@ class Judge:
                 found.append(finding)
         return found
 
+    def public(self, finding: Finding) -> bool:
+        """True when the finding's rule says its values are meant to be seen (``secret = false``).
+
+        A Stripe or Supabase publishable key is found (audit reports it, as info) but is
+        no secret: ``init`` proposes ``pass`` for it, never a scoped or brokered entry
+        that would promise API calls a browser key cannot make.
+        """
+        try:
+            return not self._catalog.get(finding.rule_id).secret
+        except KeyError:
+            return False
+
     def is_credential(
         self, name: str, value: str, *, file: str | None = None, environ: bool = False
     ) -> bool:

@@ -123,6 +123,7 @@ def build_policy_text(
         "credentials:",
     ]
     entries: list[str] = []
+    passed: list[str] = []
     notes: list[str] = []
     aws_vars = [n for n, c in classes.items() if c.credential and c.provider == "aws"]
     aws_options = presets.options_for(preset, "aws") if aws_vars else None
@@ -130,6 +131,12 @@ def build_policy_text(
         if not cls.credential:
             continue
         why = cls.finding.why if cls.finding is not None else "looks like a credential"
+        if cls.finding is not None and classifier.public(cls.finding):
+            # Named `pass`, not left out: its name (*_KEY) would keep it out of .env.ai.
+            lines.append(f"  # {name}: {why} Not a secret: copied to .env.ai as it is.")
+            lines.append(f"  {name}: pass")
+            passed.append(name)
+            continue
         if cls.provider == "aws" and aws_options is not None:
             if "AWS" not in entries:
                 lines.append(f"  # {', '.join(aws_vars)}: replaced by short-lived STS sessions")
@@ -158,8 +165,9 @@ def build_policy_text(
             lines.append(f"  {name}: drop")
             lines.extend(_example(cls.provider or "", name))
         entries.append(name)
-    if not entries:
+    if not entries and not passed:
         lines[-1] = "credentials: {}"
+    if not entries:
         notes.append(f"no credentials found in {source}; nothing to scope yet")
     copied = [n for n, c in classes.items() if not c.credential]
     if copied:
