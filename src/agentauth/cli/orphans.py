@@ -29,12 +29,13 @@ def scan(project: Path, policy: Path | None, *, dry_run: bool, yes: bool, fmt: F
     from agentauth.report import grants as docs
     from agentauth.service import grants as service
     from agentauth.service import orphans
+    from agentauth.service.context import secret_values
     from agentauth.state.secretstore import default_store
 
     loaded = service.load(project, policy)
     ctx = service.provision_context(project, loaded, prompter=None, store=default_store(),
                                     warn=warn)  # fmt: skip
-    for value in ctx.source_env.values():
+    for value in secret_values(ctx):
         console.SCRUBBER.add(value)
     report = orphans.scan(ctx)
     listing = out() if dry_run else err()

@@ -182,6 +182,7 @@ def _provision(
     from agentauth.report import grants as docs
     from agentauth.secret import Secret
     from agentauth.service import grants as service
+    from agentauth.service.context import secret_values
     from agentauth.service.provision import apply, plan, preflight
     from agentauth.state.secretstore import default_store
 
@@ -196,7 +197,7 @@ def _provision(
     loaded = service.load(project, policy)
     ctx = service.provision_context(project, loaded, prompter=console.TerminalPrompter(),
                                     store=default_store(), warn=warn_once)  # fmt: skip
-    for value in ctx.source_env.values():
+    for value in secret_values(ctx):
         console.SCRUBBER.add(value)
     pplan = plan(loaded, ctx)
     stop = pplan.errors if not dry_run else [e for e in pplan.errors if e.in_policy]

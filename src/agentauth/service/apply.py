@@ -19,7 +19,7 @@ from agentauth.errors import AgentAuthError, ProviderError
 from agentauth.model import Applied, Grant, GrantStatus, Policy, RevokeResult, Secret
 from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
-from agentauth.service.context import ENV_OUTPUTS, Progress, live_grants, noop
+from agentauth.service.context import ENV_OUTPUTS, Progress, live_grants, noop, secret_values
 from agentauth.service.plan import ProvisionPlan, preflight
 from agentauth.service.revoke import revoke_grants
 from agentauth.state import auditlog
@@ -66,7 +66,7 @@ def _apply_plans(
     policy = pplan.policy
     root = ctx.project_root
     ledger = Ledger(root)
-    scrub = Scrubber(ctx.source_env.values())
+    scrub = Scrubber(secret_values(ctx))
     env: dict[str, Secret] = {}
     for p in pplan.plans:
         provider = providers.get(p.provider)

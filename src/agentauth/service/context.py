@@ -28,6 +28,7 @@ __all__ = [
     "current_values",
     "live_grants",
     "noop",
+    "secret_values",
 ]  # fmt: skip
 
 ENV_OUTPUTS = "env_outputs"
@@ -72,6 +73,26 @@ def build_context(
         store=store,
         warn=warn or noop,
     )
+
+
+def secret_values(ctx: ProviderContext) -> list[Secret]:
+    """The source env's values a scrubber must learn: the credentials, never plain settings.
+
+    Why not every value: ``AWS_REGION=us-east-1`` learned as a secret turned an RDS host
+    in an error into ``shop-prod.c9akciq32xyz.***.rds.amazonaws.com``. A value is learned
+    when the policy names its variable (the admin URLs and keys in play) or when the one
+    credential judge (:class:`agentauth.engine.credentials.Judge`, the rule ``provision``
+    uses to copy a setting into ``.env.ai`` in the clear) calls it a credential.
+    """
+    from agentauth.engine.credentials import Judge
+
+    named = {entry.variable for entry in ctx.policy.credentials}
+    judge = Judge(ctx.policy.source)
+    return [
+        value
+        for name, value in ctx.source_env.items()
+        if name in named or judge.is_credential(name, value.reveal())
+    ]
 
 
 def current_values(path: Path) -> dict[str, Secret]:

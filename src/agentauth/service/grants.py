@@ -118,17 +118,19 @@ def revoke(
 
     With ``withdraw``, the ``pass`` values of ``agent`` (every agent when None) leave
     ``.env.ai`` too. The project's policy is used when there is one (revoke must
-    always work); ``learn`` is told every value the context loaded, so the caller can
-    scrub them from any message it prints.
+    always work); ``learn`` is told every secret value the context loaded
+    (:func:`~agentauth.service.context.secret_values`), so the caller can scrub them
+    from any message it prints.
     """
     from agentauth.config.policy import load_policy
+    from agentauth.service.context import secret_values
     from agentauth.service.provision import build_context, forget, revoke_grants, withdraw_passed
 
     path = policy_path(root, policy_file)
     policy = load_policy(path) if path.exists() else _fallback_policy()
     source_env: dict[str, Secret] | None = None if (root / policy.source).exists() else {}
     ctx = build_context(root, policy, source_env=source_env, store=store, warn=warn)
-    for value in ctx.source_env.values():
+    for value in secret_values(ctx):
         learn(value)
     results = forget(ctx, forget_ids) if forget_ids is not None else revoke_grants(ctx, chosen)
     withdrawn = withdraw_passed(ctx, agent) if withdraw else []

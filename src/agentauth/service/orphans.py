@@ -22,7 +22,7 @@ from agentauth.errors import AgentAuthError
 from agentauth.model import Action, Grant, RevokeResult
 from agentauth.providers.base import Orphan, ProviderContext
 from agentauth.redact import Scrubber
-from agentauth.service.context import live_grants
+from agentauth.service.context import live_grants, secret_values
 from agentauth.service.revoke import revoke_grants
 from agentauth.state.ledger import Ledger, every_project
 
@@ -87,7 +87,7 @@ def scan(ctx: ProviderContext) -> ScanReport:
     Entries naming the same server report an orphan once.
     """
     held = held_names(ctx)
-    scrub = Scrubber(ctx.source_env.values())
+    scrub = Scrubber(secret_values(ctx))
     found: dict[tuple[str, str, str], Found] = {}
     unsupported: list[tuple[str, str]] = []
     errors: list[tuple[str, str]] = []

@@ -16,7 +16,7 @@ from agentauth.errors import AgentAuthError, ConfigError
 from agentauth.model import Action, Grant, GrantStatus, RevokeResult
 from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
-from agentauth.service.context import ENV_OUTPUTS, current_values, live_grants
+from agentauth.service.context import ENV_OUTPUTS, current_values, live_grants, secret_values
 from agentauth.state import auditlog
 from agentauth.state.ledger import Ledger
 
@@ -117,7 +117,7 @@ def revoke_grants(
     ``protect`` (a rotation's new grant wrote the same variable).
     """
     ledger = Ledger(ctx.project_root)
-    scrub = Scrubber(ctx.source_env.values())
+    scrub = Scrubber(secret_values(ctx))
     results: list[RevokeResult] = []
     for grant in grants:
         if grant.status is GrantStatus.REVOKED:
