@@ -302,4 +302,11 @@ class RevokeResult:
     still_valid: bool = False
     """The credential keeps working: no API could revoke it (a pasted Stripe key, sessions
     AWS cannot end). ``revoke`` reports it as "not revoked" with its own exit code, the
-    grant stays open (status failed) until ``revoke --forget`` says a human removed it."""
+    grant stays open (ledger status failed, its error starting with :data:`NOT_REVOKED`;
+    ``status`` shows it as "not revoked") until ``revoke --forget`` says a human removed it."""
+
+
+NOT_REVOKED = "not revoked"
+"""The state word of a grant whose credential keeps working (``revoke`` exit 4), never "failed":
+a failure is retried by the next ``revoke``, this needs a human. The ledger records it as a
+failed grant whose error starts with ``"not revoked: "``."""

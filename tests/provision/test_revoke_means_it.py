@@ -92,3 +92,24 @@ def test_forget_closes_a_grant_removed_by_hand_without_calling_the_provider(
     assert any(e.get("reason") == "forget" for e in auditlog.read(project))
     code, _out, err = cli("revoke", "--forget", "--all", "--yes", "-C", str(project))
     assert code == 2 and "--forget takes grant ids" in err
+
+
+@pytest.mark.parametrize(
+    ("outcome", "word"), [("still-valid", "not revoked"), ("failed", "failed")]
+)
+def test_status_tells_not_revoked_from_failed(
+    project: Path, fake: FakeProvider, cli: Callable[..., tuple[int, str, str]],
+    outcome: str, word: str,
+) -> None:  # fmt: skip
+    """Issue 14: a grant no API could end showed as "failed", the word of a retryable failure."""
+    import json
+
+    _provision(project)
+    fake.revoke_outcome = outcome
+    cli("revoke", "--all", "--yes", "-C", str(project))
+    code, out, err = cli("status", "--format", "json", "-C", str(project))
+    assert code == 0, err
+    assert [g["state"] for g in json.loads(out)["grants"]] == [word]
+    code, out, err = cli("status", "-C", str(project))
+    assert code == 0 and word in out, err
+    assert ("failed" in out) is (word == "failed")

@@ -51,9 +51,12 @@ def _revocable(grant: Grant) -> str:
 
 
 def _label(grant: Grant, now: datetime) -> str:
+    from agentauth.model import NOT_REVOKED
     from agentauth.report.grants import state
 
-    return state(grant, now) + ("" if grant.revocable else " (manual revoke)")
+    now_state = state(grant, now)
+    manual = not grant.revocable and now_state != NOT_REVOKED  # NOTE: "not revoked" says it
+    return now_state + (" (manual revoke)" if manual else "")
 
 
 # --------------------------------------------------------------------------- status

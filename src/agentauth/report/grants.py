@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
-from agentauth.model import Grant, GrantStatus, Plan, RevokeResult
+from agentauth.model import NOT_REVOKED, Grant, GrantStatus, Plan, RevokeResult
 from agentauth.state.ledger import grant_to_dict
 
 SCHEMA_VERSION = 1
@@ -107,7 +107,11 @@ class RevokeDoc(TypedDict):
 
 
 def state(grant: Grant, now: datetime) -> str:
-    """The grant's state now: its ledger status, or ``expired`` for an active grant past its ttl."""
+    """The grant's state now: its ledger status, ``expired`` for an active grant past its ttl,
+    ``not revoked`` for a failed one whose credential no API could end (not a retryable failure).
+    """
+    if grant.status is GrantStatus.FAILED and (grant.error or "").startswith(f"{NOT_REVOKED}:"):
+        return NOT_REVOKED
     if grant.status is GrantStatus.ACTIVE and grant.expires is not None and grant.expires <= now:
         return "expired"
     return grant.status.value
@@ -177,7 +181,7 @@ def changes_pending(plans: Sequence[Plan], env_diff: Sequence[str]) -> bool:
 
 def revoke_result(result: RevokeResult) -> RevokeResultDoc:
     """One revocation's outcome."""
-    status = "not revoked" if result.still_valid else ("revoked" if result.ok else "failed")
+    status = NOT_REVOKED if result.still_valid else ("revoked" if result.ok else "failed")
     return {"grant": result.grant_id, "ok": result.ok and not result.still_valid,
             "status": status, "message": result.message, "manual": result.manual}  # fmt: skip
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from agentauth import providers
 from agentauth.config import envwrite
 from agentauth.errors import AgentAuthError, ConfigError
-from agentauth.model import Action, Grant, GrantStatus, RevokeResult
+from agentauth.model import NOT_REVOKED, Action, Grant, GrantStatus, RevokeResult
 from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
 from agentauth.service.context import ENV_OUTPUTS, current_values, live_grants, secret_values
@@ -138,7 +138,7 @@ def revoke_grants(
         revoked = result.ok and not result.still_valid
         status = GrantStatus.REVOKED if revoked else GrantStatus.FAILED
         error = (
-            None if revoked else ("not revoked: " if result.still_valid else "") + result.message
+            None if revoked else (f"{NOT_REVOKED}: " if result.still_valid else "") + result.message
         )
         ledger.put(dataclasses.replace(grant, status=status, error=error))
         _log_revoke(ctx, grant, dataclasses.replace(result, ok=revoked), event_reason)
