@@ -113,3 +113,21 @@ def test_status_tells_not_revoked_from_failed(
     code, out, err = cli("status", "-C", str(project))
     assert code == 0 and word in out, err
     assert ("failed" in out) is (word == "failed")
+
+
+def test_the_header_names_every_revoked_variable(
+    project: Path, fake: FakeProvider, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    """Issue 14: after revoking MySQL and Redis together the header said only "Revoked REDIS_URL"."""
+    policy = POLICY + "  CACHE_TOKEN:\n    provider: fake\n"
+    (project / ".env").write_text(SOURCE + "CACHE_TOKEN=tok_live_fedcba9876543210\n")
+    (project / "agentauth.yaml").write_text(policy)
+    ctx = svc.build_context(project, parse_policy(policy), environ={})
+    svc.apply(svc.plan(parse_policy(policy), ctx), ctx)
+    (project / ".env.ai").write_text((project / ".env.ai").read_text() + "PORT=3000\n")
+    code, _out, err = cli("revoke", "--agent", "bot", "--yes", "-C", str(project))
+    assert code == 0, err
+    text = (project / ".env.ai").read_text()
+    [said] = [line for line in text.splitlines() if line.startswith("# Revoked ")]
+    assert said.startswith("# Revoked API_TOKEN, CACHE_TOKEN, OPENAI_API_KEY on "), text
+    assert _env_ai(project) == {"PORT": "3000"}

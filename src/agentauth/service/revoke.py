@@ -7,8 +7,10 @@ writes one ``revoke`` event built by :func:`_log_revoke`, so ``log`` reads them 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from agentauth import providers
 from agentauth.config import envwrite
@@ -21,6 +23,8 @@ from agentauth.state import auditlog
 from agentauth.state.ledger import Ledger
 
 __all__ = ["forget", "revoke", "revoke_grants", "select_grants", "withdraw_passed"]
+
+_REVOKED_LINE = re.compile(r"^# Revoked (.+) on (\S+)\.$")
 
 
 def select_grants(
@@ -56,17 +60,25 @@ def select_grants(
 
 
 def _strip_env_ai(ctx: ProviderContext, names: Sequence[str]) -> None:
-    """Remove revoked credentials from ``.env.ai`` so the agent does not keep dead values."""
+    """Remove revoked credentials from ``.env.ai`` so the agent does not keep dead values.
+
+    The header names every variable revoked since the file was last provisioned: each
+    grant (and the ``pass`` values) is stripped in turn, and writing only the last one's
+    names said "Revoked REDIS_URL" after MySQL and Redis were revoked together.
+    """
     path = ctx.project_root / ctx.policy.output
     current = current_values(path)
     if not current or not any(n in current for n in names):
         return
     remaining = [(k, v) for k, v in current.items() if k not in names]
+    when = ctx.now.isoformat(timespec="seconds")
+    earlier = _revoked_lines(path)
+    now_names = [*earlier.pop(when, []), *(n for n in names if n in current)]
     header = "\n".join(
         [
             f"Scoped credentials for agent {ctx.policy.agent!r}, written by agentauth.",
-            f"Revoked {', '.join(n for n in names if n in current)} on "
-            f"{ctx.now.isoformat(timespec='seconds')}.",
+            *(f"Revoked {', '.join(n)} on {t}." for t, n in earlier.items()),
+            f"Revoked {', '.join(dict.fromkeys(now_names))} on {when}.",
             "Run `agentauth provision` to issue new credentials.",
         ]
     )
@@ -80,6 +92,22 @@ def _strip_env_ai(ctx: ProviderContext, names: Sequence[str]) -> None:
         )
     except ConfigError as exc:
         ctx.warn(f"could not remove revoked values from {ctx.policy.output}: {exc}")
+
+
+def _revoked_lines(path: Path) -> dict[str, list[str]]:
+    """The ``# Revoked A, B on TIME.`` lines of ``path``'s header: names by time, in order."""
+    found: dict[str, list[str]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return found
+    for line in lines:
+        if not line.startswith("#"):
+            break  # NOTE: the header only; a value never starts with "#"
+        said = _REVOKED_LINE.match(line)
+        if said:
+            found.setdefault(said.group(2), []).extend(said.group(1).split(", "))
+    return found
 
 
 def _log_revoke(ctx: ProviderContext, grant: Grant, result: RevokeResult, reason: str) -> None:
