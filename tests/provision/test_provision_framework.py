@@ -252,3 +252,27 @@ def test_kept_grant_of_a_minting_provider_gets_fresh_values(
     assert [g.id for g in again.kept] == [first.id] and fake.calls.count("apply") == 1
     assert _env_ai(project)["API_TOKEN"] == "fresh-short-lived-value-77"
     assert any(e["event"] == "mint" and e.get("grant") == first.id for e in auditlog.read(project))
+
+
+def test_a_setting_the_provider_also_writes_is_shown_as_copied(
+    project: Path, fake: FakeProvider
+) -> None:
+    """Issue 14: AWS_REGION was listed "copied (not credentials)" and diffed as a credential."""
+    (project / ".env").write_text("API_TOKEN=tok_live_0123456789abcdef\nFAKE_EXPIRATION=soon\n")
+    fake.minting = True  # the plan outputs FAKE_EXPIRATION too, as AWS's outputs AWS_REGION
+    policy = parse_policy("agent: bot\ncredentials:\n  API_TOKEN:\n    provider: fake\n")
+    pplan = svc.plan(policy, svc.build_context(project, policy, environ={}))
+    assert "FAKE_EXPIRATION" in pplan.copied
+    assert pplan.env_diff() == [
+        "+ API_TOKEN=<new scoped credential>",
+        "+ FAKE_EXPIRATION=*** (copied, not a credential)",
+    ]
+
+
+def test_the_progress_line_counts_in_the_right_number(project: Path, fake: FakeProvider) -> None:
+    (project / ".env").write_text("API_TOKEN=tok_live_0123456789abcdef\n")
+    policy = parse_policy("agent: bot\ncredentials:\n  API_TOKEN:\n    provider: fake\n")
+    ctx = svc.build_context(project, policy, environ={})
+    said: list[str] = []
+    svc.apply(svc.plan(policy, ctx), ctx, progress=said.append)
+    assert "writing .env.ai (1 variable)" in said

@@ -118,7 +118,7 @@ def test_status_tells_not_revoked_from_failed(
 def test_the_header_names_every_revoked_variable(
     project: Path, fake: FakeProvider, cli: Callable[..., tuple[int, str, str]]
 ) -> None:
-    """Issue 14: after revoking MySQL and Redis together the header said only "Revoked REDIS_URL"."""
+    """Issue 14: after revoking MySQL and Redis together the header said "Revoked REDIS_URL"."""
     policy = POLICY + "  CACHE_TOKEN:\n    provider: fake\n"
     (project / ".env").write_text(SOURCE + "CACHE_TOKEN=tok_live_fedcba9876543210\n")
     (project / "agentauth.yaml").write_text(policy)

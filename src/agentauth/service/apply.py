@@ -172,7 +172,8 @@ def apply(
             elif name in ctx.source_env:
                 values.append((name, ctx.source_env[name]))
         out = root / policy.output
-        say(f"writing {policy.output} ({len(values)} variables)")
+        count = len(values)
+        say(f"writing {policy.output} ({count} variable{'' if count == 1 else 's'})")
         envwrite.write_env_ai(
             out,
             values,

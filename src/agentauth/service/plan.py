@@ -118,7 +118,11 @@ class ProvisionPlan:
         for name in self.env_names:
             if name in fresh:
                 marker = "~" if name in self.current else "+"
-                lines.append(f"{marker} {name}=<new scoped credential>")
+                # NOTE: a setting a provider also writes (AWS_REGION) is listed as copied:
+                # calling it a credential here contradicted that line.
+                copied = name in self.copied
+                what = "*** (copied, not a credential)" if copied else "<new scoped credential>"
+                lines.append(f"{marker} {name}={what}")
             elif name in kept:
                 lines.append(f"  {name}={mask(self.current[name].reveal())} (kept)")
             elif name in self.current:
