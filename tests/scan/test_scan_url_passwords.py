@@ -36,9 +36,15 @@ def _password(separators: str) -> str:
 
 
 def _pieces(password: str, size: int = 5) -> set[str]:
-    """Every run of ``size`` characters of the password (case-folded), for leak checks."""
+    """Every run of ``size`` letters and digits of the password (case-folded), for leak checks.
+
+    Why only runs without a separator: a run across one (``e own`` of a password with
+    spaces, ``/shop`` with a slash) is mostly ordinary text and matched the output's own
+    words ("the owner") at random; every chunk of six random characters still has runs.
+    """
     low = password.lower()
-    return {low[i : i + size] for i in range(len(low) - size + 1)}
+    runs = (low[i : i + size] for i in range(len(low) - size + 1))
+    return {run for run in runs if run.isalnum()}
 
 
 def _leaks(output: str, password: str) -> list[str]:
