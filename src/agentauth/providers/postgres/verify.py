@@ -157,11 +157,11 @@ def _judge(facts: dict[str, Any], where: str) -> Verification:
         parts.append(f"read-only ({facts['tables_readable']} readable tables)")
     trusted = facts.get("passwordless_logins") or []
     if trusted:
-        # NOTE: first: the one fact that makes the rest moot, kept whole when the line is cut.
-        parts.insert(
-            0,
-            f"the server accepts a login as {', '.join(trusted)} with NO password (trust "
-            "auth): scoping means nothing until it requires passwords",
+        # NOTE: in the first clause, beside what the role itself may do: the one fact that
+        # makes scoping moot, kept whole when the line is cut (only later clauses are cut).
+        parts[0] = (
+            f"{parts[0]}, and the server accepts a login as {', '.join(trusted)} with NO "
+            "password (trust auth): scoping means nothing until it requires passwords"
         )
         if severity.rank < Severity.HIGH.rank:
             severity = Severity.HIGH
