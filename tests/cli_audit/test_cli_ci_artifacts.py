@@ -172,6 +172,7 @@ def test_action_input_is_not_executed(demo_repo: Path, tmp_path: Path) -> None:
 
 def test_action_checks_the_pull_requests_commits(clean_repo: Path, tmp_path: Path) -> None:
     """A key added and removed inside the pull request fails the job, though the tree is clean."""
+
     def git(*args: str) -> str:
         done = subprocess.run(
             ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
