@@ -14,9 +14,7 @@ from agentauth.model import CredentialPolicy
 from agentauth.providers import kit
 from agentauth.providers.base import Orphan, OrphanScanner, ProviderContext
 from agentauth.providers.redis.connection import SCHEMES, connect, database, translate
-
-NAME_LIMIT = 64  # NOTE: the literal RedisProvider.plan passes to identity_name
-"""What :meth:`~agentauth.providers.redis.provider.RedisProvider.plan` passes as ``limit``."""
+from agentauth.providers.redis.provider import USER_NAME_LIMIT
 
 
 class RedisOrphans:
@@ -36,7 +34,10 @@ class RedisOrphans:
         names = sorted(n.decode() if isinstance(n, bytes) else str(n) for n in raw)
         found = []
         for name in names:
-            if not kit.is_identity_of(name, ctx.policy.agent, limit=NAME_LIMIT) or name in held:
+            if (
+                not kit.is_identity_of(name, ctx.policy.agent, limit=USER_NAME_LIMIT)
+                or name in held
+            ):
                 continue
             found.append(
                 kit.orphan(

@@ -41,6 +41,9 @@ from agentauth.providers.redis.connection import (
 )
 from agentauth.providers.redis.delegate import NARROWING, RedisNarrowing
 
+USER_NAME_LIMIT = 64
+"""How long an ACL user name agentauth makes may be (``plan`` and ``revoke --scan`` share it)."""
+
 
 class RedisProvider:
     """Creates and removes Redis ACL users confined to key patterns for agents."""
@@ -87,7 +90,7 @@ class RedisProvider:
         access = str(entry.options["access"])
         keys = tuple(entry.options["keys"])
         channels = tuple(entry.options["channels"])
-        user = grantkit.identity_name(ctx.policy.agent, limit=64)
+        user = grantkit.identity_name(ctx.policy.agent, limit=USER_NAME_LIMIT)
         shown = acl_rules(
             password=MASK,
             keys=keys,
