@@ -6,6 +6,10 @@ One home for both spellings, so ``run``'s banner, ``status`` and the reports agr
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def iso_utc(timestamp: float) -> str:
@@ -15,15 +19,19 @@ def iso_utc(timestamp: float) -> str:
 
 def parse_iso(text: str) -> float | None:
     """Return the Unix time of an ISO-8601 text (naive means UTC), or None when unreadable."""
+    moment = parse_instant(text)
+    return None if moment is None else moment.timestamp()
+
+
+def parse_instant(text: str) -> datetime | None:
+    """Return an ISO-8601 text (``Z`` accepted, naive means UTC) as an aware datetime, or None."""
     from datetime import UTC, datetime
 
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def span(seconds: float) -> str:

@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from agentauth.clock import parse_instant
 from agentauth.model import Secret
 from agentauth.redact import Scrubber
 
@@ -69,13 +70,7 @@ class Endpoint:
 
 def _expiry(session: Mapping[str, Secret]) -> datetime | None:
     raw = session.get("AWS_CREDENTIAL_EXPIRATION")
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.reveal().strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if raw is None else parse_instant(raw.reveal())
 
 
 class _Slot:

@@ -7,10 +7,11 @@ nothing, and every mint is in the audit log.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from agentauth import providers
+from agentauth.clock import parse_instant
 from agentauth.errors import ProviderError
 from agentauth.model import Grant, GrantId, GrantStatus, Policy, Secret
 from agentauth.providers.base import ProviderContext
@@ -42,13 +43,8 @@ def _fresh(grant: Grant, current: Mapping[str, Secret], now: datetime) -> bool:
     value = current.get(grant.expiry_variable)
     if value is None:
         return False
-    try:
-        expiry = datetime.fromisoformat(value.reveal().strip().replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if expiry.tzinfo is None:
-        expiry = expiry.replace(tzinfo=UTC)
-    return expiry - RENEW_MARGIN > now
+    expiry = parse_instant(value.reveal())
+    return expiry is not None and expiry - RENEW_MARGIN > now
 
 
 def mint_grant(project_root: Path, grant_id: str, *, reason: str) -> dict[str, Secret]:
