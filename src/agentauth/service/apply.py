@@ -20,6 +20,7 @@ from agentauth.model import Applied, Grant, GrantStatus, Policy, RevokeResult, S
 from agentauth.providers.base import ProviderContext
 from agentauth.redact import Scrubber
 from agentauth.service.context import ENV_OUTPUTS, Progress, live_grants, noop, secret_values
+from agentauth.service.mint import log_mint
 from agentauth.service.plan import ProvisionPlan, preflight
 from agentauth.service.revoke import revoke_grants
 from agentauth.state import auditlog
@@ -79,16 +80,7 @@ def _apply_plans(
             if refreshed is not None:
                 env.update(refreshed.env)
                 say(f"{p.variable}: minted fresh short-lived credentials (grant {p.grant.id})")
-                auditlog.append(
-                    root,
-                    "mint",
-                    agent=policy.agent,
-                    grant=p.grant.id,
-                    provider=p.provider,
-                    variable=p.variable,
-                    outputs=list(refreshed.env),
-                    reason="provision: kept grant",
-                )
+                log_mint(root, p.grant, list(refreshed.env), reason="provision: kept grant")
             continue
         ledger.put(p.grant)
         say(f"{p.variable}: applying {p.provider} plan (grant {p.grant.id})")

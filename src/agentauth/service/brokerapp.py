@@ -55,16 +55,14 @@ class AppToken:
     def mint(self, reason: str) -> None:
         """Mint a token, swap it in, delete the one it replaces; raise ProviderError/ConfigError."""
         from agentauth.providers.github import app
-        from agentauth.state import auditlog
+        from agentauth.service.mint import log_mint
 
         old = Secret(self.value.reveal())
         grant, token, expires = app.issue(self.grant, self._context())
         self.grant = grant  # the installation id, once looked up
         self.value.renew(token)
         self.minted, self.expires = self.now(), expires
-        auditlog.append(self.root, "mint", agent=self.grant.agent, grant=self.grant.id,
-                        provider="github", variables=[self.grant.variable], reason=reason,
-                        expires=expires)  # fmt: skip
+        log_mint(self.root, self.grant, [self.grant.variable], reason=reason, expires=expires)
         if old.reveal():
             self._delete(old)
 

@@ -47,6 +47,26 @@ def _fresh(grant: Grant, current: Mapping[str, Secret], now: datetime) -> bool:
     return expiry is not None and expiry - RENEW_MARGIN > now
 
 
+def log_mint(
+    project_root: Path,
+    grant: Grant,
+    variables: list[str],
+    *,
+    reason: str | None = None,
+    expires: datetime | None = None,
+) -> None:
+    """The one ``mint`` event: which grant got fresh values, for which variables (never values).
+
+    Written by every path that mints (``run``, a kept grant in ``provision``, the AWS
+    credential server, the broker's GitHub App tokens), so ``log`` reads one shape.
+    """
+    fields: dict[str, object] = {"reason": reason} if reason is not None else {}
+    if expires is not None:
+        fields["expires"] = expires
+    auditlog.append(project_root, "mint", agent=grant.agent, grant=grant.id,
+                    provider=grant.provider, variables=variables, **fields)  # fmt: skip
+
+
 def mint_grant(project_root: Path, grant_id: str, *, reason: str) -> dict[str, Secret]:
     """Mint a fresh value of one active grant (the credential server's refresh); logged.
 
@@ -64,15 +84,7 @@ def mint_grant(project_root: Path, grant_id: str, *, reason: str) -> dict[str, S
     applied = providers.get(grant.provider).mint(grant, ctx)
     if applied is None:
         raise ProviderError(f"grant {grant_id} ({grant.provider}) has nothing to mint")
-    auditlog.append(
-        project_root,
-        "mint",
-        agent=grant.agent,
-        grant=grant.id,
-        provider=grant.provider,
-        variables=list(applied.env),
-        reason=reason,
-    )
+    log_mint(project_root, grant, list(applied.env), reason=reason)
     return dict(applied.env)
 
 
@@ -99,13 +111,6 @@ def mint_for_run(project_root: Path, policy: Policy, ctx: ProviderContext) -> Mi
         minted.update(applied.env)
         if applied.expires is not None:
             minted.expires = min(filter(None, (minted.expires, applied.expires)))
-        auditlog.append(
-            project_root,
-            "mint",
-            agent=policy.agent,
-            grant=grant.id,
-            provider=grant.provider,
-            variables=list(applied.env),
-            expires=applied.expires or applied.grant.expires,
-        )
+        log_mint(project_root, grant, list(applied.env),
+                 expires=applied.expires or applied.grant.expires)  # fmt: skip
     return minted
