@@ -76,3 +76,25 @@ def test_cached_catalog_matches_uncached(cache: Path) -> None:
     again = parse_catalogs([(_TEXT, "demo.toml")], cached=True)
     assert [r.id for r in again] == [r.id for r in plain]
     assert again.rules[0].description == plain.rules[0].description
+
+
+def test_a_fifo_in_the_cache_is_a_miss_not_a_hang(cache: Path) -> None:
+    """The safe reader serves the caches too: a FIFO where a cache file goes is not waited on."""
+    import os
+    import threading
+
+    from agentauth.engine.rules import hscache
+
+    cache.parent.mkdir(parents=True)
+    os.mkfifo(cache)
+    os.mkfifo(hscache._file(cache.parent, "k" * 64))
+    found: list[object] = []
+    worker = threading.Thread(
+        target=lambda: found.extend(
+            [tomlcache.load_toml(_TEXT, "demo.toml"), hscache.read("k" * 64)]
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(10)
+    assert found == [tomllib.loads(_TEXT), None], "a cache read hung on a FIFO"

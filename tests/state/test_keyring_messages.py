@@ -93,3 +93,30 @@ def test_file_backend_is_0600_under_agentauth_home_and_round_trips(
         assert store.get("proj/KEY") is None
     finally:
         keyring.core._keyring_backend = None  # type: ignore[attr-defined]
+
+
+def test_file_backend_refuses_a_fifo_in_place_of_its_file() -> None:
+    """A FIFO where secrets.json should be is a clear keyring error, never a hang."""
+    import os
+    import threading
+
+    from keyring.errors import KeyringError
+
+    from agentauth.state.filestore import FileKeyring, store_path
+
+    path = store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    outcome: list[BaseException | str | None] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(FileKeyring().get_password("proj", "KEY"))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=ask, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert outcome, "reading the keyring file hung on a FIFO"
+    assert isinstance(outcome[0], KeyringError) and "FIFO" in str(outcome[0]).upper()

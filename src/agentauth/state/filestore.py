@@ -59,10 +59,16 @@ class FileKeyring(KeyringBackend):
             os.close(fd)
 
     def _load(self, path: Path) -> dict[str, dict[str, str]]:
+        from agentauth.errors import StateError
+        from agentauth.fsutil import read_text
+
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            # NOTE: the safe reader: a FIFO or /dev/zero put in its place is refused, not read.
+            data = json.loads(read_text(path, error=StateError, what="keyring file"))
         except FileNotFoundError:
             return {}
+        except StateError as exc:
+            raise KeyringError(str(exc)) from None
         except (OSError, ValueError) as exc:
             raise KeyringError(f"{path} is unreadable or damaged ({type(exc).__name__})") from None
         if not isinstance(data, dict):

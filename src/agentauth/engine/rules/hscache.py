@@ -38,14 +38,21 @@ def key_of(parts: Sequence[str], version: str) -> str:
     return digest.hexdigest()
 
 
+_MAX_BYTES = 256 * 1024 * 1024
+"""A compiled database far larger than any catalog makes is not ours: recompile instead."""
+
+
 def read(key: str) -> tuple[list[int], bytes] | None:
     """Return (rule slots, serialized database) stored under ``key``, or None."""
     folder = cache_dir()
     if folder is None:
         return None
-    try:
-        raw = _file(folder, key).read_bytes()
-    except OSError:
+    from agentauth.errors import AgentAuthError
+    from agentauth.fsutil import read_bytes
+
+    try:  # NOTE: the safe reader: a FIFO or device in the cache is a miss, never a hang
+        raw = read_bytes(_file(folder, key), max_bytes=_MAX_BYTES, what="cache file")
+    except (OSError, AgentAuthError):
         return None
     header, _, rest = raw.partition(b"\n")
     slots, _, payload = rest.partition(b"\n")

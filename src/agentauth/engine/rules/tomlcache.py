@@ -79,9 +79,12 @@ def prune(folder: Path, pattern: str, current: Path) -> None:
 
 
 def _read(path: Path, digest: str) -> dict[str, Any] | None:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    from agentauth.errors import AgentAuthError
+    from agentauth.fsutil import read_text
+
+    try:  # NOTE: the safe reader: a FIFO or device in the cache is a miss, never a hang
+        raw = json.loads(read_text(path, what="cache file"))
+    except (OSError, ValueError, AgentAuthError):
         return None
     if not isinstance(raw, dict) or raw.get("sha256") != digest:
         return None
