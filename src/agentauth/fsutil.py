@@ -144,6 +144,27 @@ def read_text(
         raise error(f"{path} is not UTF-8 text (byte {exc.start}); check the {what}") from None
 
 
+def read_head(path: Path, size: int) -> bytes | None:
+    """Return the first ``size`` bytes of a regular file, or None for anything else.
+
+    For probes ("does this file start with agentauth's header?"): the same non-blocking
+    open and ``fstat`` as :func:`read_bytes`, so a FIFO or device is never waited on or
+    read, and a missing or unreadable file is simply not the one looked for.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"

@@ -118,3 +118,39 @@ def test_fsutil_is_the_only_module_that_renames_a_file_into_place() -> None:
         if path.name != "fsutil.py" and renames.search(path.read_text(encoding="utf-8"))
     ]
     assert others == []
+
+
+def test_read_head_probes_regular_files_only(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"# agentauth header\nA=1\n")
+    os.mkfifo(tmp_path / "fifo")
+    assert fsutil.read_head(tmp_path / "f", 8) == b"# agenta"
+    assert fsutil.read_head(tmp_path / "fifo", 8) is None
+    assert fsutil.read_head(tmp_path / "missing", 8) is None
+    assert fsutil.read_head(tmp_path, 8) is None
+
+
+def test_the_probes_and_readers_of_this_change_refuse_a_fifo(tmp_path: Path) -> None:
+    """.env.ai, an agent's config and the header probes: a FIFO is refused, never waited on."""
+    from agentauth.agents.files import read_optional
+    from agentauth.config.envwrite import _has_marker
+    from agentauth.engine.history import _tree_header
+    from agentauth.service.runenv import read_env_ai
+
+    fifo = tmp_path / ".env.ai"
+    os.mkfifo(fifo)
+    outcome: list[object] = []
+
+    def probe() -> None:
+        outcome.extend([_has_marker(fifo), _tree_header(fifo)])
+        for read in (read_env_ai, lambda p: read_optional(p, ".env.ai")):
+            try:
+                outcome.append(read(fifo))
+            except ConfigError as exc:
+                outcome.append(str(exc))
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert len(outcome) == 4, "a reader hung on a FIFO"
+    assert outcome[:2] == [False, False]
+    assert all(isinstance(o, str) and "FIFO" in o.upper() for o in outcome[2:]), outcome

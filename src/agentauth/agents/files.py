@@ -34,12 +34,12 @@ class FileChange:
 
 def read_optional(path: Path, relative: str) -> str | None:
     """Return the file's text, None when it does not exist; ConfigError when unreadable."""
-    try:
-        return path.read_text(encoding="utf-8")
+    from agentauth.fsutil import read_text
+
+    try:  # NOTE: the safe reader: a FIFO or device planted as a config is refused
+        return read_text(path, what=f"{relative} (an agent's configuration)")
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {relative}: {exc.strerror}") from None
 
 
 def load_json(path: Path, relative: str) -> tuple[str | None, Any]:

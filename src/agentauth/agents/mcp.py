@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from agentauth.agents.files import FileChange, agentauth_executable, dump_json
 from agentauth.config.mcpfiles import REWRITABLE
+from agentauth.errors import ConfigError
 from agentauth.secret import Secret
 
 _AGENT_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -105,9 +106,14 @@ def _refresh(spec: dict[str, Any]) -> bool:
 
 def load_tolerant(path: Path, relative: str, notes: list[str]) -> tuple[str | None, Any]:
     """Return (text, data) of a plain JSON config; JSONC or broken files are noted, skipped."""
-    try:
-        text = path.read_text(encoding="utf-8")
+    from agentauth.fsutil import read_text
+
+    try:  # NOTE: the safe reader: a FIFO or device planted as a config is noted, not read
+        text = read_text(path, what="MCP configuration")
     except OSError:
+        return None, None
+    except ConfigError as exc:
+        notes.append(f"{relative}: {exc}; guard leaves it alone")
         return None, None
     try:
         return text, json.loads(text)

@@ -101,12 +101,8 @@ def _append_ignore(gitignore: Path, line: str) -> None:
 
 
 def _has_marker(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_HEADER_PROBE_BYTES)
-    except OSError:
-        return False
-    return ENV_AI_MARKER.encode() in head
+    head = fsutil.read_head(path, _HEADER_PROBE_BYTES)
+    return head is not None and ENV_AI_MARKER.encode() in head
 
 
 def check_output(path: Path, project_root: Path, *, source: Path | None = None) -> Path:

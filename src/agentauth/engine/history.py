@@ -184,11 +184,10 @@ class _OwnFiles:
 
 
 def _tree_header(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return _OWN_MARK in handle.read(_OWN_PROBE)
-    except OSError:
-        return False
+    from agentauth.fsutil import read_head
+
+    head = read_head(path, _OWN_PROBE)
+    return head is not None and _OWN_MARK in head
 
 
 def _added_lines(stream: Iterator[bytes]) -> Iterator[tuple[Commit, str, int, bytes]]:

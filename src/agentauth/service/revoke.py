@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentauth import providers
+from agentauth import fsutil, providers
 from agentauth.config import envwrite
 from agentauth.errors import AgentAuthError, ConfigError
 from agentauth.model import NOT_REVOKED, Action, Grant, GrantStatus, RevokeResult
@@ -97,9 +97,9 @@ def _strip_env_ai(ctx: ProviderContext, names: Sequence[str]) -> None:
 def _revoked_lines(path: Path) -> dict[str, list[str]]:
     """The ``# Revoked A, B on TIME.`` lines of ``path``'s header: names by time, in order."""
     found: dict[str, list[str]] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+    try:  # NOTE: the safe reader: a FIFO or device in place of .env.ai is not waited on
+        lines = fsutil.read_text(path, what=".env.ai").splitlines()
+    except (OSError, AgentAuthError):
         return found
     for line in lines:
         if not line.startswith("#"):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from agentauth.engine import credentials
-from agentauth.errors import ConfigError, UsageError
+from agentauth.errors import UsageError
 
 if TYPE_CHECKING:
     from agentauth.secret import Secret
@@ -170,12 +170,12 @@ def read_env_ai(path: Path) -> list[tuple[str, str]]:
     python-dotenv. Anything outside it (a hand edit) goes through the full parser
     in :mod:`agentauth.config.envfile`, so both always agree.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
+    from agentauth.fsutil import read_text
+
+    try:  # NOTE: the safe reader: a FIFO or device in place of .env.ai is refused
+        text = read_text(path, what=".env.ai (run `agentauth provision` again)")
     except FileNotFoundError:
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}; run `agentauth provision` again") from None
     pairs: list[tuple[str, str]] = []
     for line in text.split("\n"):
         stripped = line.strip()

@@ -118,15 +118,15 @@ def private_key(source: Mapping[str, Any], ctx: ProviderContext) -> Secret:
     file = source.get("private_key_file")
     if file:
         path = _key_path(str(file), ctx)
-        try:
-            text = path.read_text(encoding="utf-8")
+        from agentauth.fsutil import read_text
+
+        try:  # NOTE: the safe reader: a FIFO or device named as the key is refused
+            text = read_text(path, what="private_key_file")
         except FileNotFoundError:
             raise ConfigError(
                 f"private_key_file {path} does not exist; generate a private key on the "
                 "App's settings page and point private_key_file at the downloaded .pem"
             ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read private_key_file {path}: {exc}") from None
         if "PRIVATE KEY" not in text:
             raise ConfigError(f"private_key_file {path} is not a PEM private key")
         return Secret(text)
