@@ -79,6 +79,42 @@ def _fsync_directory(directory: Path) -> None:
         os.close(dfd)
 
 
+def read_at_most(path: str | Path, limit: int, size_hint: int) -> bytes:
+    """Return the first ``limit + 1`` bytes of ``path`` at most (more than ``limit``: too big).
+
+    For the audit's hot path, which has listed the file as regular and knows its size
+    (``size_hint``): one non-blocking open (a FIFO swapped in meanwhile cannot hang it)
+    and, for a file that did not grow, one read of exactly its size. Raises OSError.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return _read_fd(fd, limit, size_hint)
+    finally:
+        os.close(fd)
+
+
+def _read_fd(fd: int, limit: int, size_hint: int) -> bytes:
+    """Read up to ``limit + 1`` bytes; the first read asks for ``size_hint + 1``.
+
+    Why the hint: a read asking for the whole cap (megabytes) allocates it for every
+    small file; asking for the size plus one byte reads a file in one call and still
+    sees one that grew.
+    """
+    want = min(max(size_hint, 0), limit) + 1
+    data = os.read(fd, want)
+    if len(data) < want or len(data) > limit:
+        return data
+    chunks = [data]
+    total = len(data)
+    while total <= limit:
+        chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def read_bytes(
     path: Path,
     *,
@@ -112,17 +148,10 @@ def read_bytes(
                 f"{path} is {info.st_size} bytes, more than the {max_bytes} a {what} may be; "
                 "check that it is the right file"
             )
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > max_bytes:
-                raise error(f"{path} grew past {max_bytes} bytes while being read; refusing it")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        data = _read_fd(fd, max_bytes, info.st_size)
+        if len(data) > max_bytes:
+            raise error(f"{path} grew past {max_bytes} bytes while being read; refusing it")
+        return data
     except OSError as exc:
         raise error(f"cannot read {path}: {exc.strerror}; check the {what}") from None
     finally:

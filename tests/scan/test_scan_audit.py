@@ -325,13 +325,15 @@ def test_relative_root_and_unreadable_file(
     write(project, "sub/.env", f"STRIPE_SECRET_KEY={keys.stripe}\n")
     write(project, "locked.py", f'K = "{keys.github}"\n')
 
-    def deny(path: str, *args: Any, **kwargs: Any) -> Any:
+    read_at_most = sources.read_at_most
+
+    def deny(path: str, *args: Any) -> bytes:
         if str(path).endswith("locked.py"):
             raise PermissionError(13, "Permission denied")
-        return open(path, *args, **kwargs)
+        return read_at_most(path, *args)
 
     # NOTE: tests run as root, where chmod 000 does not stop a read; fail the open instead.
-    monkeypatch.setattr(sources, "open", deny, raising=False)
+    monkeypatch.setattr(sources, "read_at_most", deny)
     monkeypatch.chdir(project)
     report = audit(AuditOptions(root=Path(".")))
     assert [(f.file, f.line) for f in report.findings] == [("sub/.env", 1)]

@@ -158,15 +158,34 @@ def test_fifo_and_unreadable_files_give_a_skip_not_a_traceback(
     assert any(s.path == "pipe" and "FIFO" in s.reason for s in selection.skipped)
     locked = next(f for f in selection.files if f.rel == "locked.py")
 
-    def deny(path: str, *args: Any, **kwargs: Any) -> Any:
+    read_at_most = sources.read_at_most
+
+    def deny(path: str, *args: Any) -> bytes:
         if str(path).endswith("locked.py"):
             raise PermissionError(13, "Permission denied")
-        return open(path, *args, **kwargs)
+        return read_at_most(path, *args)
 
     # NOTE: tests run as root, where chmod 000 does not stop a read; fail the open instead.
-    monkeypatch.setattr(sources, "open", deny, raising=False)
+    monkeypatch.setattr(sources, "read_at_most", deny)
     result = sources.read(locked)
     assert isinstance(result, Skip) and result.reason == "unreadable: Permission denied"
+
+
+def test_a_file_swapped_for_a_fifo_after_the_walk_is_read_without_hanging(project: Path) -> None:
+    _write(project, "swapped.py")
+    (listed,) = [f for f in sources.select(project).files if f.rel == "swapped.py"]
+    (project / "swapped.py").unlink()
+    os.mkfifo(project / "swapped.py")
+    assert sources.read(listed) == ""  # NOTE: a non-blocking open: no writer reads as empty
+
+
+def test_a_file_that_grew_after_the_walk_is_read_whole_or_skipped(project: Path) -> None:
+    _write(project, "grew.py")
+    (listed,) = [f for f in sources.select(project).files if f.rel == "grew.py"]
+    (project / "grew.py").write_text("x = 1\n" * 5000)
+    assert sources.read(listed) == "x = 1\n" * 5000
+    too_big = sources.read(listed, max_file_bytes=1000)
+    assert isinstance(too_big, Skip) and too_big.reason.startswith("too large")
 
 
 def test_unreadable_subfolder_is_a_skip(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -330,3 +349,28 @@ def test_unreadable_root_is_a_config_error(project: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(os, "scandir", deny)
     with pytest.raises(ConfigError, match=r"cannot read .*Permission denied"):
         sources.select(project)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"KEY=value\n",
+        "caf\u00e9 = '\u2603'\n".encode(),
+        b"\xef\xbb\xbfTOKEN=x\n",
+        "TOKEN=x\n".encode("utf-16"),
+        b"latin-1 \xe9\xff\n",
+        b"",
+    ],
+)
+def test_the_detectors_bytes_are_the_decoded_texts_and_no_copy_when_already_utf8(
+    data: bytes,
+) -> None:
+    from agentauth.engine.filekinds import decode, utf8
+
+    assert utf8(data) == decode(data).encode("utf-8", "surrogatepass")
+    try:
+        plain = not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe")) and bool(data.decode())
+    except UnicodeDecodeError:
+        plain = False
+    if plain:
+        assert utf8(data) is data

@@ -111,8 +111,11 @@ def classify(
     )
 
 
-def is_agentauth_output(text: str) -> bool:
-    """True when ``text`` is a file agentauth wrote (``.env.ai``): its header says so."""
+def is_agentauth_output(text: str | bytes) -> bool:
+    """True when ``text`` (or its UTF-8 bytes) is a file agentauth wrote (``.env.ai``): its
+    header says so."""
+    if isinstance(text, bytes):
+        return ENV_AI_MARKER.encode() in text[:4096]
     return ENV_AI_MARKER in text[:4096]
 
 

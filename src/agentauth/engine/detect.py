@@ -9,12 +9,9 @@ the same candidates while Python reads a few lines of a file. Work happens on th
 bytes of the text; line and column (1-based, columns in characters, lines split on
 ``\\n``) are computed only for matches. Pure: no I/O, no provider calls.
 
-Inline suppression: a candidate is suppressed when a line it touches contains
-``agentauth:ignore``, ``gitleaks:allow`` or ``pragma: allowlist secret``, or the line
-just before it contains ``agentauth:ignore-next-line`` or ``pragma: allowlist nextline
-secret``. :func:`scan_text` applies them and returns the suppressed candidates apart
-(so the caller can count them); :func:`detect_text` returns every occurrence unless
-asked to honour the markers.
+Inline ignore comments (:mod:`agentauth.engine.ignorecomments`): :func:`scan_text` applies
+them and returns the suppressed candidates apart (so the caller can count them);
+:func:`detect_text` returns every occurrence unless asked to honour the markers.
 """
 
 from __future__ import annotations
@@ -25,6 +22,7 @@ import weakref
 from dataclasses import dataclass
 
 from agentauth.engine import spans as spanning
+from agentauth.engine.ignorecomments import marker_lines, suppressed_at
 from agentauth.engine.prefilter import (
     ENGINES,
     Ends,
@@ -47,16 +45,6 @@ from agentauth.engine.textviews import (
 from agentauth.model import Candidate, RuleId, Secret
 
 __all__ = ["ENGINES", "SMALL_TEXT_BYTES", "Detector", "build_prefilter", "detect_text", "scan_text"]
-
-IGNORE_MARKERS: tuple[bytes, ...] = (
-    b"agentauth:ignore",
-    b"gitleaks:allow",
-    b"pragma: allowlist secret",
-)
-IGNORE_NEXT_LINE_MARKERS: tuple[bytes, ...] = (
-    b"agentauth:ignore-next-line",
-    b"pragma: allowlist nextline secret",
-)
 
 # The name a value is assigned to, read backwards from the value's start on its line:
 # KEY=, export KEY=, "key": ", key: , key = ", KEY: str = ", key := ", process.env.X || ",
@@ -107,13 +95,14 @@ class Detector:
                     text_rules.append([])
                 index = position[keyword]
                 (text_rules if rule.scope == "text" else line_rules)[index].append(rule)
-        for marker in _EMBEDDED_MARKERS:
+        for marker in (*_EMBEDDED_MARKERS, _ESCAPED_QUOTE):
             if marker not in position:
                 position[marker] = len(keywords)
                 keywords.append(marker)
                 line_rules.append([])
                 text_rules.append([])
         self._markers = frozenset(position[m] for m in _EMBEDDED_MARKERS)
+        self._escaped_quote = position[_ESCAPED_QUOTE]
         self.keywords = tuple(keywords)
         self._line_rules = tuple(tuple(r) for r in line_rules)
         self._text_rules = tuple(tuple(r) for r in text_rules)
@@ -137,7 +126,7 @@ class Detector:
             for slot, rule in enumerate(self.catalog.rules):
                 for keyword in rule.keywords:
                     users[index[keyword]].append(slot)
-            for marker in self._markers:
+            for marker in (*self._markers, self._escaped_quote):
                 users[marker] = []  # NOTE: always reported, also when a gated rule shares it
             prefilter = build_prefilter(self.keywords, self._engine, regexes, users)
             slots = prefilter.rule_slots
@@ -159,25 +148,30 @@ class Detector:
                 return self._small.hits(data), None
         return self.prefilter.scan(data)
 
-    def scan(self, text: str, *, honour_ignore_comments: bool = True) -> TextScan:
+    def scan(self, text: str | bytes, *, honour_ignore_comments: bool = True) -> TextScan:
         """Return every credential occurrence in ``text``, split into reported and suppressed.
+
+        ``text`` is a str, or its UTF-8 bytes (what :func:`agentauth.engine.filekinds.utf8`
+        gives: a file's bytes as they are when they already are UTF-8, saving a copy).
 
         Besides the text as written, two views are read: the text with its string escapes
         undone when it holds ``\\"`` (a notebook cell, JSON inside a JSON string), and the
         name/value pairs of :mod:`agentauth.engine.embedded` (base64 Kubernetes Secret data,
         Terraform variable defaults, XML elements, Go byte slices).
         """
-        data = text.encode("utf-8", "surrogatepass")
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
         hits, ends = self._prefiltered(data)
         matches = self._matches(data, hits, ends)
-        escaped = unescaped_view(data)
+        found = {kw for _, kw in hits}
+        # NOTE: the prefilter's pass already said whether the text holds an escaped quote
+        escaped = unescaped_view(data) if self._escaped_quote in found else None
         if escaped is not None:
             matches = merge_view(matches, self._view_matches(escaped))
-        if hits and not self._markers.isdisjoint(kw for _, kw in hits):
+        if not self._markers.isdisjoint(found):
             matches = merge_pairs(matches, self._pair_matches(data))
         if not matches:
             return _EMPTY
-        markers = _marker_lines(data) if honour_ignore_comments else None
+        markers = marker_lines(data) if honour_ignore_comments else None
         reported: list[Candidate] = []
         suppressed: list[Candidate] = []
         line, pos = 1, 0
@@ -196,7 +190,7 @@ class Detector:
                 variable=variable,
                 extra=m.extra,
             )
-            if markers and _suppressed(data, markers, line_start, m.end):
+            if markers and suppressed_at(markers, line_start, m.end):
                 suppressed.append(candidate)
             else:
                 reported.append(candidate)
@@ -285,6 +279,8 @@ _EMBEDDED_MARKERS = (
     "adapter:", "db.backends.", "jdbc:", 'resource "', "db_connection", "define(",
 )  # fmt: skip
 """Keywords (caseless, in the prefilter's one pass) that make the embedded extractors run."""
+_ESCAPED_QUOTE = '\\"'
+"""A keyword of its own: a text holding it is also read with its string escapes undone."""
 
 
 def _decode(raw: bytes) -> str:
@@ -305,32 +301,6 @@ def _variable(data: bytes, line_start: int, start: int) -> str | None:
     return _decode(name) if name else None
 
 
-def _marker_lines(data: bytes) -> list[tuple[int, int, bool]] | None:
-    """Return (line start, line end, next-line marker) for each line holding a marker."""
-    found: list[tuple[int, int, bool]] = []
-    for marker in IGNORE_MARKERS + IGNORE_NEXT_LINE_MARKERS:
-        pos = data.find(marker)
-        while pos >= 0:
-            start = data.rfind(b"\n", 0, pos) + 1
-            end = data.find(b"\n", pos)
-            found.append((start, len(data) if end < 0 else end, marker in IGNORE_NEXT_LINE_MARKERS))
-            pos = data.find(marker, pos + len(marker))
-    return found or None
-
-
-def _suppressed(
-    data: bytes, markers: list[tuple[int, int, bool]], line_start: int, end: int
-) -> bool:
-    """True when a marker is on a line the secret touches, or a next-line marker just before."""
-    for start, stop, next_line in markers:
-        if next_line:
-            if stop + 1 == line_start:
-                return True
-        elif start <= end and stop >= line_start:
-            return True
-    return False
-
-
 _DETECTORS: weakref.WeakKeyDictionary[Catalog, Detector] = weakref.WeakKeyDictionary()
 _DETECTORS_LOCK = threading.Lock()
 
@@ -347,7 +317,7 @@ def detector_for(catalog: Catalog) -> Detector:
 
 
 def scan_text(
-    text: str, catalog: Catalog, *, path: str = "", honour_ignore_comments: bool = True
+    text: str | bytes, catalog: Catalog, *, path: str = "", honour_ignore_comments: bool = True
 ) -> TextScan:
     """Detect credentials in ``text``; suppressed candidates are returned apart, not dropped.
 

@@ -130,3 +130,21 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def utf8(data: bytes) -> bytes:
+    """The UTF-8 bytes of :func:`decode`'s text: ``data`` itself when it already is UTF-8.
+
+    Why: the detector reads UTF-8 bytes; decoding a file only to encode it again costs
+    two copies of every byte scanned, and nearly every source file is ASCII.
+    """
+    if data.isascii():
+        return data
+    if not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return data
+    return decode(data).encode("utf-8", "surrogatepass")

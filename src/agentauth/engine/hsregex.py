@@ -11,15 +11,29 @@ hyperscan reports a match, so findings do not change). Constructs with no looser
 equivalent (back-references, atomic groups, possessive quantifiers, conditionals) make
 :func:`loosen` return None and the rule runs in Python as before.
 
+One assertion is kept, made to consume a byte: a lookahead closing the whole regex
+(``(?![A-Za-z0-9])``, ``(?=[\\s"';,]|\\Z)``) becomes a class of the byte that may follow
+or the end of the text (``(?:[^A-Za-z0-9]|\\z)``). Without it a loosened match ends
+wherever the value's first few bytes are, and every line such as ``password_hash =
+hash_password(form)`` (a value followed by ``(``) sent the generic rules to Python, which
+refused it; with it hyperscan refuses it. Such a match ends one byte past the Python
+match's end (or at it, at the end of the text): :attr:`Loosened.overshoot` says so, and
+the prefilter moves the reported ends back by it.
+
 ``\\s`` is spelled out as Python's byte class (space, ``\\t\\n\\v\\f\\r``) so that both
 engines agree on vertical tab; ``{,n}`` (Python's "0 to n") becomes ``{0,n}``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 _SPACE = r"\t\n\x0b\x0c\r "
 _DROPPED_ESCAPES = frozenset("bBAZ")
-VERSION = 1
+_ANY_BYTE = r"[\x00-\xff]"
+_LOOKAHEAD = "\0"
+"""Marks a lookahead item while parsing: dropped, unless it closes the whole regex."""
+VERSION = 2
 """Bumped whenever the rewrite changes, so cached databases are compiled again."""
 REPEAT_LIMIT = 32
 """Counted repeats beyond this become open-ended (``{100,4096}`` -> ``{32,}``): large bounded
@@ -30,26 +44,86 @@ class _Unsupported(Exception):
     """The regex uses a construct with no looser hyperscan equivalent."""
 
 
-def loosen(regex: str) -> str | None:
+@dataclass(frozen=True)
+class Loosened:
+    """A rule's regex rewritten for hyperscan."""
+
+    regex: str
+    overshoot: int = 0
+    """How far past the Python match's end a match of ``regex`` may end (0 or 1 byte)."""
+
+
+def loosen(regex: str) -> Loosened | None:
     """Return a hyperscan-compatible regex matching at least what ``regex`` matches, or None."""
     try:
         items, end = _sequence(regex, 0, top=True)
+        if end != len(regex):
+            return None
+        closing = _closing_lookahead(items)
     except (_Unsupported, IndexError, ValueError):
         return None
-    if end != len(regex):
+    items = [it for it in items if not it[0].startswith(_LOOKAHEAD)]
+    if closing is None:
+        items = _trimmed(items)
+        return Loosened(_joined(items)) if items else None
+    items = _trimmed(items, keep_end=True)
+    return Loosened(_joined(items) + closing, overshoot=1) if items else None
+
+
+def _closing_lookahead(items: list[list[str]]) -> str | None:
+    """The consuming form of a lookahead that closes the whole regex, or None.
+
+    ``(?!CLASS)`` becomes ``(?:[^CLASS]|\\z)``; ``(?=CLASS)`` and ``(?=CLASS|\\Z)`` become
+    ``CLASS`` and ``(?:CLASS|\\z)``; ``$`` (the end, or before a newline) adds ``\\n`` and
+    ``\\z``. Any other lookahead (a sequence, a literal, one inside a branch of a top-level
+    alternation) stays dropped.
+    """
+    if not items or not items[-1][0].startswith(_LOOKAHEAD):
         return None
-    items = _trimmed(items)
-    return "".join(atom + quant for atom, quant in items) or None
+    if any(atom == "|" for atom, _ in items):
+        return None
+    src = items[-1][0][len(_LOOKAHEAD) :]
+    negative = src.startswith("(?!")
+    i, at_end = 3, False
+    classes: list[str] = []
+    while src[i] != ")":
+        if src[i] == "[":
+            cls, i = _char_class(src, i)
+            if cls == _ANY_BYTE:
+                return None  # any byte: nothing to complement
+            classes.append(cls)
+        elif src.startswith((r"\Z", r"\z"), i):
+            at_end, i = True, i + 2
+        elif src[i] == "$":
+            classes.append(r"\n")
+            at_end, i = True, i + 1
+        else:
+            return None
+        if src[i] == "|":
+            i += 1
+        elif src[i] != ")":
+            return None
+    if negative:
+        if len(classes) != 1 or at_end or not classes[0].startswith("["):
+            return None
+        body = classes[0]
+        complement = "[" + body[2:] if body.startswith("[^") else "[^" + body[1:]
+        return f"(?:{complement}|\\z)"
+    if not classes:
+        return None
+    alternatives = classes + ([r"\z"] if at_end else [])
+    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
 
-def _trimmed(items: list[list[str]]) -> list[list[str]]:
+def _trimmed(items: list[list[str]], *, keep_end: bool = False) -> list[list[str]]:
     """Cut the top-level sequence to the part that fixes where a match can end.
 
     A leading optional item (``[A-Za-z_]{0,40}?``) never moves a match's end; a trailing
     one, or the extension of a trailing repeat (``X{8,256}`` -> ``X{8}``), only moves it
     earlier, still after the match's start. The detector asks "does a match end inside
     this span", so both cuts keep every answer that matters while hyperscan reports one
-    end per match instead of one per byte of a long value.
+    end per match instead of one per byte of a long value. With ``keep_end`` (a closing
+    lookahead follows, which must see the whole value) only the start is cut.
     """
     if any(atom == "|" for atom, _ in items):
         return items
@@ -58,15 +132,15 @@ def _trimmed(items: list[list[str]]) -> list[list[str]]:
     while body:
         if _optional(body[0][1]):
             body = body[1:]
-        elif _optional(body[-1][1]):
+        elif not keep_end and _optional(body[-1][1]):
             body = body[:-1]
         elif (inner := _plain_group(body[0])) is not None:
             body = inner + body[1:]
-        elif (inner := _plain_group(body[-1])) is not None:
+        elif not keep_end and (inner := _plain_group(body[-1])) is not None:
             body = body[:-1] + inner
         else:
             break
-    if body:
+    if body and not keep_end:
         atom, quant = body[-1]
         low = quant.strip("{}?").split(",")[0] if quant.startswith("{") else ""
         if quant in ("+", "+?") or low == "1":
@@ -127,6 +201,7 @@ def _sequence(src: str, i: int, *, top: bool = False) -> tuple[list[list[str]], 
             token, i = c, i + 1
         if token:
             items.append([token, ""])
+            dropped = token.startswith(_LOOKAHEAD)
         else:
             dropped = True
     if not top:
@@ -178,7 +253,7 @@ def _char_class(src: str, i: int) -> tuple[str, int]:
         c = src[i]
         if c == "]" and not first:
             if complement:
-                return r"[\x00-\xff]", i + 1
+                return _ANY_BYTE, i + 1
             out.append("]")
             return "".join(out), i + 1
         first = False
@@ -208,7 +283,10 @@ def _char_class(src: str, i: int) -> tuple[str, int]:
 
 def _group(src: str, i: int) -> tuple[str, int]:
     """A group: lookarounds and comments dropped, names removed, unsupported kinds refused."""
-    if src.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+    if src.startswith(("(?=", "(?!"), i):
+        _, end = _skip_group(src, i)
+        return _LOOKAHEAD + src[i:end], end
+    if src.startswith(("(?<=", "(?<!"), i):
         _, end = _skip_group(src, i)
         return "", end
     if src.startswith("(?#", i):
@@ -237,7 +315,7 @@ def _group(src: str, i: int) -> tuple[str, int]:
 
 
 def _joined(items: list[list[str]]) -> str:
-    return "".join(atom + quant for atom, quant in items)
+    return "".join(atom + quant for atom, quant in items if not atom.startswith(_LOOKAHEAD))
 
 
 def _skip_group(src: str, i: int) -> tuple[None, int]:

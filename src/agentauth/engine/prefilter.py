@@ -77,12 +77,16 @@ class _HyperscanPrefilter:
         if cached is not None and db is not None:
             slots = cached[0]
         else:
-            patterns = [hsregex.loosen(r) for r in regexes]
-            db, slots = self._compile(keywords, patterns, users)
+            loosened = [hsregex.loosen(r) for r in regexes]
+            patterns = [None if x is None else x.regex for x in loosened]
+            db, runs = self._compile(keywords, patterns, users)
+            slots = {slot: getattr(loosened[slot], "overshoot", 0) for slot in runs}
             hscache.write(key, slots, hyperscan.dumpb(db))
         self._db = db
         self.rule_slots = frozenset(slots)
         """The slots of the rules this database runs (the others run wherever a keyword is)."""
+        self._late = frozenset(slot for slot, late in slots.items() if late)
+        """Slots whose loosened match ends a byte past the Python match (a consumed lookahead)."""
         self._local = threading.local()
 
     def _load(self, payload: bytes) -> Any:
@@ -155,13 +159,18 @@ class _HyperscanPrefilter:
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         ends: Ends = {}
+        late, size = self._late, len(data)
         for index, end in rules:
             slot = index - keywords
-            found = ends.get(slot)
-            if found is None:
-                ends[slot] = [end]
-            elif found[-1] != end:
-                found.append(end)
+            found = ends.setdefault(slot, [])
+            at: tuple[int, ...] = (end,)
+            if slot in late:
+                # NOTE: the match consumed the byte after the Python match's end, or it
+                # ended with the text; at the text's end the Python match may end at either
+                at = (end - 1, end) if end == size else (end - 1,)
+            for e in at:
+                if not found or found[-1] < e:
+                    found.append(e)
         return hits, ends
 
 

@@ -27,6 +27,7 @@ from agentauth.engine.filekinds import (
     decode,
     is_compose_file,
     is_env_file,
+    utf8,
 )
 from agentauth.engine.walk import (
     Collector,
@@ -39,6 +40,7 @@ from agentauth.engine.walk import (
     walk,
 )
 from agentauth.errors import ConfigError
+from agentauth.fsutil import read_at_most
 from agentauth.model import Skip
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "decode",
     "is_env_file",
     "read",
+    "read_utf8",
     "select",
 ]
 
@@ -193,12 +196,23 @@ def _restrict(out: Collector, named_rels: Sequence[str]) -> None:
 
 def read(source: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str | Skip:
     """Return the text of ``source``, or a Skip saying why it was not read."""
+    data = read_bytes(source, max_file_bytes)
+    return data if isinstance(data, Skip) else decode(data)
+
+
+def read_utf8(source: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes | Skip:
+    """Return the text of ``source`` as UTF-8 bytes (what the detector reads), or a Skip."""
+    data = read_bytes(source, max_file_bytes)
+    return data if isinstance(data, Skip) else utf8(data)
+
+
+def read_bytes(source: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes | Skip:
+    """Return the bytes of ``source`` (or its staged blob), or a Skip saying why not."""
     limit = ENV_HARD_CAP_BYTES if source.env else max_file_bytes
     data = source.blob
     if data is None:
         try:
-            with open(source.path, "rb") as fh:
-                data = fh.read(limit + 1)
+            data = read_at_most(source.path, limit, source.size)
         except OSError as exc:
             return Skip(source.rel, f"unreadable: {exc.strerror or exc}")
     if len(data) > limit:
@@ -206,4 +220,4 @@ def read(source: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> st
     head = data[:BINARY_SNIFF_BYTES]
     if not source.env and b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Skip(source.rel, "binary (NUL byte in the first 8 KiB)")
-    return decode(data)
+    return data

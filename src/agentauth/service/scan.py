@@ -161,7 +161,7 @@ def _scan_one(source: SourceFile, engine: Engine) -> _FileResult:
     from agentauth.engine.classify import classify, is_agentauth_output
     from agentauth.engine.detect import scan_text
 
-    text = sources.read(source, engine.max_file_bytes)
+    text = sources.read_utf8(source, engine.max_file_bytes)
     if isinstance(text, Skip):
         return _FileResult(source.rel, skip=text)
     own = is_agentauth_output(text)

@@ -22,7 +22,7 @@ ENVIRON_FILE = "<environ>"
 
 def _ignored(lines: list[str], line: int) -> bool:
     """True when an inline ignore comment covers ``line`` (same rules as the detector)."""
-    from agentauth.engine.detect import IGNORE_MARKERS, IGNORE_NEXT_LINE_MARKERS
+    from agentauth.engine.ignorecomments import IGNORE_MARKERS, IGNORE_NEXT_LINE_MARKERS
 
     if not 0 < line <= len(lines):
         return False

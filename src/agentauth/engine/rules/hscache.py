@@ -17,12 +17,12 @@ faster, never wrong; ``AGENTAUTH_NO_CACHE=1`` bypasses it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from agentauth.engine.rules.tomlcache import cache_dir, store
 
-_FORMAT = b"agentauth-hsdb-1"
+_FORMAT = b"agentauth-hsdb-2"
 
 
 def _file(folder: Path, key: str) -> Path:
@@ -42,8 +42,8 @@ _MAX_BYTES = 256 * 1024 * 1024
 """A compiled database far larger than any catalog makes is not ours: recompile instead."""
 
 
-def read(key: str) -> tuple[list[int], bytes] | None:
-    """Return (rule slots, serialized database) stored under ``key``, or None."""
+def read(key: str) -> tuple[dict[int, int], bytes] | None:
+    """Return (rule slot -> overshoot, serialized database) stored under ``key``, or None."""
     folder = cache_dir()
     if folder is None:
         return None
@@ -62,16 +62,19 @@ def read(key: str) -> tuple[list[int], bytes] | None:
     if hashlib.sha256(slots + b"\n" + payload).hexdigest().encode() != fields[2]:
         return None
     try:
-        return [int(s) for s in slots.split(b",") if s], payload
+        pairs = [s.partition(b"+") for s in slots.split(b",") if s]
+        return {int(slot): int(late or b"0") for slot, _, late in pairs}, payload
     except ValueError:
         return None
 
 
-def write(key: str, slots: Sequence[int], payload: bytes) -> None:
-    """Store a serialized database under ``key``; failing to write is silent."""
+def write(key: str, slots: Mapping[int, int], payload: bytes) -> None:
+    """Store a serialized database (and its rule slot -> overshoot) under ``key``; failing
+    to write is silent."""
     folder = cache_dir()
     if folder is None:
         return
-    body = ",".join(map(str, slots)).encode() + b"\n" + payload
+    listed = ",".join(f"{slot}+{late}" if late else str(slot) for slot, late in slots.items())
+    body = listed.encode() + b"\n" + payload
     header = b" ".join((_FORMAT, key.encode(), hashlib.sha256(body).hexdigest().encode()))
     store(_file(folder, key), header + b"\n" + body, "hyperscan-*.db")
