@@ -87,9 +87,10 @@ def holds_key_material(value: str) -> bool:
     """True when the PEM body decodes to a key's structure, not prose or a placeholder.
 
     DER keys (RSA, EC, PKCS#8, encrypted PKCS#8) are a SEQUENCE (first byte 0x30),
-    OpenSSH keys start with ``openssh-key-v1``, OpenPGP blocks with a packet tag (bit
-    7 set); a legacy encrypted PEM (``Proc-Type: 4,ENCRYPTED``) is ciphertext, so only
-    its decoding is checked. A header line without a body is no key at all.
+    OpenSSH keys start with ``openssh-key-v1`` (whatever the header says), OpenPGP
+    blocks with a packet tag (bit 7 set); a legacy encrypted PEM (``Proc-Type:
+    4,ENCRYPTED``) is ciphertext, so only its decoding is checked. A header line
+    without a body is no key at all.
     """
     body = pem_body(value)
     if len(body) < 64 or _PEM_MARKERS.search(body):
@@ -100,6 +101,8 @@ def holds_key_material(value: str) -> bool:
         return False
     if "Proc-Type:" in value and "ENCRYPTED" in value:
         return True
+    if raw.startswith(_OPENSSH_MAGIC):
+        return True  # an OpenSSH key under a mislabelled header (``RSA``) is still a key
     if "OPENSSH" in value:
         return raw.startswith(_OPENSSH_MAGIC)
     if "PGP" in value:

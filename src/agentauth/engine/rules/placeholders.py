@@ -25,6 +25,10 @@ _MARKERS = re.compile(
 # random token holds a run of six consecutive characters with odds of about 1 in 10^8.
 _TYPED = re.compile(r"abc123|123abc|xyz123|qwerty|asdfgh|zxcvbn|(?:abc|123)xyz", re.IGNORECASE)
 _SEQUENCE_RUN = 6
+# A block of 2-8 characters repeated four times or more (``GFPYYSJZGFPYYSJZ...``, ``abababab``):
+# a random 40-character token holds one with odds below 1 in 10^9.
+_PERIODIC = re.compile(r"(.{2,8}?)\1{3,}")
+_INTERLEAVED_PAIRS = 4
 _RUN = re.compile(r"(.)\1{7,}")
 _AWS_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?$|EXAMPLEKEY")
 
@@ -68,9 +72,10 @@ def is_typed(value: str) -> bool:
     """True when ``value`` holds a run a person types, not one a generator makes.
 
     Six consecutive letters or digits in order, up or down (``abcdef``, ``345678``,
-    ``ZYXWVU``), or a keyboard row (``qwerty``) or ``abc123``.
+    ``ZYXWVU``), a keyboard row (``qwerty``) or ``abc123``, two counting runs woven
+    together (``a1b2c3d4``) or a short block repeated four times (``GFPYYSJZGFPYYSJZ...``).
     """
-    if _TYPED.search(value):
+    if _TYPED.search(value) or _PERIODIC.search(value) or _interleaved(value):
         return True
     run, previous, step = 1, -10, 0
     for char in value:
@@ -83,6 +88,23 @@ def is_typed(value: str) -> bool:
         else:
             run, step = 1, 0
         previous = code
+    return False
+
+
+def _step(a: str, b: str) -> bool:
+    """True when ``b`` follows ``a`` as a person counts: ``a``→``b``, ``1``→``2``, ``9``→``0``."""
+    if a.isdigit() and b.isdigit():
+        return (int(b) - int(a)) % 10 == 1
+    return a.isascii() and b.isascii() and a.isalpha() and ord(b.lower()) - ord(a.lower()) == 1
+
+
+def _interleaved(value: str) -> bool:
+    """True for two counting runs woven together: ``a1b2c3d4``, ``1a2b3c4d``, ``A1B2C3D4E5``."""
+    span = 2 * _INTERLEAVED_PAIRS
+    for i in range(len(value) - span + 1):
+        chunk = value[i : i + span]
+        if all(_step(chunk[j], chunk[j + 2]) for j in range(span - 2)):
+            return True
     return False
 
 
