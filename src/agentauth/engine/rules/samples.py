@@ -8,8 +8,9 @@ Kinds: ``b62 hex HEX b32 b32l bech32 b64 url64 digits lower upper alpha l36 u36`
 length; ``uuid`` is a random UUID (lower-case hex); ``basic:USER`` is the base64 of
 ``USER:`` + a random password;
 ``gh`` (30 base62 + a valid CRC32 checksum), ``ghbad`` (a wrong one), ``jwt:ROLE``
-(a Supabase-shaped JWT), ``pem:TYPE`` (a PEM block) and ``pemjson:TYPE`` (the same
-with JSON ``\\n`` escapes).
+(a Supabase-shaped JWT), ``pem:TYPE`` (a PEM block), ``pemjson:TYPE`` (the same
+with JSON ``\\n`` escapes) and ``b64json:SHAPE`` (base64 JSON: ``grafana``, a legacy
+Grafana API key; ``powerbi``, a Power BI report link's ``r=`` value).
 """
 
 from __future__ import annotations
@@ -94,6 +95,19 @@ def pem(rng: random.Random, key_type: str = "RSA", newline: str = "\n") -> str:
     return f"-----BEGIN {label}-----{newline}{body}{newline}-----END {label}-----"
 
 
+def b64json(rng: random.Random, shape: str) -> str:
+    """Return base64 JSON shaped like a legacy Grafana API key or a Power BI link value."""
+    if shape == "grafana":
+        name = random_string(rng, string.ascii_lowercase, 8)
+        data: dict[str, object] = {"k": random_string(rng, BASE62, 32), "n": name, "id": 1}
+    elif shape == "powerbi":
+        seed = rng.getrandbits(32)
+        data = {"k": expand("@@uuid@@", seed), "t": expand("@@uuid@@", seed + 1), "c": 8}
+    else:
+        raise ValueError(f"unknown b64json shape {shape!r}")
+    return base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
 def expand(template: str, seed: int | str = 0) -> str:
     """Replace every ``@@kind:n@@`` in ``template``; the same seed gives the same text."""
     rng = random.Random(str(seed))  # noqa: S311 - reproducible fakes, not secrets
@@ -116,6 +130,8 @@ def expand(template: str, seed: int | str = 0) -> str:
             return pem(rng, arg or "RSA")
         if kind == "pemjson":
             return pem(rng, arg or "RSA", newline="\\n")
+        if kind == "b64json":
+            return b64json(rng, arg)
         raise ValueError(f"unknown sample template @@{kind}@@")
 
     return _TEMPLATE.sub(one, template)

@@ -26,7 +26,7 @@ _NAME_NOT_SECRET = re.compile(
     r"|public|tokeniz|max_tokens|csrf|xsrf|keyboard|monkey|author|secrets?manager",
     re.IGNORECASE,
 )
-_PASSWORD_NAME = re.compile(r"pass(?:word|wd|phrase)?|pwd", re.IGNORECASE)
+_PASSWORD_NAME = re.compile(r"pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])", re.IGNORECASE)
 _LITERALS = frozenset(
     {
         "true", "false", "null", "none", "nil", "undefined", "yes", "no", "on", "off",
@@ -53,7 +53,11 @@ _PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_\-]*(?:\.[a-z0-9][a-z0-9_\-]*){2,}$")
 _GLOB = re.compile(r"\*\.|\.\*|/\*|\*/|\*\*")
 # Prefixes whose provider rule decides alone (a PyPI macaroon cut short is no password).
 _OWNED_PREFIXES = ("pypi-AgE",)
-_HAS_DIGIT_OR_SYMBOL = re.compile(r"[0-9!#%&*+/=?@^~|\\-]")
+# People choose passwords: ``4ian1234`` or ``super$ecret`` repeat letters a generator would not,
+# so 3.0 bits (an 8-character string with no repeated character) dropped them. 2.5 bits still
+# drops ``aaaa1111``-style fillers; words, references and placeholders are dropped before.
+_PASSWORD_ENTROPY = 2.5
+_HAS_DIGIT_OR_SYMBOL = re.compile(r"[0-9!#$%&*+/=?@^~|\\-]")
 _LETTERS_ONLY = re.compile(r"^[A-Za-z_.\-]+$")
 # Words a random value never spells but type names, labels and templates do.
 _WORDY = re.compile(
@@ -69,7 +73,8 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
     a URL, a file name, an identifier path (``settings.SECRET``), a package name, a
     password hash (``pbkdf2_sha256$...``), a UUID or a reference, nor contain ``:``, a
     glob (``*.x``, ``**``), three ``/`` or a word such as ``Key``/``Token``, and must have
-    enough entropy (3.0 bits/char for passwords of 8+ characters, 3.5 for tokens of 12+).
+    enough entropy (2.5 bits/char for passwords of 8+ characters with a digit or symbol,
+    3.5 for tokens of 12+).
     Symbols are welcome: ``Xk7#mQ2!pL9z$%^&*`` is a password, not a pattern.
     """
     name = match.group("name").decode("utf-8", "replace")
@@ -97,7 +102,7 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
         return (
             len(value) >= 8
             and bool(_HAS_DIGIT_OR_SYMBOL.search(value))
-            and shannon_entropy(value) >= 3.0
+            and shannon_entropy(value) >= _PASSWORD_ENTROPY
         )
     return len(value) >= 12 and shannon_entropy(value) >= 3.5
 
@@ -111,6 +116,17 @@ def password_value(secret: str, match: re.Match[bytes]) -> bool:
     if secret.startswith(("$", "<", "%", "{")) or _LETTERS_ONLY.match(secret):
         return False
     return secret.lower() not in WEAK_PASSWORDS
+
+
+def cli_password(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept a literal command-line password: not a reference, a next flag or a key source.
+
+    ``-pass env:VAR`` / ``file:PATH`` / ``fd:N`` (OpenSSL's sources), ``(Get-Credential)``,
+    ``"$PASS"`` and words are not passwords; a literal has a digit or a symbol.
+    """
+    if secret[0] in "({[$<%@-" or secret.lower().startswith(("env:", "file:", "fd:", "stdin")):
+        return False
+    return password_value(secret, match) and bool(_HAS_DIGIT_OR_SYMBOL.search(secret))
 
 
 def _supabase_role(secret: str, role: str) -> bool:
@@ -157,10 +173,27 @@ def authorization_value(secret: str, match: re.Match[bytes]) -> bool:
     return len(secret) >= 16 and shannon_entropy(secret) >= 3.5
 
 
+def grafana_legacy_key(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept base64 JSON that names a key (``{"k":...,"n":...``): a Grafana API key.
+
+    Power BI report links carry the same ``{"k":`` opening (``"t"`` and ``"c"`` follow,
+    no ``"n"``). The tail of a copied key is often cut or garbled, so only the decoded
+    text up to the name is read.
+    """
+    body = secret.rstrip("=")
+    try:
+        raw = base64.b64decode(body[: len(body) // 4 * 4], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return raw.startswith(b'{"k":"') and b'","n":"' in raw
+
+
 VALIDATORS: dict[str, Validator] = {
     "authorization_value": authorization_value,
     "basic_auth_b64": basic_auth_b64,
+    "cli_password": cli_password,
     "generic_secret": generic_secret,
+    "grafana_legacy_key": grafana_legacy_key,
     "password_value": password_value,
     "supabase_service_role": supabase_service_role,
     "supabase_anon": supabase_anon,
