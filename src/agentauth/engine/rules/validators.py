@@ -129,6 +129,19 @@ def cli_password(secret: str, match: re.Match[bytes]) -> bool:
     return password_value(secret, match) and bool(_HAS_DIGIT_OR_SYMBOL.search(secret))
 
 
+def cli_secret(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept a literal command-line token: random-looking, not a reference, file or word.
+
+    A UUID is accepted here (``--token`` takes Heroku's and Sauce Labs' UUID keys); a
+    path, a next flag, ``$VAR``, ``<token>`` and letters-only words are not.
+    """
+    if secret[0] in "({[$<%@-~./" or _LETTERS_ONLY.match(secret) or _FILE_LIKE.search(secret):
+        return False
+    if "://" in secret or secret.count("/") >= 2 or _IDENTIFIER_PATH.match(secret):
+        return False
+    return _UUID.match(secret) is not None or shannon_entropy(secret) >= 3.0
+
+
 def _supabase_role(secret: str, role: str) -> bool:
     claims = jwt_claims(secret)
     if not claims or claims.get("role") != role:
@@ -192,6 +205,7 @@ VALIDATORS: dict[str, Validator] = {
     "authorization_value": authorization_value,
     "basic_auth_b64": basic_auth_b64,
     "cli_password": cli_password,
+    "cli_secret": cli_secret,
     "generic_secret": generic_secret,
     "grafana_legacy_key": grafana_legacy_key,
     "password_value": password_value,
