@@ -37,7 +37,8 @@ WEAK_PASSWORDS = frozenset(
         "password", "pass", "passwd", "pwd", "postgres", "postgresql", "mysql", "mariadb",
         "root", "secret", "example", "changeme", "admin", "redis", "mongo", "mongodb", "test",
         "testing", "dev", "development", "local", "sample", "default", "guest", "user",
-        "1234", "12345", "123456", "qwerty", "letmein",
+        "1234", "12345", "123456", "qwerty", "letmein", "passw0rd", "p@ssw0rd", "p@ssword",
+        "pa55word", "pa$$word", "s3cret", "s3cr3t",
     }
 )  # fmt: skip
 """Passwords that mark a URL as a local or documentation setup, never a production one."""
