@@ -89,3 +89,28 @@ def test_grafana_legacy_keys_are_found_and_power_bi_links_are_not(findings: Find
         "grafana-legacy-api-key"
     ]
     assert _risks(findings, "see https://app.powerbi.com/view?r=@@b64json:powerbi@@") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rule_id"),
+    [
+        ("tool --super-secret_token @@uuid@@", "cli-secret-flag"),
+        ('curl --oauth2-bearer "@@b64:22@@==" https://api.acme.io', "cli-secret-flag"),
+        ('curl -X PUT -u "admin:@@b62:7@@9" https://10.0.0.7', "curl-user-password"),
+    ],
+)
+def test_command_line_tokens_are_found(findings: Findings, text: str, rule_id: str) -> None:
+    assert _risks(findings, text, "deploy.sh") == [rule_id]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'curl -u "$USER:$PASSWORD" https://repo.acme.io',
+        "acme --token-file ~/.acme/token",
+        "acme --api-key ${{ secrets.ACME }}",
+        "git push -u origin main",
+    ],
+)
+def test_command_line_references_are_not_tokens(findings: Findings, text: str) -> None:
+    assert _risks(findings, text, "deploy.sh") == []
