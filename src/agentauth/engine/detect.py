@@ -168,7 +168,8 @@ class Detector:
         if escaped is not None:
             matches = merge_view(matches, self._view_matches(escaped))
         if not self._markers.isdisjoint(found):
-            matches = merge_pairs(matches, self._pair_matches(data))
+            marked = [end for end, kw in hits if kw in self._markers]
+            matches = merge_pairs(matches, self._pair_matches(data, marked))
         if not matches:
             return _EMPTY
         markers = marker_lines(data) if honour_ignore_comments else None
@@ -234,8 +235,17 @@ class Detector:
             out.append(Match(start, end, m.rule, m.secret, variable, m.extra))
         return out
 
-    def _pair_matches(self, data: bytes) -> list[tuple[Match, bool]]:
-        """Matches in the name/value pairs the embedded extractors find (value's offsets)."""
+    def _pair_matches(self, data: bytes, marked: list[int]) -> list[tuple[Match, bool]]:
+        """Matches in the name/value pairs the embedded extractors find (value's offsets),
+        in the parts of the text (its files, in a history buffer) holding a marker."""
+        from agentauth.engine import embedded
+
+        out = []
+        for base, stop in embedded.segments_around(data, marked):
+            out += self._part_pair_matches(data[base:stop], base)
+        return out
+
+    def _part_pair_matches(self, data: bytes, base: int) -> list[tuple[Match, bool]]:
         from agentauth.engine import embedded
 
         out = []
@@ -245,9 +255,10 @@ class Detector:
                 if m.start < len(head):
                     continue
                 if pair.decoded:
-                    start, end = pair.start, pair.end
+                    start, end = base + pair.start, base + pair.end
                 else:
-                    start, end = pair.start + m.start - len(head), pair.start + m.end - len(head)
+                    start = base + pair.start + m.start - len(head)
+                    end = base + pair.start + m.end - len(head)
                 variable = pair.shown or m.variable or pair.name
                 out.append((Match(start, end, m.rule, m.secret, variable, m.extra), pair.decoded))
         return out

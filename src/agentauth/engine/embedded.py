@@ -91,7 +91,7 @@ _TF_VARIABLE = re.compile(
 _TF_DEFAULT = re.compile(rb"(?m)^\s*default\s*=\s*\"(?P<value>[^\"\\\n]{1,512})\"")
 
 
-def terraform_defaults(data: bytes) -> Iterator[Pair]:
+def terraform_defaults(data: bytes, engines: Engines | None = None) -> Iterator[Pair]:
     """``default`` of a Terraform variable, named by the variable's label.
 
     A database password variable (``db_password``) in a file that names the engine
@@ -99,7 +99,7 @@ def terraform_defaults(data: bytes) -> Iterator[Pair]:
     """
     if b"variable" not in data or b"default" not in data:
         return
-    engines: list[tuple[int, str | None]] | None = None
+    engines = engines or Engines(data)
     for block in _TF_VARIABLE.finditer(data):
         name = block.group("name").decode()
         if not _SECRET_NAME.search(name):
@@ -110,8 +110,7 @@ def terraform_defaults(data: bytes) -> Iterator[Pair]:
         offset = block.start("body")
         shown = None
         if _database_setting(name):
-            engines = _engines(data) if engines is None else engines
-            family = _engine_at(engines, block.start())
+            family = _engine_at(engines.named(), block.start())
             if family is not None:
                 name, shown = f"{family}_password", name
         yield Pair(
@@ -170,6 +169,19 @@ def _database_setting(name: str) -> bool:
                 return word in ("password", "passwd")
             return bool(_DB_PREFIX.search(prefix))
     return False
+
+
+class Engines:
+    """The database engines a text names, looked for once, when an extractor first asks."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._named: list[tuple[int, str | None]] | None = None
+
+    def named(self) -> list[tuple[int, str | None]]:
+        if self._named is None:
+            self._named = _engines(self._data)
+        return self._named
 
 
 def _engines(data: bytes) -> list[tuple[int, str | None]]:
@@ -233,7 +245,7 @@ def _password_lines(data: bytes) -> Iterator[re.Match[bytes]]:
             yield match
 
 
-def database_passwords(data: bytes) -> Iterator[Pair]:
+def database_passwords(data: bytes, engines: Engines | None = None) -> Iterator[Pair]:
     """Bare ``password`` settings of a file that names PostgreSQL or MySQL as the engine.
 
     Rails ``config/database.yml``, Django ``DATABASES``, Terraform database resources,
@@ -242,14 +254,14 @@ def database_passwords(data: bytes) -> Iterator[Pair]:
     engine's password rule judges it. A file naming no engine, or another service
     (Redis, SMTP) nearer the setting, yields nothing: the generic rules still apply.
     """
-    engines = _engines(data)
-    if not any(family for _, family in engines):
+    named = (engines or Engines(data)).named()
+    if not any(family for _, family in named):
         return
     for match in _password_lines(data):
         name = match.group("name").decode("utf-8", "replace")
         if not _database_setting(name):
             continue
-        family = _engine_at(engines, match.start())
+        family = _engine_at(named, match.start())
         if family is None:
             continue
         group = next(g for g in ("dq", "sq", "bare") if match.group(g) is not None)
@@ -341,19 +353,36 @@ def php_defines(data: bytes) -> Iterator[Pair]:
         )
 
 
-EXTRACTORS = (
-    k8s_secret_data,
-    terraform_defaults,
-    xml_values,
-    go_byte_slices,
-    database_passwords,
-    php_defines,
-)
-
-
 def pairs(data: bytes) -> list[Pair]:
-    """Every pair any extractor finds in ``data`` (UTF-8 bytes of one file)."""
-    found: list[Pair] = []
-    for extract in EXTRACTORS:
-        found.extend(extract(data))
-    return found
+    """Every pair any extractor finds in ``data`` (UTF-8 bytes of one file), in this
+    order (the detector merges them in it); the engines named are looked for once."""
+    engines = Engines(data)
+    return [
+        *k8s_secret_data(data),
+        *terraform_defaults(data, engines),
+        *xml_values(data),
+        *go_byte_slices(data),
+        *database_passwords(data, engines),
+        *php_defines(data),
+    ]
+
+
+_BREAK_LINE = b"\n" + SEGMENT_BREAK + b"\n"
+
+
+def segments_around(data: bytes, offsets: list[int]) -> list[tuple[int, int]]:
+    """The (start, end) of each :data:`SEGMENT_BREAK`-delimited part holding an offset.
+
+    Why: ``audit --history`` joins the added lines of hundreds of files in one buffer;
+    the extractors need run only on the files that hold one of their markers, as they
+    would on each file alone. A text without breaks is one part, the whole of it.
+    """
+    out: list[tuple[int, int]] = []
+    for offset in sorted(offsets):
+        if out and offset <= out[-1][1]:
+            continue
+        start = data.rfind(_BREAK_LINE, 0, offset)
+        end = data.find(_BREAK_LINE, offset)
+        start = 0 if start < 0 else start + len(_BREAK_LINE)
+        out.append((start, len(data) if end < 0 else end + 1))
+    return out

@@ -5,40 +5,36 @@ An agent can run ``git log -p`` and read a key that was committed and later dele
 ``check --range BASE..HEAD`` the commits of a pull request: a key added and removed
 inside the branch still fails.
 
-The added lines of many commits are packed into one buffer of a few MiB with a map from
-each buffer line to (commit, path, line number); the detector runs once per buffer, so
-its prefilter sees megabytes at a time instead of one small diff per call, and memory
-stays bounded whatever the size of the history. Pure reading: git is only asked.
+The added lines of many commits (:mod:`agentauth.engine.gitpatch` reads them a hunk at a
+time) are packed into one buffer of a few MiB with a map from each hunk's first buffer
+line to (commit, path, line number); the detector runs once per buffer, so its
+prefilter sees megabytes at a time instead of one small diff per call, and memory stays
+bounded whatever the size of the history. Pure reading: git is only asked.
 """
 
 from __future__ import annotations
 
-import os
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from agentauth import gitcmd
 from agentauth.config.envwrite import ENV_AI_MARKER
 from agentauth.engine.embedded import SEGMENT_BREAK
+from agentauth.engine.gitpatch import FORMAT, Commit, Hunk, hunks
 from agentauth.errors import ConfigError
 from agentauth.model import Candidate
 
-CHUNK_BYTES = 4 * 1024 * 1024
-"""Added lines are scanned in buffers of about this size."""
-_COMMIT_MARK = b"\x00"
+__all__ = ["CHUNK_BYTES", "Commit", "HistoryCandidate", "log_arguments", "scan"]
+
+CHUNK_BYTES = 1024 * 1024
+"""Added lines are scanned in buffers of about this size: small enough that scanning one
+keeps pace with git writing the next (and memory stays low), large enough for one pass
+of the prefilter to pay."""
 _OWN_MARK = ENV_AI_MARKER.encode()
 _OWN_PROBE = 4096
-
-
-@dataclass(frozen=True)
-class Commit:
-    """A commit as findings name it: full id and committer date (ISO 8601, UTC)."""
-
-    sha: str
-    date: str
 
 
 @dataclass(frozen=True)
@@ -56,29 +52,43 @@ class HistoryCandidate:
 
 @dataclass
 class _Chunk:
-    """Added lines of several commits, and where each line came from."""
+    """Added lines of several commits, and where each hunk of them came from."""
 
     data: bytearray = field(default_factory=bytearray)
+    lines: int = 0
+    starts: array[int] = field(default_factory=lambda: array("i"))
+    """The buffer line (0-based) where each hunk starts; a break line is a hunk of -1."""
+    firsts: array[int] = field(default_factory=lambda: array("i"))
     segment: array[int] = field(default_factory=lambda: array("i"))
-    number: array[int] = field(default_factory=lambda: array("i"))
     segments: list[tuple[Commit, str]] = field(default_factory=list)
     own: list[bool] = field(default_factory=list)
 
-    def add(self, line: bytes, number: int) -> None:
-        self.data += line
-        self.data += b"\n"
+    def add(self, hunk: Hunk) -> None:
+        self.starts.append(self.lines)
+        self.firsts.append(hunk.first)
         self.segment.append(len(self.segments) - 1)
-        self.number.append(number)
+        self.data += hunk.text
+        self.lines += hunk.count
 
     def start_segment(self, commit: Commit, path: str) -> None:
-        if self.segments and self.segment and self.segment[-1] >= 0:
+        if self.segments:
             # NOTE: a line of its own keeps two files' lines from joining, and tells the
             # embedded extractors that what follows is another file
-            self.data += SEGMENT_BREAK + b"\n"
+            self.starts.append(self.lines)
+            self.firsts.append(0)
             self.segment.append(-1)
-            self.number.append(0)
+            self.data += SEGMENT_BREAK + b"\n"
+            self.lines += 1
         self.segments.append((commit, path))
         self.own.append(False)
+
+    def locate(self, line: int) -> tuple[int, int] | None:
+        """(segment, line number in its file) of buffer ``line`` (1-based), or None."""
+        index = line - 1
+        at = bisect_right(self.starts, index) - 1
+        if at < 0 or self.segment[at] < 0:
+            return None
+        return self.segment[at], self.firsts[at] + index - self.starts[at]
 
 
 def log_arguments(*, since: str | None = None, commit_range: str | None = None) -> list[str]:
@@ -95,7 +105,7 @@ def log_arguments(*, since: str | None = None, commit_range: str | None = None) 
         "--relative",
         "--unified=0",
         "--reverse",
-        "--format=%x00%H %ct",
+        FORMAT,
     ]
     if commit_range:
         _check_revision(commit_range, "--range")
@@ -116,7 +126,7 @@ def _check_revision(text: str, flag: str) -> None:
 
 def scan(
     root: Path,
-    detect: Callable[[str], list[Candidate]],
+    detect: Callable[[bytes], list[Candidate]],
     *,
     since: str | None = None,
     commit_range: str | None = None,
@@ -131,13 +141,13 @@ def scan(
     chunk = _Chunk()
     own = _OwnFiles(root)
     try:
-        for commit, path, number, line in _added_lines(proc.stdout):
-            if not chunk.segments or chunk.segments[-1] != (commit, path):
-                chunk.start_segment(commit, path)
-                chunk.own[-1] = own.known(path)
-            if number <= _OWN_HEADER_LINES and _OWN_MARK in line:
-                chunk.own[-1] = own.mark(path)
-            chunk.add(line, number)
+        for hunk in hunks(proc.stdout):
+            if not chunk.segments or chunk.segments[-1] != (hunk.commit, hunk.path):
+                chunk.start_segment(hunk.commit, hunk.path)
+                chunk.own[-1] = own.known(hunk.path)
+            if hunk.first <= _OWN_HEADER_LINES and _OWN_MARK in _head(hunk):
+                chunk.own[-1] = own.mark(hunk.path)
+            chunk.add(hunk)
             if len(chunk.data) >= CHUNK_BYTES:
                 yield from _scan_chunk(chunk, detect)
                 chunk = _Chunk()
@@ -190,77 +200,26 @@ def _tree_header(path: Path) -> bool:
     return head is not None and _OWN_MARK in head
 
 
-def _added_lines(stream: Iterator[bytes]) -> Iterator[tuple[Commit, str, int, bytes]]:
-    """Parse ``git log -p --unified=0``: (commit, new path, new line number, added line)."""
-    commit: Commit | None = None
-    path: str | None = None
-    number = 0
-    in_hunk = False
-    for raw in stream:
-        line = raw[:-1] if raw.endswith(b"\n") else raw
-        if line.startswith(_COMMIT_MARK):
-            sha, _, stamp = line[1:].decode("ascii", "replace").partition(" ")
-            commit = Commit(sha, _iso(stamp))
-            path, in_hunk = None, False
-            continue
-        if line.startswith(b"diff --git "):
-            path, in_hunk = None, False
-            continue
-        if not in_hunk:
-            if line.startswith(b"+++ "):
-                path = _diff_path(line[4:])
-            elif line.startswith(b"@@ ") and path is not None:
-                number, in_hunk = _hunk_start(line), True
-            continue
-        if line.startswith(b"+"):
-            if commit is not None and path is not None:
-                yield commit, path, number, line[1:]
-            number += 1
-        elif line.startswith(b"@@ "):
-            number = _hunk_start(line)
-        elif line.startswith((b"-", b"\\")):
-            continue
-        else:
-            in_hunk = False
-
-
-def _hunk_start(line: bytes) -> int:
-    """The first new-side line number of ``@@ -a,b +c,d @@``."""
-    try:
-        plus = line.split(b" ")[2]
-        return int(plus[1:].split(b",")[0])
-    except (IndexError, ValueError):
-        return 0
-
-
-def _diff_path(raw: bytes) -> str | None:
-    """``b/path`` (or a C-quoted ``"b/pa\\tth"``) as a POSIX path; None for /dev/null."""
-    if raw == b"/dev/null":
-        return None
-    if raw.startswith(b'"') and raw.endswith(b'"'):
-        raw = raw[1:-1].decode("unicode_escape").encode("latin-1")
-    if raw.startswith(b"b/"):
-        raw = raw[2:]
-    return os.fsdecode(raw)
-
-
-def _iso(stamp: str) -> str:
-    try:
-        return datetime.fromtimestamp(int(stamp), UTC).isoformat(timespec="seconds")
-    except (ValueError, OverflowError, OSError):
-        return ""
+def _head(hunk: Hunk) -> bytes:
+    """The hunk's lines that can hold agentauth's header (within the file's first lines)."""
+    keep = _OWN_HEADER_LINES - hunk.first + 1
+    end = -1
+    for _ in range(keep):
+        end = hunk.text.find(b"\n", end + 1)
+        if end < 0:
+            return hunk.text
+    return hunk.text[: end + 1]
 
 
 def _scan_chunk(
-    chunk: _Chunk, detect: Callable[[str], list[Candidate]]
+    chunk: _Chunk, detect: Callable[[bytes], list[Candidate]]
 ) -> Iterator[HistoryCandidate]:
-    text = bytes(chunk.data).decode("utf-8", "replace")
-    for candidate in detect(text):
-        index = candidate.line - 1
-        if not 0 <= index < len(chunk.segment) or chunk.segment[index] < 0:
+    raw = bytes(chunk.data)
+    data = raw if raw.isascii() else raw.decode("utf-8", "replace").encode()
+    for candidate in detect(data):
+        where = chunk.locate(candidate.line)
+        if where is None:
             continue
-        segment = chunk.segment[index]
+        segment, number = where
         commit, path = chunk.segments[segment]
-        yield HistoryCandidate(
-            candidate, commit, path, chunk.number[index], own_output=chunk.own[segment]
-        )
+        yield HistoryCandidate(candidate, commit, path, number, own_output=chunk.own[segment])

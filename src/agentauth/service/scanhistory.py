@@ -32,7 +32,7 @@ def history_findings(
     from agentauth.engine.classify import classify
     from agentauth.engine.detect import scan_text
 
-    def detect(text: str) -> list[Candidate]:
+    def detect(text: bytes) -> list[Candidate]:
         scanned = scan_text(text, catalog, honour_ignore_comments=options.honour_ignore_comments)
         return list(scanned.candidates)
 
