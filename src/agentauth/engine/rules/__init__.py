@@ -376,7 +376,9 @@ def named_value_regex(names: Sequence[str], body: str) -> str:
 
     For credentials without a prefix of their own (a 40-character hex token is only an
     Okta or a Linode token by the name it is stored under). Accepts ``.env``, shell,
-    YAML, JSON, TOML, Python/JS/Go assignments; the name is the finding's variable. A
+    YAML, JSON, TOML, Python/JS/Go assignments, Make's ``+=``/``?=``/``::=``, PHP's ``.=``,
+    Go's ``var x string =``, Objective-C's ``@"..."`` and a call's ``("name", "value")``;
+    the name is the finding's variable. A
     name written ``^box_`` must start a word (``BOX_TOKEN``, not ``SANDBOX_TOKEN``).
     """
     alternatives = "|".join(
@@ -385,8 +387,9 @@ def named_value_regex(names: Sequence[str], body: str) -> str:
     return (
         r"(?<![A-Za-z0-9_.\-])(?P<name>(?i:(?=[A-Za-z0-9_.\-]{0,80}?" + _SECRET_WORD + r")"
         r"[A-Za-z0-9_.\-]{0,40}?(?:" + alternatives + r")[A-Za-z0-9_.\-]{0,40}))"
-        r"[\"'\]]?\s*(?::\s*[A-Za-z_][A-Za-z0-9_\[\]|. ]{0,30}?\s*=|:=|=>|=|:)"
-        r"\s*[\"'`]?(?P<secret>" + body + r")(?![A-Za-z0-9_\-+/=])"
+        r"(?:[\"']?\]?(?:\[\])?(?:\s+(?:string|String|str|\[\]byte))?\s*"
+        r"(?::\s*[A-Za-z_][A-Za-z0-9_\[\]|. ]{0,30}?\s*=|:{1,3}=|=>|(?:\|\||[+?.|])=|=|:)"
+        r"|[\"']\s*,)\s*@?[\"'`]?(?P<secret>" + body + r")(?![A-Za-z0-9_\-+/=])"
     )
 
 
