@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 
+# A reference is well-formed: ``${VAR}``, ``${VAR:-x}``, ``$(cmd)``, ``{{ x }}``, ``%(name)s``,
+# ``#{x}``, ``%{x}``; a ``${`` or ``}}`` among random characters (``m{{h}o)p${e]n...}}``) is
+# a password with symbols, not a template.
 _REFERENCE = re.compile(
-    r"\$\{|\$\(|\{\{|\}\}|%\(|#\{|<%|%\{|@@|^@[A-Za-z_][A-Za-z0-9_]*@$|(?:^|[^A-Za-z0-9$])\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Za-z_]"
+    r"\$\{\{[^{}]*\}\}|\$\{[A-Za-z_][A-Za-z0-9_.\-]*(?:[:?+=\-][^{}]*)?\}|\$\([^()]*\)|"
+    r"\{\{[^{}]*\}\}|%\([A-Za-z_]\w*\)|#\{[^{}]*\}|<%|%\{[^{}]*\}|@@|^@[A-Za-z_][A-Za-z0-9_]*@$|(?:^|[^A-Za-z0-9$])\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Za-z_]"
     r"|os\.environ|os\.getenv|process\.env|getenv\(|ENV\[|secrets\.|env\(|"
     r"^(?:op|vault|keyring|agentauth-keyring|encrypted|se|pass|awssm|gcpsm|azkv|sops):"
 )
@@ -29,6 +33,9 @@ _SEQUENCE_RUN = 6
 # a random 40-character token holds one with odds below 1 in 10^9.
 _PERIODIC = re.compile(r"(.{2,8}?)\1{3,}")
 _INTERLEAVED_PAIRS = 4
+# A chunk typed three times over (``abcd1234abcd1234abcd1234``, ``GR1348941123123123123``): a
+# random body repeats a 3-character chunk three times running with odds under 1 in 10^5.
+_REPEATED = re.compile(r"(.{3,8})\1\1", re.IGNORECASE)
 _RUN = re.compile(r"(.)\1{7,}")
 _AWS_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?$|EXAMPLEKEY")
 
@@ -74,9 +81,12 @@ def is_typed(value: str) -> bool:
 
     Six consecutive letters or digits in order, up or down (``abcdef``, ``345678``,
     ``ZYXWVU``), a keyboard row (``qwerty``) or ``abc123``, two counting runs woven
-    together (``a1b2c3d4``) or a short block repeated four times (``GFPYYSJZGFPYYSJZ...``).
+    together (``a1b2c3d4``), a short block repeated four times (``GFPYYSJZGFPYYSJZ...``)
+    or a 3-8 character chunk typed three times, in any case (``abcd1234abcd1234ABCD1234``).
     """
-    if _TYPED.search(value) or _PERIODIC.search(value) or _interleaved(value):
+    if _TYPED.search(value) or _PERIODIC.search(value) or _REPEATED.search(value):
+        return True
+    if _interleaved(value):
         return True
     run, previous, step = 1, -10, 0
     for char in value:

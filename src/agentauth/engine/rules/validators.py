@@ -26,6 +26,14 @@ _NAME_NOT_SECRET = re.compile(
     r"|public|tokeniz|max_tokens|csrf|xsrf|keyboard|monkey|author|secrets?manager",
     re.IGNORECASE,
 )
+# camelCase names of something about a secret (``credentialId``, ``secretName``, ``tokenUrl``).
+_CAMEL_NOT_SECRET = re.compile(
+    r"[a-z0-9](?:Ids?|ID|Names?|Url|URL|Uri|URI|Path|File|Type|Length|Size|Count|Version|"
+    r"Prefix|Format|Header|Endpoint|Ref|Arn|ARN)$"
+)
+# A resource name in kebab case (``cmp2-qat-1208358310``, ``prod-eu-db-01``): three or more
+# short lower-case segments, which a generator does not make but a naming scheme does.
+_SLUG = re.compile(r"^[a-z][a-z0-9]{0,11}(?:-[a-z0-9]{1,12}){2,}$")
 _PASSWORD_NAME = re.compile(r"pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])", re.IGNORECASE)
 _LITERALS = frozenset(
     {
@@ -69,16 +77,18 @@ _WORDY = re.compile(
 def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
     """Accept ``NAME=value`` only when NAME names a secret and value looks randomly generated.
 
-    Low false positives over recall: the value must not be a word, a number, a path,
+    Low false positives over recall: NAME must not name something about a secret
+    (``SECRET_NAME``, ``credentialId``); the value must not be a word, a number, a path,
     a URL, a file name, an identifier path (``settings.SECRET``), a package name, a
-    password hash (``pbkdf2_sha256$...``), a UUID or a reference, nor contain ``:``, a
+    password hash (``pbkdf2_sha256$...``), a UUID, a kebab-case resource name (unless NAME
+    is a password's) or a reference, nor contain ``:``, a
     glob (``*.x``, ``**``), three ``/`` or a word such as ``Key``/``Token``, and must have
     enough entropy (2.5 bits/char for passwords of 8+ characters with a digit or symbol,
     3.5 for tokens of 12+).
     Symbols are welcome: ``Xk7#mQ2!pL9z$%^&*`` is a password, not a pattern.
     """
     name = match.group("name").decode("utf-8", "replace")
-    if _NAME_NOT_SECRET.search(name):
+    if _NAME_NOT_SECRET.search(name) or _CAMEL_NOT_SECRET.search(name):
         return False
     value = secret.removeprefix("base64:")  # Laravel's APP_KEY, Rails' key files
     lowered = value.lower()
@@ -98,6 +108,8 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
         return False
     if (slashes and not any(c.isdigit() for c in value)) or _WORDY.search(value):
         return False
+    if _SLUG.match(value) and not _PASSWORD_NAME.search(name):
+        return False  # a passphrase (correct-horse-battery) is a password, a slug a name
     if _PASSWORD_NAME.search(name):
         return (
             len(value) >= 8
