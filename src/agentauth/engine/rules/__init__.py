@@ -31,34 +31,14 @@ from agentauth.model import Environment, Severity
 
 CAPABILITIES: frozenset[str] = frozenset(
     {
-        "move-money",
-        "read-customer-data",
-        "write-production-data",
-        "delete-production-data",
-        "read-production-data",
-        "admin-database",
-        "push-code",
-        "admin-repository",
-        "read-code",
-        "cloud-admin",
-        "delete-cloud-resources",
-        "read-cloud-data",
-        "write-cloud-data",
-        "send-email",
-        "send-messages",
-        "model-spend",
-        "read-secrets",
-        "deploy-code",
-        "manage-dns",
-        "read-messages",
-        "publish-packages",
-        "impersonate-users",
-        "forge-webhooks",
-        "bypass-row-level-security",
-        "read-write-cache",
-        "flush-cache",
+        "move-money", "read-customer-data", "write-production-data", "delete-production-data",
+        "read-production-data", "admin-database", "push-code", "admin-repository", "read-code",
+        "cloud-admin", "delete-cloud-resources", "read-cloud-data", "write-cloud-data",
+        "send-email", "send-messages", "model-spend", "read-secrets", "deploy-code", "manage-dns",
+        "read-messages", "publish-packages", "impersonate-users", "forge-webhooks",
+        "bypass-row-level-security", "read-write-cache", "flush-cache",
     }
-)
+)  # fmt: skip
 """The capability vocabulary shared by rules, providers' verification and reports."""
 
 CRITICAL_CAPABILITIES: frozenset[str] = frozenset(
@@ -375,24 +355,24 @@ def named_value_regex(names: Sequence[str], body: str) -> str:
     """Return the regex of ``NAME = value`` where NAME holds one of ``names`` and value is ``body``.
 
     For credentials without a prefix of their own (a 40-character hex token is only an
-    Okta or a Linode token by the name it is stored under). Accepts ``.env``, shell,
-    YAML, JSON, TOML, Python/JS/Go assignments, Make's ``+=``/``?=``/``::=``, PHP's ``.=``,
-    Go's ``var x string =``, Objective-C's ``@"..."`` and a call's ``("name", "value")``;
-    the name is the finding's variable. A
-    name written ``^box_`` must start a word (``BOX_TOKEN``, not ``SANDBOX_TOKEN``).
+    Okta or a Linode token by the name it is stored under). Accepts ``.env``, shell, YAML,
+    JSON, TOML, Python/JS/Go/PHP/Make assignments, a call's ``("name", "value")``; the name
+    is the variable. ``^box_`` starts a word (``BOX_TOKEN``, not ``SANDBOX_TOKEN``).
     """
     alternatives = "|".join(
         r"(?<![A-Za-z0-9])" + re.escape(n[1:]) if n.startswith("^") else re.escape(n) for n in names
     )
-    return (
+    name = (
         r"(?<![A-Za-z0-9_.\-])(?P<name>(?i:(?=[A-Za-z0-9_.\-]{0,80}?" + _SECRET_WORD + r")"
         r"[A-Za-z0-9_.\-]{0,40}?(?:" + alternatives + r")[A-Za-z0-9_.\-]{0,40}))"
-        r"(?:[\"']?\]?(?:\[\])?(?:\s+(?:string|String|str|\[\]byte))?\s*"
-        r"(?::\s*[A-Za-z_][A-Za-z0-9_\[\]|. ]{0,30}?\s*=|:{1,3}=|=>|(?:\|\||[+?.|])=|=|:)"
-        r"|[\"']\s*,)\s*@?[\"'`]?(?P<secret>" + body + r")(?![A-Za-z0-9_\-+/=])"
     )
+    return f"{name}{_ASSIGN}(?P<secret>{body})(?![A-Za-z0-9_\\-+/=])"
 
 
+_ASSIGN = (
+    r"(?:[\"']?\]?(?:\[\])?(?:\s+(?:string|String|str|\[\]byte))?\s*(?::\s*[A-Za-z_]"
+    r"[A-Za-z0-9_\[\]|. ]{0,30}?\s*=|:{1,3}=|=>|(?:\|\||[+?.|])=|=|:)|[\"']\s*,)\s*@?[\"'`]?"
+)
 _SECRET_WORD = r"(?:key|token|secret|pass|pwd|auth|pat|cred|dsn|sid)"
 """A word the variable's name must also hold: ``LINODE_TOKEN`` yes, ``LINODE_REGION`` no."""
 
