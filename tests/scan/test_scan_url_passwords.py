@@ -35,12 +35,14 @@ def _password(separators: str) -> str:
     return _chunk() + "".join(sep + _chunk() for sep in separators)
 
 
-def _pieces(password: str, size: int = 5) -> set[str]:
+def _pieces(password: str, size: int = 6) -> set[str]:
     """Every run of ``size`` letters and digits of the password (case-folded), for leak checks.
 
     Why only runs without a separator: a run across one (``e own`` of a password with
     spaces, ``/shop`` with a slash) is mostly ordinary text and matched the output's own
-    words ("the owner") at random; every chunk of six random characters still has runs.
+    words ("the owner") at random. Why six: every chunk is six random characters, so each
+    is a piece; five-character pieces met the SARIF report's hex fingerprints and rule
+    texts by chance about one run in twelve (36**5 is only 60 million).
     """
     low = password.lower()
     runs = (low[i : i + size] for i in range(len(low) - size + 1))

@@ -23,7 +23,10 @@ _NAME_NOT_SECRET = re.compile(
     r"count|ttl|timeout|expiry|expires|expires_at|expiration|header|field|prefix|format|"
     r"policy|provider|env|var|version|mode|hint|label|algorithm|alg|store|manager|ref|arn|"
     r"kind|class|param|key_id|secret_name|regex|pattern|placeholder|description|help)$"
-    r"|public|tokeniz|max_tokens|csrf|xsrf|keyboard|monkey|author|secrets?manager",
+    r"|public|tokeniz|max_tokens|csrf|xsrf|keyboard|monkey|author|secrets?manager"
+    # pagination cursors, idempotency keys and DNS verification records: API values, not
+    # credentials (``NextContinuationToken``, ``nextPageToken``, SES ``VerificationToken``)
+    r"|continuation|next_?token|page_?token|pagination|verification_?token|idempotency",
     re.IGNORECASE,
 )
 # camelCase names of something about a secret (``credentialId``, ``secretName``, ``tokenUrl``).
@@ -34,6 +37,9 @@ _CAMEL_NOT_SECRET = re.compile(
 # A resource name in kebab case (``cmp2-qat-1208358310``, ``prod-eu-db-01``): three or more
 # short lower-case segments, which a generator does not make but a naming scheme does.
 _SLUG = re.compile(r"^[a-z][a-z0-9]{0,11}(?:-[a-z0-9]{1,12}){2,}$")
+# Three or more lower-case words joined by ``_`` (``s3_disable_express_session_auth``): a
+# variable, not generated (generated tokens mix case or carry no underscores).
+_SNAKE_IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*){2,}$")
 _PASSWORD_NAME = re.compile(r"pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])", re.IGNORECASE)
 _LITERALS = frozenset(
     {
@@ -90,6 +96,10 @@ def generic_secret(secret: str, match: re.Match[bytes]) -> bool:
     name = match.group("name").decode("utf-8", "replace")
     if _NAME_NOT_SECRET.search(name) or _CAMEL_NOT_SECRET.search(name):
         return False
+    if secret.lower() == name.lower():
+        return False  # NOTE: a keyword argument passed on (``session_auth=session_auth``)
+    if _SNAKE_IDENTIFIER.match(secret) and not _PASSWORD_NAME.search(name):
+        return False  # NOTE: a password may be words; a token is not
     value = secret.removeprefix("base64:")  # Laravel's APP_KEY, Rails' key files
     lowered = value.lower()
     if lowered in _LITERALS or lowered.startswith(("http:", "https:", "file:")) or "://" in value:
