@@ -151,6 +151,19 @@ def cli_password(secret: str, match: re.Match[bytes]) -> bool:
     return password_value(secret, match) and bool(_HAS_DIGIT_OR_SYMBOL.search(secret))
 
 
+def positional_password(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept a literal password argument: not a reference or a tutorial password.
+
+    Letters alone pass only when long and random-looking (``vzihlaquknriqlht``, an app
+    password), not a word (``secret``, ``mypassword``).
+    """
+    if secret[0] in "$<%{" or secret.lower() in WEAK_PASSWORDS or _WORDY.search(secret):
+        return False
+    if _LETTERS_ONLY.match(secret):
+        return len(secret) >= 12 and shannon_entropy(secret) >= 3.3
+    return len(secret) >= 6
+
+
 def cli_secret(secret: str, match: re.Match[bytes]) -> bool:
     """Accept a literal command-line token: random-looking, not a reference, file or word.
 
@@ -231,6 +244,7 @@ VALIDATORS: dict[str, Validator] = {
     "generic_secret": generic_secret,
     "grafana_legacy_key": grafana_legacy_key,
     "password_value": password_value,
+    "positional_password": positional_password,
     "supabase_service_role": supabase_service_role,
     "supabase_anon": supabase_anon,
 }
