@@ -114,3 +114,20 @@ def test_command_line_tokens_are_found(findings: Findings, text: str, rule_id: s
 )
 def test_command_line_references_are_not_tokens(findings: Findings, text: str) -> None:
     assert _risks(findings, text, "deploy.sh") == []
+
+
+def test_a_django_key_with_brackets_in_quotes_is_found(findings: Findings) -> None:
+    """Django's generator draws from ``!@#$%^&*(-_=+)``: most keys hold a bracket or ``%(``."""
+    text = "SECRET_KEY = '@@l36:12@@!%(^+=@@l36:12@@*k$'"
+    assert _risks(findings, text) == ["generic-secret-quoted"]
+    assert _risks(findings, "SECRET_KEY = 'django-insecure-@@l36:20@@!%(^+=@@l36:20@@'") == [
+        "django-insecure-secret-key"
+    ]
+    assert not is_placeholder("ab!%(^+=cd")
+    assert is_placeholder("%(password)s")
+
+
+def test_passwords_given_to_credential_constructors_are_found(findings: Findings) -> None:
+    text = 'c.Credentials = new NetworkCredential("ci@acme.io", "@@b62:12@@7");'
+    assert _risks(findings, text, "Mailer.cs") == ["credential-constructor"]
+    assert _risks(findings, 'new NetworkCredential("svc", "password")', "Mailer.cs") == []
