@@ -218,3 +218,52 @@ def test_a_password_less_url_in_env_is_not_called_a_live_credential(
         "live credentials in env files the agent can read or load by itself (.env: API_TOKEN)"
         in (result.stderr)
     )
+
+
+class _Said:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def note(self, message: str) -> None:
+        pass
+
+    def verbose(self, message: str) -> None:
+        pass
+
+
+def test_a_brokered_grant_with_nothing_in_env_ai_is_not_a_missing_env_ai(
+    project: Path,
+) -> None:
+    """A Stripe or GitHub grant with ``mode: broker`` writes nothing to .env.ai (the broker
+    holds the value), like ``provider: http``: no "missing or empty" warning for it."""
+    from agentauth.service.run import _warn_about_grants
+    from agentauth.service.runstate import PolicySummary, ledger_grants
+
+    future = datetime.now(UTC) + timedelta(hours=2)
+    for gid, provider, objects in (
+        ("st-b", "stripe", {"brokered": True, "hosts": ["api.stripe.com"]}),
+        ("pg-1", "postgres", {"env_outputs": ["DATABASE_URL"]}),
+    ):
+        Ledger(project).put(
+            Grant(
+                GrantId(gid),
+                "claude-code",
+                provider,
+                "KEY",
+                datetime.now(UTC),
+                future,
+                GrantStatus.ACTIVE,
+                "scope",
+                objects=objects,
+            )  # fmt: skip
+        )
+    grants = {g.id: g for g in ledger_grants(Ledger(project).directory, "claude-code")}
+    assert grants["st-b"].brokered and not grants["pg-1"].brokered
+    summary = PolicySummary(present=True)
+    for live, warned in (([grants["st-b"]], False), ([grants["pg-1"]], True)):
+        said = _Said()
+        _warn_about_grants(summary, "claude-code", [], live, [], said)
+        assert any("is missing or empty" in w for w in said.warnings) is warned

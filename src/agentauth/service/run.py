@@ -295,8 +295,8 @@ def _warn_about_grants(
     elif not live and not expired:
         say.warn(f"nothing is provisioned for agent {agent!r}: the agent gets no scoped "
                  "credentials (run `agentauth provision`)")  # fmt: skip
-    elif live and not entries and not any(g.mints or g.provider == "http" for g in live):
-        # (http: brokered, so never in .env.ai)
+    elif live and not entries and not any(g.mints or g.brokered for g in live):
+        # (a brokered grant's value stays in the broker, never in .env.ai)
         say.warn(f"{summary.output} is missing or empty: the agent gets no credentials "
                  "(run `agentauth provision`)")  # fmt: skip
 

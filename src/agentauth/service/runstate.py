@@ -54,6 +54,9 @@ class GrantInfo(NamedTuple):
     """True when ``run`` mints a fresh value of it for each run (``Grant.mints_per_run``)."""
     expiry_variable: str | None
     """The ``.env.ai`` variable holding the minted value's expiry (``Grant.expiry_variable``)."""
+    brokered: bool = False
+    """True when the broker holds its value (``provider: http``, or ``mode: broker``), so
+    it writes nothing to ``.env.ai``."""
 
     def expired(self, now: float) -> bool:
         """True once the grant's lifetime is over."""
@@ -178,8 +181,9 @@ def ledger_grants(state_dir: Path, agent: str) -> list[GrantInfo]:
         outputs = tuple(str(o) for o in objects.get("env_outputs", ()) or ())
         if not outputs and variable:
             outputs = (variable,)
+        brokered = provider == "http" or bool(objects.get("brokered"))
         found.append(GrantInfo(str(item.get("id")), provider, variable, expires, outputs,
-                               mints, expiry_variable))  # fmt: skip
+                               mints, expiry_variable, brokered))  # fmt: skip
     return found
 
 
