@@ -247,19 +247,10 @@ def test_a_brokered_grant_with_nothing_in_env_ai_is_not_a_missing_env_ai(
         ("st-b", "stripe", {"brokered": True, "hosts": ["api.stripe.com"]}),
         ("pg-1", "postgres", {"env_outputs": ["DATABASE_URL"]}),
     ):
-        Ledger(project).put(
-            Grant(
-                GrantId(gid),
-                "claude-code",
-                provider,
-                "KEY",
-                datetime.now(UTC),
-                future,
-                GrantStatus.ACTIVE,
-                "scope",
-                objects=objects,
-            )  # fmt: skip
-        )
+        now = datetime.now(UTC)
+        grant = Grant(GrantId(gid), "claude-code", provider, "KEY", now, future,
+                      GrantStatus.ACTIVE, "scope", objects=objects)  # fmt: skip
+        Ledger(project).put(grant)
     grants = {g.id: g for g in ledger_grants(Ledger(project).directory, "claude-code")}
     assert grants["st-b"].brokered and not grants["pg-1"].brokered
     summary = PolicySummary(present=True)
