@@ -95,8 +95,9 @@ def holds_key_material(value: str) -> bool:
     body = pem_body(value)
     if len(body) < 64 or _PEM_MARKERS.search(body):
         return False
+    body = body.rstrip("=")  # a stray character of a copy-paste does not unmake the key
     try:
-        raw = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+        raw = base64.b64decode(body[: len(body) - len(body) % 4], validate=True)
     except (binascii.Error, ValueError):
         return False
     if "Proc-Type:" in value and "ENCRYPTED" in value:

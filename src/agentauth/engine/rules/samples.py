@@ -9,8 +9,9 @@ length; ``uuid`` is a random UUID (lower-case hex); ``basic:USER`` is the base64
 ``USER:`` + a random password;
 ``gh`` (30 base62 + a valid CRC32 checksum), ``ghbad`` (a wrong one), ``jwt:ROLE``
 (a Supabase-shaped JWT), ``pem:TYPE`` (a PEM block), ``pemjson:TYPE`` (the same
-with JSON ``\\n`` escapes) and ``b64json:SHAPE`` (base64 JSON: ``grafana``, a legacy
-Grafana API key; ``powerbi``, a Power BI report link's ``r=`` value).
+with JSON ``\\n`` escapes), ``der`` (an unarmoured base64 DER private key) and
+``b64json:SHAPE`` (base64 JSON: ``grafana``, a legacy Grafana API key; ``powerbi``, a
+Power BI report link's ``r=`` value).
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ def pem(rng: random.Random, key_type: str = "RSA", newline: str = "\n") -> str:
     return f"-----BEGIN {label}-----{newline}{body}{newline}-----END {label}-----"
 
 
+def der_key(rng: random.Random) -> str:
+    """Return an unarmoured private key: base64 DER shaped like PKCS#8 (version 0, algorithm)."""
+    body = b"\x02\x01\x00\x30\x0d" + bytes(rng.getrandbits(8) for _ in range(600))
+    return base64.b64encode(b"\x30\x82" + len(body).to_bytes(2, "big") + body).decode()
+
+
 def b64json(rng: random.Random, shape: str) -> str:
     """Return base64 JSON shaped like a legacy Grafana API key or a Power BI link value."""
     if shape == "grafana":
@@ -130,6 +137,8 @@ def expand(template: str, seed: int | str = 0) -> str:
             return pem(rng, arg or "RSA")
         if kind == "pemjson":
             return pem(rng, arg or "RSA", newline="\\n")
+        if kind == "der":
+            return der_key(rng)
         if kind == "b64json":
             return b64json(rng, arg)
         raise ValueError(f"unknown sample template @@{kind}@@")

@@ -236,9 +236,34 @@ def grafana_legacy_key(secret: str, match: re.Match[bytes]) -> bool:
     return raw.startswith(b'{"k":"') and b'","n":"' in raw
 
 
+# The first member of a private key's DER SEQUENCE: the version INTEGER (0 for PKCS#1 RSA and
+# PKCS#8, 1 for SEC1 EC), then the modulus, the AlgorithmIdentifier or the key OCTET STRING.
+_DER_KEY_START = (b"\x02\x01\x00\x02", b"\x02\x01\x00\x30", b"\x02\x01\x01\x04")
+
+
+def der_private_key(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept unarmoured base64 DER that is a private key (``PRIVATE_KEY=MIIEvQIBADAN...``).
+
+    A SEQUENCE as long as the data (a stray character or two of a copy-paste allowed) whose
+    first member is a key's version; a certificate (``MIIC...``, a SEQUENCE of SEQUENCEs)
+    or a public key starts otherwise.
+    """
+    body = secret.rstrip("=")
+    try:
+        raw = base64.b64decode(body[: len(body) - len(body) % 4], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if len(raw) < 64 or raw[0] != 0x30 or not 0x81 <= raw[1] <= 0x83:
+        return False
+    offset = 2 + (raw[1] & 0x7F)
+    length = int.from_bytes(raw[2:offset], "big")
+    return 0 <= offset + length - len(raw) <= 3 and raw[offset : offset + 4] in _DER_KEY_START
+
+
 VALIDATORS: dict[str, Validator] = {
     "authorization_value": authorization_value,
     "basic_auth_b64": basic_auth_b64,
+    "der_private_key": der_private_key,
     "cli_password": cli_password,
     "cli_secret": cli_secret,
     "generic_secret": generic_secret,
