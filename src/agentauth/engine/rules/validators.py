@@ -206,7 +206,9 @@ def basic_auth_b64(secret: str, match: re.Match[bytes]) -> bool:
     return bool(sep and user and len(password) >= 6 and text.isprintable())
 
 
-_AUTH_SCHEMES_WITH_TOKEN = frozenset({"bearer", "token", "bot", "ssws", "apikey", "api-key"})
+_AUTH_SCHEMES_WITH_TOKEN = frozenset(
+    {"bearer", "token", "bot", "ssws", "apikey", "api-key", "api-token"}
+)
 
 
 def authorization_value(secret: str, match: re.Match[bytes]) -> bool:
@@ -260,6 +262,13 @@ def der_private_key(secret: str, match: re.Match[bytes]) -> bool:
     return 0 <= offset + length - len(raw) <= 3 and raw[offset : offset + 4] in _DER_KEY_START
 
 
+def header_token(secret: str, match: re.Match[bytes]) -> bool:
+    """Accept a header's key that looks generated: not a word, a number, low entropy."""
+    if _LETTERS_ONLY.match(secret) or secret.isdigit() or _IDENTIFIER_PATH.match(secret):
+        return False
+    return shannon_entropy(secret) >= 3.0
+
+
 VALIDATORS: dict[str, Validator] = {
     "authorization_value": authorization_value,
     "basic_auth_b64": basic_auth_b64,
@@ -267,6 +276,7 @@ VALIDATORS: dict[str, Validator] = {
     "cli_password": cli_password,
     "cli_secret": cli_secret,
     "generic_secret": generic_secret,
+    "header_token": header_token,
     "grafana_legacy_key": grafana_legacy_key,
     "password_value": password_value,
     "positional_password": positional_password,
