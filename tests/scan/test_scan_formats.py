@@ -68,6 +68,22 @@ def test_kubernetes_secret_data_is_decoded_and_the_base64_not_reported() -> None
     assert found["API_TOKEN"].secret.reveal() == token
 
 
+def test_a_tls_secrets_key_is_decoded_across_its_lines() -> None:
+    """``kubernetes.io/tls`` Secrets (cert-manager writes them) hold a PEM key, several
+    lines once decoded; the decoded text is judged, line breaks and all."""
+    from agentauth.engine.rules.samples import expand
+
+    encoded = expand("@@pemb64:RSA@@", "tls")
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-tls\ntype: kubernetes.io/tls\n"
+        f"data:\n  tls.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n  tls.key: {encoded}\n"
+    )
+    (finding,) = _findings(text, "k8s/tls.yaml")
+    assert finding.rule_id == "private-key" and finding.variable == "tls.key"
+    assert finding.secret.reveal() == base64.b64decode(encoded).decode().strip()
+    assert (finding.line, finding.column) == _at(text, encoded)
+
+
 def test_a_configmap_is_not_decoded() -> None:
     value = base64.b64encode(f"postgresql://app:{_random(18)}@db.acme.io/x".encode()).decode()
     text = f"apiVersion: v1\nkind: ConfigMap\ndata:\n  blob: {value}\n"

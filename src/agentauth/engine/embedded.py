@@ -80,8 +80,8 @@ def _b64_text(raw: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     text = text.strip()
-    if not text or not text.isprintable():
-        return None
+    if not text or not text.replace("\n", "").replace("\r", "").replace("\t", "").isprintable():
+        return None  # NOTE: line breaks are text: a PEM key (``tls.key``) spans lines
     return text
 
 

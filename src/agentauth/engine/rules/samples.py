@@ -9,7 +9,8 @@ length; ``uuid`` is a random UUID (lower-case hex); ``basic:USER`` is the base64
 ``USER:`` + a random password;
 ``gh`` (30 base62 + a valid CRC32 checksum), ``ghbad`` (a wrong one), ``jwt:ROLE``
 (a Supabase-shaped JWT), ``pem:TYPE`` (a PEM block), ``pemjson:TYPE`` (the same
-with JSON ``\\n`` escapes), ``der`` (an unarmoured base64 DER private key) and
+with JSON ``\\n`` escapes), ``pemb64:TYPE`` (the block base64-encoded, as a Kubernetes
+Secret's ``data:`` holds it), ``der`` (an unarmoured base64 DER private key) and
 ``b64json:SHAPE`` (base64 JSON: ``grafana``, a legacy Grafana API key; ``powerbi``, a
 Power BI report link's ``r=`` value).
 """
@@ -139,6 +140,8 @@ def expand(template: str, seed: int | str = 0) -> str:
             return pem(rng, arg or "RSA", newline="\\n")
         if kind == "der":
             return der_key(rng)
+        if kind == "pemb64":
+            return base64.b64encode((pem(rng, arg or "RSA") + "\n").encode()).decode()
         if kind == "b64json":
             return b64json(rng, arg)
         raise ValueError(f"unknown sample template @@{kind}@@")
