@@ -13,7 +13,7 @@ times, each as a fresh process:
 
 It reports wall time, MB/s, peak RSS (largest process) and finding counts.
 
-    python benchmarks/scan_throughput.py [--dir benchmarks/.data] [--size-mb 110]
+    python benchmarks/scan_throughput.py [--dir benchmarks/.data] [--size-mb 110] [--tree PATH]
         [--gitleaks /tmp/benchvenv/bin/gitleaks]
         [--detect-secrets /tmp/benchvenv/bin/detect-secrets]
 """
@@ -322,6 +322,9 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=110)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--regenerate", action="store_true", help="rebuild the tree")
+    parser.add_argument(
+        "--tree", type=Path, help="scan this existing tree instead (a real checkout, say)"
+    )
     parser.add_argument("--detect-secrets", default=_tool("detect-secrets"))
     parser.add_argument("--gitleaks", default=_tool("gitleaks"))
     parser.add_argument("--betterleaks", default=_tool("betterleaks"))
@@ -340,13 +343,16 @@ def main() -> int:
     args = parser.parse_args()
     REPEAT = max(1, args.repeat)
 
-    tree = args.dir / "tree"
-    stamp = args.dir / f"tree-{args.size_mb}mb-seed{args.seed}.json"
-    if args.regenerate or not stamp.exists():
-        print(f"generating {args.size_mb} MB under {tree} ...", file=sys.stderr)
-        files, planted = generate(tree, args.size_mb, args.seed)
-        stamp.write_text(json.dumps({"files": files, "planted": planted}))
-    meta = json.loads(stamp.read_text())
+    if args.tree is not None:
+        tree, meta = args.tree, {"planted": "?"}
+    else:
+        tree = args.dir / "tree"
+        stamp = args.dir / f"tree-{args.size_mb}mb-seed{args.seed}.json"
+        if args.regenerate or not stamp.exists():
+            print(f"generating {args.size_mb} MB under {tree} ...", file=sys.stderr)
+            files, planted = generate(tree, args.size_mb, args.seed)
+            stamp.write_text(json.dumps({"files": files, "planted": planted}))
+        meta = json.loads(stamp.read_text())
     nbytes, paths = tree_bytes(tree)
     mbytes = nbytes / 1024 / 1024
     print(
