@@ -14,6 +14,8 @@ import jsonschema
 import yaml
 from tests.cli_audit.cli_audit_helpers import AGENTAUTH, REPO, git
 
+from agentauth.engine.rules.samples import expand
+
 SARIF_SCHEMA = json.loads((REPO / "tests" / "report" / "sarif-schema-2.1.0.json").read_text())
 HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
@@ -182,7 +184,8 @@ def test_action_checks_the_pull_requests_commits(clean_repo: Path, tmp_path: Pat
 
     git("commit", "-q", "-m", "start")  # the fixture only stages the app
     base = git("rev-parse", "HEAD")
-    (clean_repo / "leak.py").write_text('KEY = "sk_live_' + "Zq3" * 9 + 'x"\n')
+    # NOTE: a random body: a typed one ("Zq3" * 9) is a placeholder outside loaded config
+    (clean_repo / "leak.py").write_text(expand('KEY = "sk_live_@@b62:28@@"\n', "pull-request"))
     git("add", "leak.py")
     git("commit", "-q", "-m", "add")
     git("rm", "-q", "leak.py")

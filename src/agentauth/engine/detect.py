@@ -36,7 +36,6 @@ from agentauth.engine.rules.checks import shannon_entropy
 from agentauth.engine.rules.validators import VALIDATORS
 from agentauth.engine.textviews import (
     Match,
-    View,
     merge_pairs,
     merge_view,
     resolve_overlaps,
@@ -163,10 +162,11 @@ class Detector:
         hits, ends = self._prefiltered(data)
         matches = self._matches(data, hits, ends)
         found = {kw for _, kw in hits}
-        # NOTE: the prefilter's pass already said whether the text holds an escaped quote
-        escaped = unescaped_view(data) if self._escaped_quote in found else None
-        if escaped is not None:
-            matches = merge_view(matches, self._view_matches(escaped))
+        # NOTE: the prefilter's pass already said whether (and where) the text holds an
+        # escaped quote; only those parts are read again (the files of a history buffer)
+        if self._escaped_quote in found:
+            quoted = [end for end, kw in hits if kw == self._escaped_quote]
+            matches = merge_view(matches, self._view_matches(data, quoted))
         if not self._markers.isdisjoint(found):
             marked = [end for end, kw in hits if kw in self._markers]
             matches = merge_pairs(matches, self._pair_matches(data, marked))
@@ -216,23 +216,32 @@ class Detector:
                 continue
             for start, end in spanning.merged(rule_spans[rule_id]):
                 found.extend(self._run(rule, data, start, end))
+        lowered = spanning.Lowered(data)
         for slot, rule_ends in (ends or {}).items():
             rule = self.catalog.rules[slot]
             if rule.id not in gated:
                 continue
-            windows = spanning.gated_spans(data, rule, rule_ends, self._rule_keywords[slot])
+            keywords = self._rule_keywords[slot]
+            windows = spanning.gated_spans(data, rule, rule_ends, keywords, lowered)
             for start, end in [(0, size)] if windows is None else windows:
                 found.extend(self._run(rule, data, start, end))
         return resolve_overlaps(found)
 
-    def _view_matches(self, view: View) -> list[Match]:
-        """Matches in an unescaped view, mapped back to offsets of the text as written."""
+    def _view_matches(self, data: bytes, quoted: list[int]) -> list[Match]:
+        """Matches in the unescaped view of each part holding an escaped quote, mapped back
+        to offsets of the text as written."""
+        from agentauth.engine.embedded import segments_around
+
         out = []
-        for m in self.matches(view.data):
-            line_start = view.data.rfind(b"\n", 0, m.start) + 1
-            variable = m.variable or _variable(view.data, line_start, m.start)
-            start, end = view.original(m.start), view.original(m.end)
-            out.append(Match(start, end, m.rule, m.secret, variable, m.extra))
+        for base, stop in segments_around(data, quoted):
+            view = unescaped_view(data[base:stop])
+            if view is None:
+                continue
+            for m in self.matches(view.data):
+                line_start = view.data.rfind(b"\n", 0, m.start) + 1
+                variable = m.variable or _variable(view.data, line_start, m.start)
+                start, end = base + view.original(m.start), base + view.original(m.end)
+                out.append(Match(start, end, m.rule, m.secret, variable, m.extra))
         return out
 
     def _pair_matches(self, data: bytes, marked: list[int]) -> list[tuple[Match, bool]]:

@@ -21,7 +21,7 @@ from typing import IO
 
 FORMAT = "--format=%x00%H %ct"
 """The ``git log`` format the parser reads: a NUL, the commit id and its committer time."""
-BLOCK_BYTES = 1024 * 1024
+BLOCK_BYTES = 256 * 1024
 """The output is read up to this much at a time, as git writes it (then cut after the last
 whole commit), so parsing keeps pace with git instead of waiting for its last byte."""
 
@@ -67,8 +67,15 @@ class _State:
     path: str | None = None
 
 
+_STARTS = (b"\n\x00", b"\ndiff --git ", b"\n@@ ")
+"""Where a block may end: before a commit, a file or a hunk (an added or removed line
+starts with ``+`` or ``-``, so these never begin one). Not whole commits: a repository's
+first commit often adds the whole tree, megabytes held at once."""
+
+
 def _blocks(stream: IO[bytes], size: int) -> Iterator[bytes]:
-    """The output in pieces of about ``size`` bytes, each ending where a commit starts."""
+    """The output in pieces of about ``size`` bytes, each ending where a hunk, a file or a
+    commit starts."""
     pending: list[bytes] = []
     read = getattr(stream, "read1", stream.read)
     while True:
@@ -77,9 +84,9 @@ def _blocks(stream: IO[bytes], size: int) -> Iterator[bytes]:
             if pending:
                 yield b"".join(pending)
             return
-        cut = data.rfind(b"\n\x00")
+        cut = max(data.rfind(mark) for mark in _STARTS)
         if cut < 0:
-            pending.append(data)  # NOTE: one commit larger than a block: keep reading it
+            pending.append(data)  # NOTE: one hunk larger than a block: keep reading it
             continue
         yield b"".join([*pending, data[: cut + 1]])
         pending = [data[cut + 1 :]]

@@ -29,10 +29,12 @@ from agentauth.model import Candidate
 
 __all__ = ["CHUNK_BYTES", "Commit", "HistoryCandidate", "log_arguments", "scan"]
 
-CHUNK_BYTES = 1024 * 1024
+CHUNK_BYTES = 128 * 1024
 """Added lines are scanned in buffers of about this size: small enough that scanning one
-keeps pace with git writing the next (and memory stays low), large enough for one pass
-of the prefilter to pay."""
+takes less time than git needs to fill the pipe (:data:`PIPE_BYTES`), so git never
+waits, and memory stays low; large enough for one pass of the prefilter to pay.
+Measured on 4,000 commits: 64 KiB to 256 KiB alike, 1 MiB 40% slower."""
+PIPE_BYTES = 1024 * 1024
 _OWN_MARK = ENV_AI_MARKER.encode()
 _OWN_PROBE = 4096
 
@@ -96,6 +98,10 @@ def log_arguments(*, since: str | None = None, commit_range: str | None = None) 
     args = [
         "-c",
         "core.quotePath=false",
+        # NOTE: git's own default (96 MiB) made git the largest process of an audit (59 MB
+        # on 4,000 commits); 16 MiB, its default for years, gave 36 MB at the same speed
+        "-c",
+        "core.deltaBaseCacheLimit=16m",
         "log",
         "-p",
         "--no-color",
@@ -134,7 +140,7 @@ def scan(
     """Yield every candidate in the lines the selected commits added (oldest commit first)."""
     args = log_arguments(since=since, commit_range=commit_range)
     try:
-        proc = gitcmd.popen(root, *args)
+        proc = gitcmd.popen(root, *args, pipe_bytes=PIPE_BYTES)
     except gitcmd.GitError:
         raise ConfigError("git is not installed; install git or scan without history") from None
     assert proc.stdout is not None
@@ -144,15 +150,19 @@ def scan(
         for hunk in hunks(proc.stdout):
             if not chunk.segments or chunk.segments[-1] != (hunk.commit, hunk.path):
                 chunk.start_segment(hunk.commit, hunk.path)
-                chunk.own[-1] = own.known(hunk.path)
-            if hunk.first <= _OWN_HEADER_LINES and _OWN_MARK in _head(hunk):
+                chunk.own[-1] = own.marked(hunk.path)
+            if (
+                hunk.first <= _OWN_HEADER_LINES
+                and _OWN_MARK in hunk.text
+                and _OWN_MARK in _head(hunk)
+            ):
                 chunk.own[-1] = own.mark(hunk.path)
             chunk.add(hunk)
             if len(chunk.data) >= CHUNK_BYTES:
-                yield from _scan_chunk(chunk, detect)
+                yield from _scan_chunk(chunk, detect, own)
                 chunk = _Chunk()
         if chunk.data:
-            yield from _scan_chunk(chunk, detect)
+            yield from _scan_chunk(chunk, detect, own)
     finally:
         proc.stdout.close()
         stderr = proc.stderr.read() if proc.stderr is not None else b""
@@ -176,16 +186,20 @@ class _OwnFiles:
     def __init__(self, root: Path) -> None:
         self._root = root
         self._paths: dict[str, bool] = {}
+        self._tree: dict[str, bool] = {}
 
-    def known(self, path: str) -> bool:
-        """True once a commit added the header to ``path``, or the work tree's copy has it.
+    def marked(self, path: str) -> bool:
+        """True once a commit (of those read so far) added the header to ``path``."""
+        return self._paths.get(path, False)
 
-        The work tree answers for ``--since`` and ``--range``, whose commits may not
-        include the one that created the file.
-        """
-        found = self._paths.get(path)
+    def in_tree(self, path: str) -> bool:
+        """True when the work tree's copy of ``path`` has the header: the answer for
+        ``--since`` and ``--range``, whose commits may not include the one that created
+        the file. Asked only where a candidate is (reading every path's head cost more
+        than the scan of a big history)."""
+        found = self._tree.get(path)
         if found is None:
-            found = self._paths[path] = _tree_header(self._root / path)
+            found = self._tree[path] = _tree_header(self._root / path)
         return found
 
     def mark(self, path: str) -> bool:
@@ -212,7 +226,7 @@ def _head(hunk: Hunk) -> bytes:
 
 
 def _scan_chunk(
-    chunk: _Chunk, detect: Callable[[bytes], list[Candidate]]
+    chunk: _Chunk, detect: Callable[[bytes], list[Candidate]], own: _OwnFiles
 ) -> Iterator[HistoryCandidate]:
     raw = bytes(chunk.data)
     data = raw if raw.isascii() else raw.decode("utf-8", "replace").encode()
@@ -222,4 +236,5 @@ def _scan_chunk(
             continue
         segment, number = where
         commit, path = chunk.segments[segment]
-        yield HistoryCandidate(candidate, commit, path, number, own_output=chunk.own[segment])
+        output = chunk.own[segment] or own.in_tree(path)
+        yield HistoryCandidate(candidate, commit, path, number, own_output=output)

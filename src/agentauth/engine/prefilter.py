@@ -72,6 +72,7 @@ class _HyperscanPrefilter:
         version = f"{getattr(hyperscan, '__version__', '?')}/{hsregex.VERSION}"
         users_key = ";".join(",".join(map(str, u)) for u in users)
         key = hscache.key_of([*keywords, "\0", *regexes, "\0", users_key], version)
+        self._local = threading.local()
         cached = hscache.read(key)
         db = self._load(cached[1]) if cached is not None else None
         if cached is not None and db is not None:
@@ -87,16 +88,17 @@ class _HyperscanPrefilter:
         """The slots of the rules this database runs (the others run wherever a keyword is)."""
         self._late = frozenset(slot for slot, late in slots.items() if late)
         """Slots whose loosened match ends a byte past the Python match (a consumed lookahead)."""
-        self._local = threading.local()
 
     def _load(self, payload: bytes) -> Any:
         """A cached database, or None when hyperscan refuses it (another CPU or build)."""
         hs = self._hs
         try:
             db = hs.loadb(payload, hs.HS_MODE_BLOCK)
-            db.scan(b"", match_event_handler=lambda *_: None, scratch=hs.Scratch(db))
+            scratch = hs.Scratch(db)
+            db.scan(b"", match_event_handler=lambda *_: None, scratch=scratch)
         except Exception:  # NOTE: any refusal just means compiling afresh
             return None
+        self._local.scratch = scratch  # NOTE: this thread's, kept: a scratch is megabytes
         return db
 
     def _compile(

@@ -104,18 +104,36 @@ def keyword_spans(
     return spans, rules
 
 
+class Lowered:
+    """A text's lower-cased copy, made once when a rule first needs it.
+
+    Why: every text rule with a match looks for its keywords in the whole text; lowering
+    the text for each of them made a big text (a history buffer) cost rules x size.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._lowered: bytes | None = None
+
+    def get(self) -> bytes:
+        if self._lowered is None:
+            self._lowered = self._data.lower()
+        return self._lowered
+
+
 def gated_spans(
-    data: bytes, rule: Rule, ends: Sequence[int], keywords: Sequence[bytes]
+    data: bytes, rule: Rule, ends: Sequence[int], keywords: Sequence[bytes], lowered: Lowered
 ) -> list[tuple[int, int]] | None:
     """The merged spans of ``rule`` in which a match of its loosened regex ends (``ends``).
 
-    ``keywords`` are the rule's keywords (lower-case bytes). None means "the whole text"
-    (a text rule in a small text whose keyword occurs); [] means nowhere.
+    ``keywords`` are the rule's keywords (lower-case bytes), ``lowered`` the text's
+    lower-cased copy. None means "the whole text" (a text rule in a small text whose
+    keyword occurs); [] means nowhere.
     """
     size = len(data)
     found: set[tuple[int, int]] = set()
     if rule.scope == "text":
-        keyword_ends = _occurrences(data.lower(), keywords, 0)
+        keyword_ends = _occurrences(lowered.get(), keywords, 0)
         if not keyword_ends:
             return []
         if not _is_big(size):

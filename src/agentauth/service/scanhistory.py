@@ -14,6 +14,7 @@ import stat
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from agentauth.fsutil import read_at_most
 from agentauth.model import Candidate, Finding
 
 if TYPE_CHECKING:
@@ -94,8 +95,7 @@ def _in_file(options: AuditOptions, rel: str, value: str) -> bool:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_TREE_FILE:
             return False
-        with open(path, "rb") as fh:
-            data = fh.read(_MAX_TREE_FILE)
+        data = read_at_most(path, _MAX_TREE_FILE, st.st_size)  # NOTE: not a 16 MiB buffer
     except OSError:
         return False
     return value.encode("utf-8", "surrogatepass") in data

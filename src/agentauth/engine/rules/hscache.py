@@ -54,13 +54,19 @@ def read(key: str) -> tuple[dict[int, int], bytes] | None:
         raw = read_bytes(_file(folder, key), max_bytes=_MAX_BYTES, what="cache file")
     except (OSError, AgentAuthError):
         return None
-    header, _, rest = raw.partition(b"\n")
-    slots, _, payload = rest.partition(b"\n")
-    fields = header.split(b" ")
+    # NOTE: no partition of the whole file: each copy of a database of megabytes is
+    # megabytes more of the process's peak memory (an audit's figure is its peak)
+    first = raw.find(b"\n")
+    second = raw.find(b"\n", first + 1)
+    if first < 0 or second < 0:
+        return None
+    fields = raw[:first].split(b" ")
     if len(fields) != 3 or fields[0] != _FORMAT or fields[1] != key.encode():
         return None
-    if hashlib.sha256(slots + b"\n" + payload).hexdigest().encode() != fields[2]:
+    if hashlib.sha256(memoryview(raw)[first + 1 :]).hexdigest().encode() != fields[2]:
         return None
+    slots, payload = raw[first + 1 : second], raw[second + 1 :]
+    del raw
     try:
         pairs = [s.partition(b"+") for s in slots.split(b",") if s]
         return {int(slot): int(late or b"0") for slot, _, late in pairs}, payload

@@ -111,10 +111,11 @@ def _step(a: str, b: str) -> bool:
 
 def _interleaved(value: str) -> bool:
     """True for two counting runs woven together: ``a1b2c3d4``, ``1a2b3c4d``, ``A1B2C3D4E5``."""
-    span = 2 * _INTERLEAVED_PAIRS
-    for i in range(len(value) - span + 1):
-        chunk = value[i : i + span]
-        if all(_step(chunk[j], chunk[j + 2]) for j in range(span - 2)):
+    need = 2 * _INTERLEAVED_PAIRS - 2  # NOTE: each char counts on from the one two before
+    run = 0
+    for a, b in zip(value, value[2:], strict=False):  # one pass, whatever the length
+        run = run + 1 if _step(a, b) else 0
+        if run >= need:
             return True
     return False
 
