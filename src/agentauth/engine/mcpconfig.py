@@ -27,6 +27,11 @@ _KNOWN: tuple[tuple[str, str, str, str], ...] = tuple(
 )
 CONFIG_PATHS: tuple[str, ...] = tuple(k[0] for k in _KNOWN)
 """Where agent configs live, relative to a project root (what :func:`find` looks for)."""
+_BY_NAME: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
+for _known in _KNOWN:
+    _name = _known[0].rsplit("/", 1)[-1]
+    _BY_NAME[_name] = (*_BY_NAME.get(_name, ()), _known)
+"""The known configs by file name: an audit asks of every file it reads."""
 
 _REFERENCE = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 _INPUT = re.compile(r"\$\{input:([^}]+)\}")
@@ -97,7 +102,7 @@ class McpConfig:
 def client_for(rel: str) -> tuple[str, str, str] | None:
     """Return (client, format, servers key) when ``rel`` is a known agent config path."""
     rel = "/" + rel.replace("\\", "/")
-    for suffix, client, fmt, key in _KNOWN:
+    for suffix, client, fmt, key in _BY_NAME.get(rel.rsplit("/", 1)[-1], ()):
         if rel.endswith("/" + suffix):
             return client, fmt, key
     return None

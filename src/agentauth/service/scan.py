@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -191,24 +191,42 @@ def _scan_one(source: SourceFile, engine: Engine) -> _FileResult:
 # NOTE: per-process state of pool workers, set once by the initializer in each child;
 # the parent never reads it, so nothing has to reset it between audits.
 _WORKER_ENGINE: list[Engine] = []
+_WORKER_FILES: list[tuple[SourceFile, ...]] = []
 
 
-def _init_worker(engine: Engine | None, honour: bool, max_file_bytes: int) -> None:
+def _init_worker(
+    engine: Engine | None, honour: bool, max_file_bytes: int, files: tuple[SourceFile, ...]
+) -> None:
     if engine is None:  # spawn start method: the catalog is loaded in the child
         from agentauth.engine.rules import load_catalog
 
         engine = Engine(load_catalog(), honour, max_file_bytes)
     _WORKER_ENGINE[:] = [engine]
+    _WORKER_FILES[:] = [files]
 
 
-def _scan_batch(batch: list[SourceFile]) -> list[_FileResult]:
-    """Pool task: scan a batch; findings cross back as plain dicts (Secret refuses pickling)."""
-    results = []
-    for source in batch:
+_Batch = tuple[list[tuple[str, int]], list[_FileResult]]
+"""What a pool task returns: (file, bytes) of each file that found nothing, and the
+results of the others (findings as plain dicts: Secret refuses pickling)."""
+
+
+def _scan_batch(span: tuple[int, int]) -> _Batch:
+    """Pool task: scan ``files[start:stop]`` of the list every worker holds.
+
+    Why indices and compact results: on a tree of many small files, pickling each file's
+    description in and each result out cost as much as scanning them (20,000 files: two
+    workers took longer than one).
+    """
+    quiet: list[tuple[str, int]] = []
+    results: list[_FileResult] = []
+    for source in _WORKER_FILES[0][span[0] : span[1]]:
         result = _scan_one(source, _WORKER_ENGINE[0])
+        if result.skip is None and not result.findings and not result.suppressed:
+            quiet.append((result.rel, result.nbytes))
+            continue
         result.findings = [_to_plain(f) for f in result.findings]
         results.append(result)
-    return results
+    return quiet, results
 
 
 def _scan_pool(
@@ -224,7 +242,12 @@ def _scan_pool(
         # NOTE: build the detector (prefilter database, compiled rules) once, before the
         # fork, so every worker inherits it instead of compiling its own.
         _ = detector_for(engine.catalog).prefilter
-    initargs = (engine if fork else None, engine.honour_ignore_comments, engine.max_file_bytes)
+    initargs = (
+        engine if fork else None,
+        engine.honour_ignore_comments,
+        engine.max_file_bytes,
+        files,
+    )  # NOTE: with fork the children inherit ``files``; spawn pickles it once per worker
     target = min(4 * 1024 * 1024, max(256 * 1024, total // (workers * 8)))
     import gc
 
@@ -233,24 +256,24 @@ def _scan_pool(
     gc.freeze()
     try:
         with context.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
-            for batch in pool.imap_unordered(_scan_batch, _batches(files, target)):
-                yield from batch
+            for quiet, results in pool.imap_unordered(_scan_batch, _batches(files, target)):
+                for rel, nbytes in quiet:
+                    yield _FileResult(rel, nbytes)
+                yield from results
     finally:
         gc.unfreeze()
 
 
-def _batches(files: Iterable[SourceFile], target_bytes: int) -> Iterator[list[SourceFile]]:
-    """Group files into batches of about ``target_bytes`` (at most 256 files each)."""
-    batch: list[SourceFile] = []
-    size = 0
-    for source in files:
-        batch.append(source)
+def _batches(files: Sequence[SourceFile], target_bytes: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of batches of about ``target_bytes`` (at most 1,024 files each)."""
+    start = size = 0
+    for index, source in enumerate(files):
         size += source.size
-        if size >= target_bytes or len(batch) >= 256:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+        if size >= target_bytes or index + 1 - start >= 1024:
+            yield start, index + 1
+            start, size = index + 1, 0
+    if start < len(files):
+        yield start, len(files)
 
 
 def _to_plain(finding: Finding) -> dict[str, Any]:
