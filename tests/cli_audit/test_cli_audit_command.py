@@ -132,6 +132,16 @@ def test_single_file(cli: Cli, demo: Path) -> None:
     assert {f["file"] for f in data["findings"]} == {".env"}
 
 
+@pytest.mark.parametrize(
+    "relative", ["demo-app/.env", "./demo-app/.env", "demo-app/../demo-app/.env"]
+)
+def test_single_file_by_a_relative_path(cli: Cli, demo: Path, relative: str) -> None:
+    """``audit a/b/file`` once joined the path to its own folder again (a/b/a/b/file)."""
+    result = cli("audit", relative, "--format", "json", cwd=demo.parent)
+    assert result.code == 0, result.err
+    assert {f["file"] for f in _json(result.out)["findings"]} == {".env"}
+
+
 def test_output_file(
     cli: Cli, demo: Path, tmp_path: Path, secrets_of_demo: tuple[str, ...]
 ) -> None:

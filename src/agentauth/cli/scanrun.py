@@ -144,7 +144,9 @@ def audit(
             "--baseline and --write-baseline do not go together; "
             "--write-baseline records every current finding on its own"
         )
-    root, paths = (path.parent, (path,)) if path.is_file() else (path, ())
+    # NOTE: the file relative to its folder: a relative path joined to its own parent again
+    # named a file that does not exist (`audit a/b/app.env` looked for a/b/a/b/app.env)
+    root, paths = (path.parent, (Path(path.name),)) if path.is_file() else (path, ())
     options = AuditOptions(
         root=root,
         paths=paths,
