@@ -82,12 +82,13 @@ _WORDY = re.compile(
 
 
 def _wordy(value: str) -> bool:
-    """True when ``value`` spells one of :data:`_WORDY`'s words as people write them:
-    ``key``, ``Key`` or ``KEY``. A generator's ``kEy`` or ``KeY`` is no word: counting it
-    dropped about one random 40-character key in 500."""
+    """True when ``value`` spells one of :data:`_WORDY`'s words. The three-letter ``key``
+    counts only as people write it (``key``, ``Key``, ``KEY``): a generator's ``kEy`` is no
+    word, and counting it dropped about one random 40-character key in 500. Longer words
+    count in any case (``PassWordMustBe...``): a generator spells them too rarely to matter."""
     for match in _WORDY.finditer(value):
         word = match.group()
-        if word.islower() or word.isupper() or (word[0].isupper() and word[1:].islower()):
+        if len(word) > 3 or word.islower() or word.isupper() or word == word.capitalize():
             return True
     return False
 
