@@ -20,6 +20,7 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agentauth.engine import spans as spanning
 from agentauth.engine.ignorecomments import marker_lines, suppressed_at
@@ -42,6 +43,9 @@ from agentauth.engine.textviews import (
     unescaped_view,
 )
 from agentauth.model import Candidate, RuleId, Secret
+
+if TYPE_CHECKING:
+    from agentauth.engine.embedded import Pair
 
 __all__ = ["ENGINES", "SMALL_TEXT_BYTES", "Detector", "build_prefilter", "detect_text", "scan_text"]
 
@@ -251,14 +255,13 @@ class Detector:
 
         out = []
         for base, stop in embedded.segments_around(data, marked):
-            out += self._part_pair_matches(data[base:stop], base)
+            out += self._pairs_in(embedded.pairs(data[base:stop]), base)
         return out
 
-    def _part_pair_matches(self, data: bytes, base: int) -> list[tuple[Match, bool]]:
-        from agentauth.engine import embedded
-
+    def _pairs_in(self, pairs: list[Pair], base: int) -> list[tuple[Match, bool]]:
+        """The rules' matches in ``pairs`` of the part starting at offset ``base``."""
         out = []
-        for pair in embedded.pairs(data):
+        for pair in pairs:
             head = f"{pair.name}=".encode("utf-8", "surrogatepass")
             for m in self.matches(head + pair.value.encode("utf-8", "surrogatepass")):
                 if m.start < len(head):

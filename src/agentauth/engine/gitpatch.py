@@ -6,8 +6,8 @@ Why hunks and not lines: a history is mostly added lines, and a Python step per 
 parser jumps over the removed ones, takes the ``d`` added ones as one slice, and strips
 their ``+`` in one ``bytes.replace``; only headers are matched by a regex. Jumping by the
 counts is also what keeps an added line that reads ``++ x`` (written ``+++ x``) from being
-taken for a file header. The output is read in blocks of whole commits, so memory stays
-bounded whatever the size of the history.
+taken for a file header. The output is read in blocks that end where a hunk, a file or a
+commit starts, so memory stays bounded whatever the size of the history.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from typing import IO
 FORMAT = "--format=%x00%H %ct"
 """The ``git log`` format the parser reads: a NUL, the commit id and its committer time."""
 BLOCK_BYTES = 256 * 1024
-"""The output is read up to this much at a time, as git writes it (then cut after the last
-whole commit), so parsing keeps pace with git instead of waiting for its last byte."""
+"""The output is read up to this much at a time, as git writes it (then cut where the last
+hunk, file or commit starts), so parsing keeps pace with git instead of waiting for its
+last byte."""
 
 _HEADER = re.compile(
     rb"^(?:\x00(?P<commit>[^\n]*)|(?P<diff>diff --git )[^\n]*|\+\+\+ (?P<path>[^\n]*)"

@@ -6,9 +6,9 @@ An agent can run ``git log -p`` and read a key that was committed and later dele
 inside the branch still fails.
 
 The added lines of many commits (:mod:`agentauth.engine.gitpatch` reads them a hunk at a
-time) are packed into one buffer of a few MiB with a map from each hunk's first buffer
-line to (commit, path, line number); the detector runs once per buffer, so its
-prefilter sees megabytes at a time instead of one small diff per call, and memory stays
+time) are packed into buffers of :data:`CHUNK_BYTES` with a map from each hunk's first
+buffer line to (commit, path, line number); the detector runs once per buffer, so its
+prefilter sees many diffs at a time instead of one small diff per call, and memory stays
 bounded whatever the size of the history. Pure reading: git is only asked.
 """
 

@@ -80,8 +80,9 @@ class _HyperscanPrefilter:
         else:
             loosened = [hsregex.loosen(r) for r in regexes]
             patterns = [None if x is None else x.regex for x in loosened]
+            overshoot = [0 if x is None else x.overshoot for x in loosened]
             db, runs = self._compile(keywords, patterns, users)
-            slots = {slot: getattr(loosened[slot], "overshoot", 0) for slot in runs}
+            slots = {slot: overshoot[slot] for slot in runs}
             hscache.write(key, slots, hyperscan.dumpb(db))
         self._db = db
         self.rule_slots = frozenset(slots)

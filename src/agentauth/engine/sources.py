@@ -196,17 +196,17 @@ def _restrict(out: Collector, named_rels: Sequence[str]) -> None:
 
 def read(source: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str | Skip:
     """Return the text of ``source``, or a Skip saying why it was not read."""
-    data = read_bytes(source, max_file_bytes)
+    data = _read(source, max_file_bytes)
     return data if isinstance(data, Skip) else decode(data)
 
 
 def read_utf8(source: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes | Skip:
     """Return the text of ``source`` as UTF-8 bytes (what the detector reads), or a Skip."""
-    data = read_bytes(source, max_file_bytes)
+    data = _read(source, max_file_bytes)
     return data if isinstance(data, Skip) else utf8(data)
 
 
-def read_bytes(source: SourceFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes | Skip:
+def _read(source: SourceFile, max_file_bytes: int) -> bytes | Skip:
     """Return the bytes of ``source`` (or its staged blob), or a Skip saying why not."""
     limit = ENV_HARD_CAP_BYTES if source.env else max_file_bytes
     data = source.blob
